@@ -1,0 +1,450 @@
+package checks
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed catalog/*.yaml
+var catalogFS embed.FS
+
+// Entry kinds.
+const (
+	KindHost     = "host"
+	KindURL      = "url"
+	KindWildcard = "wildcard"
+)
+
+// Editions of Microsoft's list.
+const (
+	EditionSeed    = "seed"
+	EditionCurrent = "current"
+	EditionAll     = "all"
+)
+
+// Catalog is a profile's endpoint list.
+type Catalog struct {
+	Profile     string  `yaml:"profile"`
+	Description string  `yaml:"description"`
+	Entries     []Entry `yaml:"entries"`
+}
+
+// Entry is one catalog line: a host, a URL or a wildcard pattern.
+type Entry struct {
+	Name         string   `yaml:"name"`
+	Kind         string   `yaml:"kind"`
+	Ports        []int    `yaml:"ports"`
+	Group        string   `yaml:"group"`
+	Editions     []string `yaml:"editions"`
+	Sources      []string `yaml:"sources"`
+	Probes       []string `yaml:"probes"`
+	Cloud        string   `yaml:"cloud"`
+	Required     *bool    `yaml:"required"`
+	NoInspection bool     `yaml:"noInspection"`
+	Description  string   `yaml:"description"`
+
+	// File and Line locate the entry for error messages; User marks --endpoints entries.
+	File string `yaml:"-"`
+	Line int    `yaml:"-"`
+	User bool   `yaml:"-"`
+}
+
+// Profiles lists the embedded catalogs.
+func Profiles() []string {
+	ents, _ := catalogFS.ReadDir("catalog")
+	var out []string
+	for _, e := range ents {
+		out = append(out, strings.TrimSuffix(e.Name(), ".yaml"))
+	}
+	return out
+}
+
+// LoadProfile reads an embedded profile catalog.
+func LoadProfile(name string) (*Catalog, error) {
+	data, err := catalogFS.ReadFile("catalog/" + name + ".yaml")
+	if err != nil {
+		return nil, fmt.Errorf("unknown profile %q (known: %s)", name, strings.Join(Profiles(), ", "))
+	}
+	return ParseCatalog("profile "+name, data, false)
+}
+
+// LoadEndpointFile reads a user's --endpoints file; its entries are required unless they say
+// required: false.
+func LoadEndpointFile(path string) (*Catalog, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCatalog(path, data, true)
+}
+
+// ParseCatalog decodes and validates a catalog; errors name file:line.
+func ParseCatalog(file string, data []byte, user bool) (*Catalog, error) {
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: empty catalog", file)
+		}
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	var c Catalog
+	strict := yaml.NewDecoder(bytes.NewReader(data))
+	strict.KnownFields(true)
+	if err := strict.Decode(&c); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	lines := entryLines(&doc)
+	for i := range c.Entries {
+		e := &c.Entries[i]
+		e.File, e.User = file, user
+		if i < len(lines) {
+			e.Line = lines[i]
+		}
+		if err := e.normalize(); err != nil {
+			return nil, fmt.Errorf("%s:%d: entry %q: %w", file, e.Line, e.Name, err)
+		}
+	}
+	if len(c.Entries) == 0 {
+		return nil, fmt.Errorf("%s: no entries", file)
+	}
+	return &c, nil
+}
+
+// entryLines finds the line of each item of the top-level "entries" sequence.
+func entryLines(doc *yaml.Node) []int {
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil
+	}
+	m := doc.Content[0]
+	if m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == "entries" {
+			var out []int
+			for _, it := range m.Content[i+1].Content {
+				out = append(out, it.Line)
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+func (e *Entry) normalize() error {
+	e.Name = strings.TrimSpace(e.Name)
+	if e.Name == "" {
+		return errors.New("name is empty")
+	}
+	if e.Kind == "" {
+		switch {
+		case strings.Contains(e.Name, "://"):
+			e.Kind = KindURL
+		case strings.Contains(e.Name, "*"):
+			e.Kind = KindWildcard
+		default:
+			e.Kind = KindHost
+		}
+	}
+	switch e.Kind {
+	case KindHost:
+		if err := validHostname(e.Name); err != nil {
+			return err
+		}
+	case KindURL:
+		u, err := url.Parse(strings.ReplaceAll(e.Name, "{TenantID}", "tenant"))
+		if err != nil {
+			return fmt.Errorf("bad URL: %v", err)
+		}
+		if u.Scheme != "http" && u.Scheme != "https" {
+			return fmt.Errorf("URL scheme must be http or https, not %q", u.Scheme)
+		}
+		if err := validHostname(u.Hostname()); err != nil {
+			return err
+		}
+	case KindWildcard:
+		if !strings.HasPrefix(e.Name, "*") || strings.Count(e.Name, "*") != 1 {
+			return errors.New("a wildcard starts with a single '*' (\"*.example.com\" or \"*example.com\")")
+		}
+		if err := validHostname(strings.TrimLeft(strings.TrimPrefix(e.Name, "*"), ".-")); err != nil {
+			return err
+		}
+		for _, p := range e.Probes {
+			if !MatchPattern(e.Name, p) {
+				return fmt.Errorf("probe host %q does not match the wildcard", p)
+			}
+		}
+	default:
+		return fmt.Errorf("kind must be host, url or wildcard, not %q", e.Kind)
+	}
+	if e.Kind != KindWildcard && len(e.Probes) > 0 {
+		return errors.New("only a wildcard has probes")
+	}
+	if len(e.Ports) == 0 {
+		e.Ports = []int{443}
+		if e.Kind == KindURL && strings.HasPrefix(e.Name, "http://") {
+			e.Ports = []int{80}
+		}
+	}
+	for _, p := range e.Ports {
+		if p < 1 || p > 65535 {
+			return fmt.Errorf("port %d out of range", p)
+		}
+	}
+	if len(e.Editions) == 0 {
+		e.Editions = []string{EditionCurrent, EditionSeed}
+	}
+	for _, ed := range e.Editions {
+		if ed != EditionSeed && ed != EditionCurrent {
+			return fmt.Errorf("edition must be seed or current, not %q", ed)
+		}
+	}
+	switch e.Cloud {
+	case "", "public", "usgov":
+	default:
+		return fmt.Errorf("cloud must be public or usgov, not %q", e.Cloud)
+	}
+	if e.Group == "" {
+		e.Group = "other"
+		if e.User {
+			e.Group = "user endpoints"
+		}
+	}
+	return nil
+}
+
+func validHostname(h string) error {
+	if h == "" {
+		return errors.New("host is empty")
+	}
+	if net.ParseIP(h) != nil {
+		return nil
+	}
+	if len(h) > 253 {
+		return errors.New("host name longer than 253 characters")
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(h, "."), ".") {
+		if label == "" || len(label) > 63 {
+			return fmt.Errorf("bad host name %q", h)
+		}
+		for _, r := range label {
+			if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+				return fmt.Errorf("bad host name %q", h)
+			}
+		}
+	}
+	return nil
+}
+
+// MatchPattern reports whether host is allowed by an allowlist pattern: an exact name, "*.x"
+// (subdomains of x, not x itself) or "*x" with no dot (x itself and every name ending in x,
+// as the 2018 list writes "*manage.microsoft.com").
+func MatchPattern(pattern, host string) bool {
+	pattern = strings.ToLower(strings.TrimSuffix(pattern, "."))
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if !strings.HasPrefix(pattern, "*") {
+		return pattern == host
+	}
+	suffix := pattern[1:]
+	if strings.HasPrefix(suffix, ".") {
+		return strings.HasSuffix(host, suffix) && len(host) > len(suffix)
+	}
+	// "*x": a bare suffix. A dot-less "*manage.microsoft.com" means the domain and its
+	// subdomains; "*-umwatsonc.events..." means any name ending with that text.
+	if host == suffix {
+		return true
+	}
+	if !strings.HasSuffix(host, suffix) {
+		return false
+	}
+	if suffix[0] == '-' {
+		return true
+	}
+	return strings.HasSuffix(host, "."+suffix)
+}
+
+// PlanOptions choose which entries a run probes and requires.
+type PlanOptions struct {
+	Edition  string // current, seed, all
+	Cloud    string // public, usgov
+	TenantID string // fills {TenantID}; "common" when empty
+}
+
+// Target is one planned network check before it runs.
+type Target struct {
+	ID              string
+	Host            string
+	Port            int
+	URL             string // request URL; scheme decides TLS
+	FollowRedirects bool
+	Entries         []string
+	Groups          []string
+	Editions        []string
+	Sources         []string
+	Wildcards       []string
+	RequiredIn      []string
+	Required        bool
+	NoInspection    bool
+}
+
+// Plan turns catalog entries into targets: one per host:port, with provenance merged.
+// Wildcards without probe hosts produce no target (they are exercised through hops).
+func Plan(entries []Entry, o PlanOptions) ([]Target, []string) {
+	var notes []string
+	tenant := o.TenantID
+	if tenant == "" {
+		tenant = "common"
+	}
+	byID := map[string]*Target{}
+	var order []string
+	usedTenant := false
+	add := func(e Entry, host string, port int, rawURL string, wildcard string) {
+		id := net.JoinHostPort(strings.ToLower(host), strconv.Itoa(port))
+		t := byID[id]
+		if t == nil {
+			t = &Target{ID: id, Host: strings.ToLower(host), Port: port}
+			byID[id] = t
+			order = append(order, id)
+		}
+		if rawURL != "" && (t.URL == "" || urlPathLen(rawURL) > urlPathLen(t.URL)) {
+			t.URL = rawURL
+			t.FollowRedirects = true
+		}
+		t.Entries = addUnique(t.Entries, e.Name)
+		t.Groups = addUnique(t.Groups, e.Group)
+		t.Sources = addUnique(t.Sources, e.Sources...)
+		t.Editions = addUnique(t.Editions, e.Editions...)
+		if wildcard != "" {
+			t.Wildcards = addUnique(t.Wildcards, wildcard)
+		}
+		t.NoInspection = t.NoInspection || e.NoInspection
+		req := e.Required == nil || *e.Required
+		if e.User {
+			if req {
+				t.RequiredIn = addUnique(t.RequiredIn, "user")
+			}
+		} else {
+			t.RequiredIn = addUnique(t.RequiredIn, e.Editions...)
+		}
+	}
+	for _, e := range entries {
+		if e.Cloud != "" && o.Cloud != "" && e.Cloud != o.Cloud {
+			continue
+		}
+		switch e.Kind {
+		case KindHost:
+			for _, p := range e.Ports {
+				add(e, e.Name, p, "", "")
+			}
+		case KindWildcard:
+			for _, h := range e.Probes {
+				for _, p := range e.Ports {
+					add(e, h, p, "", e.Name)
+				}
+			}
+		case KindURL:
+			raw := e.Name
+			if strings.Contains(raw, "{TenantID}") {
+				usedTenant = true
+				raw = strings.ReplaceAll(raw, "{TenantID}", url.PathEscape(tenant))
+			}
+			u, _ := url.Parse(raw)
+			for _, p := range e.Ports {
+				v := *u
+				switch {
+				case p == 80 && u.Scheme == "https":
+					v.Scheme = "http"
+				case p == 443 && u.Scheme == "http":
+					v.Scheme = "https"
+				}
+				if u.Port() != "" || (p != 80 && p != 443) {
+					v.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(p))
+				}
+				add(e, u.Hostname(), p, v.String(), "")
+			}
+		}
+	}
+	if usedTenant && o.TenantID == "" {
+		notes = append(notes, "no --tenant-id given: {TenantID} URLs were checked with the \"common\" tenant")
+	}
+	out := make([]Target, 0, len(order))
+	for _, id := range order {
+		t := byID[id]
+		sort.Strings(t.Editions)
+		t.Required = isRequired(t.RequiredIn, o.Edition)
+		if t.URL == "" {
+			scheme := "https"
+			if t.Port == 80 {
+				scheme = "http"
+			}
+			host := t.Host
+			if t.Port != 80 && t.Port != 443 {
+				host = net.JoinHostPort(t.Host, strconv.Itoa(t.Port))
+			}
+			t.URL = scheme + "://" + host + "/"
+		}
+		out = append(out, *t)
+	}
+	return out, notes
+}
+
+func isRequired(in []string, edition string) bool {
+	for _, e := range in {
+		if e == "user" || edition == EditionAll || e == edition {
+			return true
+		}
+	}
+	return false
+}
+
+func urlPathLen(raw string) int {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return 0
+	}
+	return len(strings.Trim(u.RequestURI(), "/"))
+}
+
+func addUnique(list []string, vals ...string) []string {
+	for _, v := range vals {
+		if v != "" && !slices.Contains(list, v) {
+			list = append(list, v)
+		}
+	}
+	return list
+}
+
+// Sources converts entries to their report form.
+func EntrySources(entries []Entry, edition, cloud string) []EntrySource {
+	var out []EntrySource
+	for _, e := range entries {
+		if e.Cloud != "" && cloud != "" && e.Cloud != cloud {
+			continue
+		}
+		req := false
+		if e.User {
+			req = e.Required == nil || *e.Required
+		} else {
+			req = isRequired(e.Editions, edition)
+		}
+		out = append(out, EntrySource{
+			Name: e.Name, Kind: e.Kind, Ports: e.Ports, Group: e.Group, Editions: e.Editions,
+			Sources: e.Sources, ProbeHosts: e.Probes, Required: req, NoInspection: e.NoInspection,
+			Description: e.Description,
+		})
+	}
+	return out
+}

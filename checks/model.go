@@ -1,0 +1,313 @@
+// Package checks holds the probers, the runner, the endpoint catalog and the facts document
+// they produce: the one JSON shape that policies read and reports render.
+package checks
+
+import "time"
+
+// SchemaVersion is the version of the facts document (the JSON report). Bump it on any
+// incompatible change and publish the schema beside it (checks/schema/report.schema.json).
+const SchemaVersion = 1
+
+// Status of one check.
+const (
+	StatusPass  = "pass"
+	StatusFail  = "fail"
+	StatusWarn  = "warn"
+	StatusSkip  = "skip"
+	StatusError = "error"
+)
+
+// Stage names the phase where a check stopped (design.md, "Stage and reason").
+const (
+	StageDNS            = "dns"
+	StageConnect        = "connect"
+	StageProxyConnect   = "proxy-connect"
+	StageProxyAuth      = "proxy-auth"
+	StageProxyDenied    = "proxy-denied"
+	StageProxyUpstream  = "proxy-upstream"
+	StageTLS            = "tls"
+	StageTLSIntercepted = "tls-intercepted"
+	StageHTTP           = "http"
+)
+
+// Route says how a check reached its target.
+const (
+	RouteDirect = "direct"
+	RouteProxy  = "proxy"
+)
+
+// Document is the facts document: the run's results, the policy input and the JSON report.
+// Optional sections are nil when the input that gathers them was absent, so a policy can tell
+// "not checked" from "checked and fine".
+type Document struct {
+	SchemaVersion int       `json:"schemaVersion"`
+	Tool          Tool      `json:"tool"`
+	StartedAt     time.Time `json:"startedAt"`
+	DurationMs    int64     `json:"durationMs"`
+	Interrupted   bool      `json:"interrupted"`
+	Machine       Machine   `json:"machine"`
+	Profile       string    `json:"profile"`
+	Edition       string    `json:"edition"`
+	Cloud         string    `json:"cloud"`
+	// Families lists the check families that ran: network, site, logs.
+	Families []string `json:"families"`
+	// Notes are facts about the run a reader should know (e.g. "tenant id not given, the
+	// common tenant was used").
+	Notes   []string `json:"notes,omitempty"`
+	Options Options  `json:"options"`
+	Checks  []Check  `json:"checks"`
+	Summary Summary  `json:"summary"`
+
+	Proxy       *ProxyFacts   `json:"proxy,omitempty"`
+	Trust       *TrustFacts   `json:"trust,omitempty"`
+	Site        *SiteFacts    `json:"site,omitempty"`
+	LogFindings []LogFinding  `json:"logFindings,omitempty"`
+	Previous    *PreviousRun  `json:"previous,omitempty"`
+	Verdict     *Verdict      `json:"verdict,omitempty"`
+	Catalog     []EntrySource `json:"catalog,omitempty"`
+}
+
+// Tool identifies the binary that wrote the document.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Machine is where the run happened.
+type Machine struct {
+	Hostname string `json:"hostname"`
+	OS       string `json:"os"`
+	Arch     string `json:"arch"`
+}
+
+// Options records the effective settings of the run. It never holds a secret.
+type Options struct {
+	Concurrency   int      `json:"concurrency"`
+	TimeoutMs     int64    `json:"timeoutMs"`
+	DNSServers    []string `json:"dnsServers,omitempty"`
+	CAFile        string   `json:"caFile,omitempty"`
+	ExpectedRoots string   `json:"expectedRoots,omitempty"`
+	EndpointFiles []string `json:"endpointFiles,omitempty"`
+	EndpointsOnly bool     `json:"endpointsOnly,omitempty"`
+	TenantID      string   `json:"tenantId,omitempty"`
+	Policies      []string `json:"policies,omitempty"`
+	Waivers       string   `json:"waivers,omitempty"`
+	FailOn        string   `json:"failOn"`
+	CompareDirect bool     `json:"compareDirect,omitempty"`
+	DisabledRules []string `json:"disabledRules,omitempty"`
+}
+
+// Summary counts checks by status.
+type Summary struct {
+	Total          int `json:"total"`
+	Pass           int `json:"pass"`
+	Fail           int `json:"fail"`
+	Warn           int `json:"warn"`
+	Skip           int `json:"skip"`
+	Error          int `json:"error"`
+	Required       int `json:"required"`
+	RequiredFailed int `json:"requiredFailed"`
+}
+
+// Check is one result: a network check is one (host, port, route); site checks have ids
+// "site/<name>".
+type Check struct {
+	ID   string `json:"id"`
+	Kind string `json:"kind"` // https, http, site
+	Host string `json:"host,omitempty"`
+	Port int    `json:"port,omitempty"`
+	// URL is the request made, when an entry named one (its scheme decides TLS or not).
+	URL   string `json:"url,omitempty"`
+	Route string `json:"route,omitempty"`
+	// ProxyURL is the proxy the check went through, without userinfo.
+	ProxyURL string `json:"proxyUrl,omitempty"`
+
+	// Catalog provenance, merged over every entry that shares this host:port.
+	Entries  []string `json:"entries,omitempty"`
+	Groups   []string `json:"groups,omitempty"`
+	Editions []string `json:"editions,omitempty"`
+	Sources  []string `json:"sources,omitempty"`
+	// Wildcards are the wildcard entries this host is a probe of.
+	Wildcards []string `json:"wildcards,omitempty"`
+	// RequiredIn lists the editions that require this check; Required is true when the
+	// run's edition is among them (or the entry came from a user file).
+	RequiredIn []string `json:"requiredIn,omitempty"`
+	Required   bool     `json:"required"`
+
+	Status  string `json:"status"`
+	Stage   string `json:"stage,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+	Message string `json:"message,omitempty"`
+
+	Timings  Timings  `json:"timings"`
+	Evidence Evidence `json:"evidence"`
+}
+
+// Timings are integer milliseconds per phase; zero when the phase did not happen.
+type Timings struct {
+	DNS       int64 `json:"dns"`
+	Connect   int64 `json:"connect"`
+	Proxy     int64 `json:"proxy"`
+	TLS       int64 `json:"tls"`
+	FirstByte int64 `json:"firstByte"`
+	Total     int64 `json:"total"`
+}
+
+// Evidence is what the probes saw, phase by phase.
+type Evidence struct {
+	DNS     *DNSEvidence     `json:"dns,omitempty"`
+	Connect *ConnectEvidence `json:"connect,omitempty"`
+	Proxy   *ProxyEvidence   `json:"proxy,omitempty"`
+	TLS     *TLSEvidence     `json:"tls,omitempty"`
+	HTTP    *HTTPEvidence    `json:"http,omitempty"`
+	Site    map[string]any   `json:"site,omitempty"`
+}
+
+// DNSEvidence records one resolution.
+type DNSEvidence struct {
+	Server    string   `json:"server,omitempty"`
+	CNAMEs    []string `json:"cnames"`
+	Addresses []string `json:"addresses"`
+	Rcode     string   `json:"rcode,omitempty"`
+	TCP       bool     `json:"tcp,omitempty"`
+	Error     string   `json:"error,omitempty"`
+	// Informational is true when the route is a proxy: resolution is then the proxy's job
+	// and a failure here does not fail the check.
+	Informational bool  `json:"informational,omitempty"`
+	Ms            int64 `json:"ms"`
+}
+
+// ConnectEvidence records the TCP race over the resolved addresses.
+type ConnectEvidence struct {
+	Attempts []ConnectAttempt `json:"attempts"`
+	Address  string           `json:"address,omitempty"`
+}
+
+// ConnectAttempt is one address tried.
+type ConnectAttempt struct {
+	Address string `json:"address"`
+	Error   string `json:"error,omitempty"`
+	Ms      int64  `json:"ms"`
+}
+
+// ProxyEvidence records the exchange with the proxy.
+type ProxyEvidence struct {
+	URL         string            `json:"url"`
+	Method      string            `json:"method"` // CONNECT or absolute-form GET/HEAD
+	StatusLine  string            `json:"statusLine,omitempty"`
+	AuthOffered []string          `json:"authOffered,omitempty"`
+	AuthTried   string            `json:"authTried,omitempty"`
+	Headers     map[string]string `json:"headers,omitempty"`
+	PageTitle   string            `json:"pageTitle,omitempty"`
+	Error       string            `json:"error,omitempty"`
+	// IdleTunnel is set by --check-idle-timeout.
+	IdleTunnel *IdleTunnel `json:"idleTunnel,omitempty"`
+}
+
+// IdleTunnel is the outcome of holding a tunnel idle.
+type IdleTunnel struct {
+	IdleMs    int64  `json:"idleMs"`
+	Survived  bool   `json:"survived"`
+	Error     string `json:"error,omitempty"`
+	ProbeHost string `json:"probeHost"`
+}
+
+// TLSEvidence records a handshake.
+type TLSEvidence struct {
+	SNI         string     `json:"sni"`
+	Version     string     `json:"version,omitempty"`
+	CipherSuite string     `json:"cipherSuite,omitempty"`
+	ALPN        string     `json:"alpn,omitempty"`
+	Chain       []CertInfo `json:"chain,omitempty"`
+	// Verified is the verdict against the machine's trust (system roots plus --ca-file).
+	Verified    bool   `json:"verified"`
+	VerifyError string `json:"verifyError,omitempty"`
+	// ExpectedRootsVerified is the verdict against the roots genuine endpoints chain to;
+	// nil when that verification was not made.
+	ExpectedRootsVerified *bool  `json:"expectedRootsVerified,omitempty"`
+	Intercepted           bool   `json:"intercepted,omitempty"`
+	InterceptingCA        string `json:"interceptingCa,omitempty"`
+	// ECDHESuites tells whether a KB4561945 ECDHE GCM suite was negotiable (nil: not tried).
+	ECDHESuites *bool  `json:"ecdheSuites,omitempty"`
+	Error       string `json:"error,omitempty"`
+}
+
+// CertInfo describes one certificate of a presented chain.
+type CertInfo struct {
+	Subject   string    `json:"subject"`
+	Issuer    string    `json:"issuer"`
+	NotBefore time.Time `json:"notBefore"`
+	NotAfter  time.Time `json:"notAfter"`
+	SHA256    string    `json:"sha256"`
+	DNSNames  []string  `json:"dnsNames,omitempty"`
+	IsCA      bool      `json:"isCa,omitempty"`
+}
+
+// HTTPEvidence records the request(s) made and the answer.
+type HTTPEvidence struct {
+	Method     string         `json:"method"`
+	URL        string         `json:"url"`
+	StatusCode int            `json:"statusCode,omitempty"`
+	StatusLine string         `json:"statusLine,omitempty"`
+	Server     string         `json:"server,omitempty"`
+	Redirects  []RedirectHop  `json:"redirects,omitempty"`
+	BytesRead  int64          `json:"bytesRead"`
+	Error      string         `json:"error,omitempty"`
+	ProxyMade  bool           `json:"proxyMade,omitempty"` // the response came from the proxy itself
+	Headers    map[string]any `json:"headers,omitempty"`
+}
+
+// RedirectHop is one step of a followed redirect chain.
+type RedirectHop struct {
+	URL        string `json:"url"`
+	StatusCode int    `json:"statusCode"`
+	Location   string `json:"location,omitempty"`
+	Host       string `json:"host"`
+}
+
+// EntrySource is a catalog entry as the run used it (for allowlist analysis and reports).
+type EntrySource struct {
+	Name         string   `json:"name"`
+	Kind         string   `json:"kind"`
+	Ports        []int    `json:"ports"`
+	Group        string   `json:"group"`
+	Editions     []string `json:"editions"`
+	Sources      []string `json:"sources"`
+	ProbeHosts   []string `json:"probeHosts,omitempty"`
+	Required     bool     `json:"required"`
+	NoInspection bool     `json:"noInspection,omitempty"`
+	Description  string   `json:"description,omitempty"`
+}
+
+// Verdict is what the policies decided.
+type Verdict struct {
+	Compliant bool      `json:"compliant"`
+	Deny      []Finding `json:"deny"`
+	Warn      []Finding `json:"warn"`
+	Waived    []Finding `json:"waived"`
+}
+
+// Finding is one deny, warn or waived result of a policy rule.
+type Finding struct {
+	Rule        string   `json:"rule"`
+	Message     string   `json:"message"`
+	Checks      []string `json:"checks,omitempty"`
+	Remediation string   `json:"remediation,omitempty"`
+	Source      string   `json:"source,omitempty"` // the fact sheet key or policy file behind it
+	Waiver      *Waiver  `json:"waiver,omitempty"`
+}
+
+// Waiver suppresses a deny until it expires.
+type Waiver struct {
+	Rule    string `json:"rule"`
+	Target  string `json:"target"`
+	Reason  string `json:"reason"`
+	Owner   string `json:"owner"`
+	Expires string `json:"expires"`
+}
+
+// PreviousRun holds what a previous report said, for rules that compare runs.
+type PreviousRun struct {
+	Path string `json:"path"`
+	Mode string `json:"mode,omitempty"`
+}
