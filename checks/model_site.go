@@ -5,6 +5,14 @@ type SiteFacts struct {
 	// Source is adminservice or inventory.
 	Source    string `json:"source"`
 	SCPServer string `json:"scpServer"`
+	// SiteServer is the site server the role will be installed from (given, or the target
+	// site's server).
+	SiteServer string `json:"siteServer,omitempty"`
+	// SiteSource tells how the target's site was found: site-system (the server has roles in
+	// it), site-server (the server is a site's server), given-site-server (--site-server).
+	SiteSource string `json:"siteSource,omitempty"`
+	// TargetRoles are the roles the SCP server already holds.
+	TargetRoles []string `json:"targetRoles,omitempty"`
 	// Site is the site the SCP server belongs to (nil when the server is not a site system).
 	Site  *SiteInfo  `json:"site,omitempty"`
 	Sites []SiteInfo `json:"sites"`
@@ -14,6 +22,12 @@ type SiteFacts struct {
 	HasCAS bool `json:"hasCas"`
 	// ExistingSCPs are the SMS Dmp Connector roles already in the hierarchy.
 	ExistingSCPs []SCPRole `json:"existingScps"`
+	// Expansion is true when a site is in expansion (Mode 5), or a CAS exists while an SCP
+	// still sits on a primary site (it must be uninstalled there first).
+	Expansion bool `json:"expansion"`
+	// ExistingMode is the mode of the SCP already on the target (or of the only existing
+	// SCP), whatever Mode says.
+	ExistingMode string `json:"existingMode,omitempty"`
 	// Mode is online or offline (wanted or read from the existing role); empty when unknown.
 	Mode               string `json:"mode,omitempty"`
 	ModeSource         string `json:"modeSource,omitempty"`
@@ -41,6 +55,7 @@ type SiteInfo struct {
 	ServerName        string `json:"serverName"`
 	Mode              int    `json:"mode"`
 	Version           string `json:"version,omitempty"`
+	BuildNumber       int    `json:"buildNumber,omitempty"`
 }
 
 // SCPRole is one existing service connection point.
@@ -48,6 +63,10 @@ type SCPRole struct {
 	ServerName string `json:"serverName"`
 	SiteCode   string `json:"siteCode"`
 	Mode       string `json:"mode,omitempty"` // online or offline
+	// OnTarget is true when the role is already on the SCP server being checked.
+	OnTarget bool `json:"onTarget"`
+	// SiteType is the type of the site that holds the role (4 CAS, 2 primary, 1 secondary).
+	SiteType int `json:"siteType,omitempty"`
 }
 
 // ConfiguredProxy is the proxy of a site system server in ConfigMgr.
@@ -61,9 +80,22 @@ type ConfiguredProxy struct {
 
 // RightsFacts are the remote-host checks run from the site server.
 type RightsFacts struct {
+	Host       string `json:"host,omitempty"`
+	SMBPort    int    `json:"smbPort,omitempty"`
+	RPCPort    int    `json:"rpcPort,omitempty"`
 	Port445    string `json:"port445"` // open, closed, timeout, skipped
 	Port135    string `json:"port135"`
 	AdminShare string `json:"adminShare"` // ok, logon-failure, access-denied, unreachable, skipped
 	Account    string `json:"account,omitempty"`
-	Detail     string `json:"detail,omitempty"`
+	// Method is how the share was opened: smb2 (explicit account) or os (the current
+	// identity, Windows only).
+	Method string `json:"method,omitempty"`
+	Detail string `json:"detail,omitempty"`
+	// SkipReason says why the checks were skipped (e.g. the role is local to the site server).
+	SkipReason string `json:"skipReason,omitempty"`
+	// LocalAdmins is the outcome of looking for SiteServerAccount in this machine's local
+	// Administrators group: member, not-member, error, skipped.
+	LocalAdmins       string   `json:"localAdmins,omitempty"`
+	SiteServerAccount string   `json:"siteServerAccount,omitempty"`
+	AdminMembers      []string `json:"adminMembers,omitempty"`
 }
