@@ -1,0 +1,166 @@
+package reports
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/cmpreflight/cmpreflight/checks"
+)
+
+// groupOf is the group a check is listed under: its first catalog group, "site" for site
+// checks, else "other".
+func groupOf(c *checks.Check) string {
+	if len(c.Groups) > 0 && c.Groups[0] != "" {
+		return c.Groups[0]
+	}
+	if c.Kind == "site" || strings.HasPrefix(c.ID, "site/") {
+		return "site"
+	}
+	return "other"
+}
+
+// statusRank orders statuses so that what needs attention comes first.
+func statusRank(s string) int {
+	switch s {
+	case checks.StatusFail:
+		return 0
+	case checks.StatusError:
+		return 1
+	case checks.StatusWarn:
+		return 2
+	case checks.StatusSkip:
+		return 3
+	case checks.StatusPass:
+		return 4
+	}
+	return 5
+}
+
+// attentionOrder returns the checks failed first, keeping the document order within a status.
+func attentionOrder(cs []checks.Check) []checks.Check {
+	out := slices.Clone(cs)
+	slices.SortStableFunc(out, func(a, b checks.Check) int { return statusRank(a.Status) - statusRank(b.Status) })
+	return out
+}
+
+// stageReason is "stage/reason", or whichever of them is set.
+func stageReason(c *checks.Check) string {
+	switch {
+	case c.Stage != "" && c.Reason != "":
+		return c.Stage + "/" + c.Reason
+	case c.Stage != "":
+		return c.Stage
+	default:
+		return c.Reason
+	}
+}
+
+// verdictCounts returns deny, warn, waived counts (zero without a verdict).
+func verdictCounts(doc *checks.Document) (deny, warn, waived int) {
+	if doc.Verdict == nil {
+		return 0, 0, 0
+	}
+	return len(doc.Verdict.Deny), len(doc.Verdict.Warn), len(doc.Verdict.Waived)
+}
+
+// verdictWord is the one-word verdict.
+func verdictWord(doc *checks.Document) string {
+	switch {
+	case doc.Verdict == nil:
+		return "no verdict"
+	case doc.Verdict.Compliant:
+		return "compliant"
+	default:
+		return "not compliant"
+	}
+}
+
+// proxyLine describes the proxy the run used.
+func proxyLine(doc *checks.Document) string {
+	p := doc.Proxy
+	if p == nil {
+		return "direct (no proxy facts)"
+	}
+	s := "direct"
+	if p.URL != "" {
+		s = p.URL
+	}
+	s += " (source: " + nonEmpty(p.Source, "unknown")
+	if p.URL != "" && p.Auth != "" {
+		s += ", auth: " + p.Auth
+	}
+	return s + ")"
+}
+
+func nonEmpty(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// formatDuration renders milliseconds for people.
+func formatDuration(ms int64) string {
+	if ms < 1000 {
+		return fmt.Sprintf("%d ms", ms)
+	}
+	return (time.Duration(ms) * time.Millisecond).Round(100 * time.Millisecond).String()
+}
+
+// formatTime renders a time in UTC, the one zone every reader of a report agrees on.
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// plain makes a string that came off the network safe for a terminal or a one-line cell:
+// control characters (escape sequences included) become visible placeholders and line
+// breaks become spaces.
+func plain(s string) string {
+	if s == "" {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			b.WriteByte(' ')
+		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029':
+			fmt.Fprintf(&b, "\\x%02x", r)
+		case unicode.Is(unicode.Bidi_Control, r):
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// checkLabel names a check for tables: its id (host:port for network checks).
+func checkLabel(c *checks.Check) string {
+	if c.ID != "" {
+		return c.ID
+	}
+	return fmt.Sprintf("%s:%d", c.Host, c.Port)
+}
+
+// eachFinding walks the verdict's findings in deny, warn, waived order.
+func eachFinding(v *checks.Verdict, fn func(level string, f *checks.Finding)) {
+	if v == nil {
+		return
+	}
+	for i := range v.Deny {
+		fn("deny", &v.Deny[i])
+	}
+	for i := range v.Warn {
+		fn("warn", &v.Warn[i])
+	}
+	for i := range v.Waived {
+		fn("waived", &v.Waived[i])
+	}
+}

@@ -1,0 +1,115 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/cmpreflight/cmpreflight/checks"
+)
+
+// renderMarkdown writes GitHub-flavoured Markdown for a pull-request comment or
+// $GITHUB_STEP_SUMMARY: the verdict, the findings, the checks (failures first) and the
+// passing checks collapsed.
+func renderMarkdown(w io.Writer, doc *checks.Document) error {
+	ew := &errWriter{w: w}
+	deny, warn, waived := verdictCounts(doc)
+	icon := map[string]string{"compliant": "✅", "not compliant": "❌", "no verdict": "❔"}[verdictWord(doc)]
+	fmt.Fprintf(ew, "## %s cmpreflight: %s\n\n", icon, verdictWord(doc))
+	fmt.Fprintf(ew, "**%d** deny, **%d** warn, **%d** waived · checks: %d total, %d pass, %d fail, %d warn, %d skip, %d error\n\n",
+		deny, warn, waived, doc.Summary.Total, doc.Summary.Pass, doc.Summary.Fail, doc.Summary.Warn, doc.Summary.Skip, doc.Summary.Error)
+	if doc.Interrupted {
+		fmt.Fprint(ew, "> **The run was interrupted:** the results are incomplete.\n\n")
+	}
+	fmt.Fprintln(ew, "| | |")
+	fmt.Fprintln(ew, "|---|---|")
+	fmt.Fprintf(ew, "| Machine | %s (%s/%s) |\n", md(doc.Machine.Hostname), md(doc.Machine.OS), md(doc.Machine.Arch))
+	fmt.Fprintf(ew, "| Proxy | %s |\n", md(proxyLine(doc)))
+	fmt.Fprintf(ew, "| Profile / edition | %s / %s |\n", md(doc.Profile), md(doc.Edition))
+	fmt.Fprintf(ew, "| Started | %s, took %s |\n", formatTime(doc.StartedAt), formatDuration(doc.DurationMs))
+	fmt.Fprintf(ew, "| Tool | %s %s |\n", md(doc.Tool.Name), md(doc.Tool.Version))
+	fmt.Fprintln(ew)
+	for _, n := range doc.Notes {
+		fmt.Fprintf(ew, "- %s\n", md(n))
+	}
+	if len(doc.Notes) > 0 {
+		fmt.Fprintln(ew)
+	}
+
+	if v := doc.Verdict; v != nil {
+		mdFindings(ew, "Denies", v.Deny, false)
+		mdFindings(ew, "Warnings", v.Warn, false)
+		mdFindings(ew, "Waived", v.Waived, true)
+	}
+
+	var attention, passed []checks.Check
+	for _, c := range attentionOrder(doc.Checks) {
+		if c.Status == checks.StatusPass {
+			passed = append(passed, c)
+		} else {
+			attention = append(attention, c)
+		}
+	}
+	if len(attention) > 0 {
+		fmt.Fprint(ew, "### Checks that did not pass\n\n")
+		mdChecks(ew, attention, true)
+	}
+	if len(passed) > 0 {
+		fmt.Fprintf(ew, "<details><summary>%d passing checks</summary>\n\n", len(passed))
+		mdChecks(ew, passed, false)
+		fmt.Fprint(ew, "</details>\n")
+	}
+	return ew.err
+}
+
+func mdFindings(w io.Writer, title string, fs []checks.Finding, waived bool) {
+	if len(fs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "### %s (%d)\n\n", title, len(fs))
+	if waived {
+		fmt.Fprintln(w, "| Rule | Message | Checks | Waiver |")
+	} else {
+		fmt.Fprintln(w, "| Rule | Message | Checks | Remediation |")
+	}
+	fmt.Fprintln(w, "|---|---|---|---|")
+	for _, f := range fs {
+		last := md(f.Remediation)
+		if waived && f.Waiver != nil {
+			last = md(fmt.Sprintf("%s (owner %s, expires %s)", f.Waiver.Reason, f.Waiver.Owner, f.Waiver.Expires))
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", md(f.Rule), md(f.Message), md(strings.Join(f.Checks, ", ")), last)
+	}
+	fmt.Fprintln(w)
+}
+
+func mdChecks(w io.Writer, cs []checks.Check, withMessage bool) {
+	if withMessage {
+		fmt.Fprintln(w, "| Check | Status | Stage / reason | Route | Total ms | Message |")
+		fmt.Fprintln(w, "|---|---|---|---|--:|---|")
+	} else {
+		fmt.Fprintln(w, "| Check | Status | Stage / reason | Route | Total ms |")
+		fmt.Fprintln(w, "|---|---|---|---|--:|")
+	}
+	for i := range cs {
+		c := &cs[i]
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %d |", md(checkLabel(c)), md(c.Status), md(stageReason(c)), md(c.Route), c.Timings.Total)
+		if withMessage {
+			fmt.Fprintf(w, " %s |", md(c.Message))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
+}
+
+// mdEscaper neutralises Markdown and HTML markup and table separators in a cell.
+var mdEscaper = strings.NewReplacer(
+	"&", "&amp;", "<", "&lt;", ">", "&gt;",
+	"|", `\|`, `\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`,
+	"[", `\[`, "]", `\]`, "~", `\~`, "#", `\#`, "!", `\!`,
+)
+
+// md makes a string safe for one Markdown table cell or list item.
+func md(s string) string {
+	return mdEscaper.Replace(plain(s))
+}
