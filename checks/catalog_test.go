@@ -97,9 +97,9 @@ func TestParseCatalogErrorsNameTheLine(t *testing.T) {
 		"entries:\n  - {name: a.example.com, ports: [0]}\n":                 ":2:",
 		"entries:\n  - {name: a.example.com, kind: thing}\n":                ":2:",
 		"entries:\n  - {name: a.example.com, colour: red}\n":                "line 2",
-		"entries:\n  - {name: \"*.x.com\", probes: [x.com]}\n":             ":2:",
-		"entries: [\n":                                                      "user.yaml",
-		"entries:\n  - {name: \"ftp://x.com/\"}\n":                          ":2:",
+		"entries:\n  - {name: \"*.x.com\", probes: [x.com]}\n":              ":2:",
+		"entries: [\n": "user.yaml",
+		"entries:\n  - {name: \"ftp://x.com/\"}\n": ":2:",
 	}
 	for in, want := range cases {
 		_, err := ParseCatalog("user.yaml", []byte(in), true)

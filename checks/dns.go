@@ -1,0 +1,244 @@
+package checks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Resolver asks DNS servers directly with miekg/dns, so that the whole CNAME chain and the
+// server that answered are on record (the operating system's resolver hides both).
+type Resolver struct {
+	// Servers are host:port; tried in order until one answers.
+	Servers []string
+}
+
+// SystemResolver reads the machine's DNS servers (resolv.conf, or the adapters on Windows).
+func SystemResolver() (*Resolver, error) {
+	servers, err := systemDNSServers()
+	if err != nil {
+		return nil, err
+	}
+	if len(servers) == 0 {
+		return nil, errors.New("no DNS server configured on this machine; pass --dns-server")
+	}
+	return &Resolver{Servers: servers}, nil
+}
+
+// DNSError carries the classified reason of a failed resolution.
+type DNSError struct {
+	Reason string // nxdomain, servfail, refused, timeout, no-address, bad-response
+	Detail string
+}
+
+func (e *DNSError) Error() string { return e.Reason + ": " + e.Detail }
+
+const maxCNAMEHops = 12
+
+// Resolve returns the CNAME chain and addresses (IPv4 first) of host.
+func (r *Resolver) Resolve(ctx context.Context, host string) *DNSEvidence {
+	start := time.Now()
+	ev := &DNSEvidence{CNAMEs: []string{}, Addresses: []string{}}
+	defer func() { ev.Ms = time.Since(start).Milliseconds() }()
+	if ip := net.ParseIP(host); ip != nil {
+		ev.Addresses = []string{ip.String()}
+		return ev
+	}
+	var (
+		mu      sync.Mutex
+		wg      sync.WaitGroup
+		results = map[uint16]*lookup{}
+	)
+	for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
+		wg.Add(1)
+		go func(qt uint16) {
+			defer wg.Done()
+			l := r.lookup(ctx, host, qt)
+			mu.Lock()
+			results[qt] = l
+			mu.Unlock()
+		}(qt)
+	}
+	wg.Wait()
+	a, aaaa := results[dns.TypeA], results[dns.TypeAAAA]
+	ev.Server = a.server
+	ev.TCP = a.tcp || aaaa.tcp
+	ev.CNAMEs = a.cnames
+	if len(ev.CNAMEs) == 0 {
+		ev.CNAMEs = aaaa.cnames
+	}
+	ev.Addresses = append(append(ev.Addresses, a.addrs...), aaaa.addrs...)
+	ev.Rcode = a.rcode
+	if len(ev.Addresses) > 0 {
+		return ev
+	}
+	// No address: report the A lookup's failure, unless only it failed transiently.
+	err := a.err
+	if err == nil {
+		err = aaaa.err
+	}
+	if err == nil {
+		err = &DNSError{Reason: "no-address", Detail: fmt.Sprintf("%s has no A or AAAA record", host)}
+	}
+	ev.Error = err.Error()
+	return ev
+}
+
+type lookup struct {
+	cnames []string
+	addrs  []string
+	server string
+	rcode  string
+	tcp    bool
+	err    error
+}
+
+func (r *Resolver) lookup(ctx context.Context, host string, qt uint16) *lookup {
+	l := &lookup{cnames: []string{}}
+	name := dns.Fqdn(strings.ToLower(host))
+	seen := map[string]bool{}
+	for hop := 0; hop < maxCNAMEHops; hop++ {
+		msg, server, tcp, err := r.exchange(ctx, name, qt)
+		l.server, l.tcp = server, l.tcp || tcp
+		if err != nil {
+			l.err = err
+			return l
+		}
+		l.rcode = dns.RcodeToString[msg.Rcode]
+		switch msg.Rcode {
+		case dns.RcodeSuccess:
+		case dns.RcodeNameError:
+			l.err = &DNSError{Reason: "nxdomain", Detail: fmt.Sprintf("%s does not exist (answered by %s)", strings.TrimSuffix(name, "."), server)}
+			return l
+		case dns.RcodeServerFailure:
+			l.err = &DNSError{Reason: "servfail", Detail: "server " + server + " failed to resolve " + strings.TrimSuffix(name, ".")}
+			return l
+		case dns.RcodeRefused:
+			l.err = &DNSError{Reason: "refused", Detail: "server " + server + " refused the query"}
+			return l
+		default:
+			l.err = &DNSError{Reason: "rcode-" + strings.ToLower(dns.RcodeToString[msg.Rcode]), Detail: "server " + server}
+			return l
+		}
+		// Walk the chain in answer order from the name asked.
+		cur := name
+		for progressed := true; progressed; {
+			progressed = false
+			for _, rr := range msg.Answer {
+				if c, ok := rr.(*dns.CNAME); ok && strings.EqualFold(c.Hdr.Name, cur) {
+					if seen[strings.ToLower(c.Target)] {
+						l.err = &DNSError{Reason: "cname-loop", Detail: "CNAME loop at " + c.Target}
+						return l
+					}
+					seen[strings.ToLower(c.Target)] = true
+					cur = strings.ToLower(c.Target)
+					l.cnames = append(l.cnames, strings.TrimSuffix(cur, "."))
+					progressed = true
+				}
+			}
+		}
+		for _, rr := range msg.Answer {
+			if !strings.EqualFold(rr.Header().Name, cur) {
+				continue
+			}
+			switch v := rr.(type) {
+			case *dns.A:
+				l.addrs = append(l.addrs, v.A.String())
+			case *dns.AAAA:
+				l.addrs = append(l.addrs, v.AAAA.String())
+			}
+		}
+		if len(l.addrs) > 0 || cur == name {
+			return l
+		}
+		// The server gave the chain but not the final records: ask for the target.
+		name = cur
+	}
+	l.err = &DNSError{Reason: "cname-loop", Detail: "CNAME chain longer than 12 hops"}
+	return l
+}
+
+// exchange asks each server in turn; UDP first, TCP when the answer is truncated.
+func (r *Resolver) exchange(ctx context.Context, name string, qt uint16) (*dns.Msg, string, bool, error) {
+	m := new(dns.Msg)
+	m.SetQuestion(name, qt)
+	m.RecursionDesired = true
+	m.SetEdns0(1232, false)
+	var lastErr error = &DNSError{Reason: "no-server", Detail: "no DNS server to ask"}
+	for _, server := range r.Servers {
+		if ctx.Err() != nil {
+			break
+		}
+		c := &dns.Client{Net: "udp", UDPSize: 1232}
+		resp, _, err := c.ExchangeContext(ctx, m, server)
+		tcp := false
+		if err == nil && resp.Truncated {
+			tcp = true
+			c = &dns.Client{Net: "tcp"}
+			resp, _, err = c.ExchangeContext(ctx, m, server)
+		}
+		if err == nil && resp.Id != m.Id {
+			err = errors.New("answer id mismatch")
+		}
+		if err != nil {
+			lastErr = classifyDNSErr(ctx, server, err)
+			continue
+		}
+		if resp.Rcode == dns.RcodeServerFailure || resp.Rcode == dns.RcodeRefused {
+			// Another server may know better; keep this answer if none does.
+			lastResp, lastServer := resp, server
+			if next, s, t, err2 := r.rest(ctx, server, m); err2 == nil {
+				return next, s, t || tcp, nil
+			}
+			return lastResp, lastServer, tcp, nil
+		}
+		return resp, server, tcp, nil
+	}
+	return nil, strings.Join(r.Servers, ","), false, lastErr
+}
+
+// rest asks the servers after skip; used when one answered SERVFAIL or REFUSED.
+func (r *Resolver) rest(ctx context.Context, skip string, m *dns.Msg) (*dns.Msg, string, bool, error) {
+	after := false
+	for _, s := range r.Servers {
+		if s == skip {
+			after = true
+			continue
+		}
+		if !after {
+			continue
+		}
+		c := &dns.Client{Net: "udp", UDPSize: 1232}
+		resp, _, err := c.ExchangeContext(ctx, m, s)
+		if err == nil && resp.Rcode != dns.RcodeServerFailure && resp.Rcode != dns.RcodeRefused && !resp.Truncated {
+			return resp, s, false, nil
+		}
+	}
+	return nil, "", false, errors.New("no other server answered")
+}
+
+func classifyDNSErr(ctx context.Context, server string, err error) error {
+	var ne net.Error
+	switch {
+	case ctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout()):
+		return &DNSError{Reason: "timeout", Detail: "no answer from " + server}
+	case strings.Contains(err.Error(), "connection refused"):
+		return &DNSError{Reason: "refused", Detail: server + " refused the connection"}
+	default:
+		return &DNSError{Reason: "bad-response", Detail: server + ": " + err.Error()}
+	}
+}
+
+// dnsReason extracts the reason of a DNS failure text written by Resolve.
+func dnsReason(errText string) string {
+	if i := strings.Index(errText, ":"); i > 0 {
+		return errText[:i]
+	}
+	return "error"
+}

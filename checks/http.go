@@ -1,0 +1,161 @@
+package checks
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+)
+
+// Limits on what a probe reads from a peer, so a hostile endpoint cannot hold memory.
+const (
+	maxHeaderBytes = 64 << 10
+	maxBodyPeek    = 16 << 10
+	maxRedirects   = 10
+)
+
+// failStatuses are the answers ConfigMgr's own endpoint checker treats as failures
+// (scp-facts.md, section 5); any other answer means the endpoint is reachable.
+var failStatuses = map[int]bool{407: true, 408: true, 426: true, 451: true, 502: true, 511: true, 598: true, 599: true}
+
+// ProbeError is a failure at one stage of a check.
+type ProbeError struct {
+	Stage  string
+	Reason string
+	Detail string
+}
+
+func (e *ProbeError) Error() string { return e.Stage + "/" + e.Reason + ": " + e.Detail }
+
+// capReader lets a bounded number of bytes through; past the cap it fails, so an endless
+// header block or body ends as an error instead of filling memory.
+type capReader struct {
+	r    io.Reader
+	left int64
+	read int64
+}
+
+var errCapExceeded = errors.New("peer sent more than the probe reads")
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		return 0, errCapExceeded
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	c.read += int64(n)
+	return n, err
+}
+
+// readResponse reads a response head (and peeks at most maxBodyPeek of the body when
+// peekBody), bounded in bytes.
+func readResponse(br *bufio.Reader, cr *capReader, req *http.Request, peekBody bool) (*http.Response, []byte, error) {
+	cr.left = maxHeaderBytes
+	resp, err := http.ReadResponse(br, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	var body []byte
+	if peekBody && resp.Body != nil {
+		cr.left = maxBodyPeek
+		body, _ = io.ReadAll(io.LimitReader(resp.Body, maxBodyPeek))
+	}
+	return resp, body, nil
+}
+
+// drain reads what is left of a small body so the connection can carry the next request
+// (the NTLM exchange needs one kept-alive connection).
+func drain(cr *capReader, resp *http.Response) {
+	if resp.Body == nil {
+		return
+	}
+	cr.left = maxBodyPeek
+	io.Copy(io.Discard, io.LimitReader(resp.Body, maxBodyPeek))
+	resp.Body.Close()
+}
+
+var titleRe = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
+
+// pageTitle extracts the <title> of a block page.
+func pageTitle(body []byte) string {
+	m := titleRe.FindSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	t := strings.Join(strings.Fields(string(m[1])), " ")
+	if len(t) > 200 {
+		t = t[:200]
+	}
+	return t
+}
+
+// proxyMade tells whether a response was written by the proxy itself (an error or block
+// page) rather than relayed from the origin.
+func proxyMade(h http.Header) bool {
+	if h.Get("X-Squid-Error") != "" {
+		return true
+	}
+	if ps := strings.ToLower(h.Get("Proxy-Status")); strings.Contains(ps, "error=") {
+		return true
+	}
+	server := strings.ToLower(h.Get("Server"))
+	if h.Get("Via") == "" && (strings.HasPrefix(server, "tinyproxy") || strings.HasPrefix(server, "squid")) {
+		return true
+	}
+	return false
+}
+
+// interestingHeaders keeps the headers that explain a proxy's decision.
+func interestingHeaders(h http.Header) map[string]string {
+	out := map[string]string{}
+	for k, v := range h {
+		lk := strings.ToLower(k)
+		if strings.HasPrefix(lk, "x-squid") || strings.HasPrefix(lk, "x-") && strings.Contains(lk, "error") ||
+			lk == "proxy-status" || lk == "server" || lk == "via" || lk == "proxy-authenticate" ||
+			lk == "x-cache" || lk == "www-authenticate" || lk == "location" || lk == "content-type" {
+			s := strings.Join(v, ", ")
+			if len(s) > 300 {
+				s = s[:300]
+			}
+			out[k] = s
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// statusLine renders "HTTP/1.1 403 Forbidden".
+func statusLine(resp *http.Response) string {
+	return fmt.Sprintf("%s %s", resp.Proto, resp.Status)
+}
+
+// httpFailure decides whether an answer counts as reached (nil) or as a failure.
+func httpFailure(resp *http.Response) *ProbeError {
+	if failStatuses[resp.StatusCode] {
+		return &ProbeError{Stage: StageHTTP, Reason: fmt.Sprintf("status-%d", resp.StatusCode),
+			Detail: "the endpoint answered " + statusLine(resp) + ", which ConfigMgr's endpoint check counts as a failure"}
+	}
+	return nil
+}
+
+// classifyReadErr names a failure while waiting for or reading an answer.
+func classifyReadErr(ctx context.Context, stage string, err error) *ProbeError {
+	if errors.Is(err, errCapExceeded) {
+		return &ProbeError{Stage: stage, Reason: "too-large", Detail: fmt.Sprintf("the answer's header block exceeded %d bytes", maxHeaderBytes)}
+	}
+	ce := classifyNetErr(ctx, err)
+	reason := ce.Reason
+	if reason == "error" {
+		reason = "bad-response"
+	}
+	return &ProbeError{Stage: stage, Reason: reason, Detail: ce.Detail}
+}

@@ -1,0 +1,288 @@
+package checks
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// aLongTimeAgo is a deadline in the past: setting it makes blocked I/O return at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// Env is what every endpoint check shares in one run.
+type Env struct {
+	Resolver *Resolver
+	Trust    Trust
+	// Timeout bounds one check, every phase and redirect included.
+	Timeout time.Duration
+	// ProxyFor returns the proxy for a target, or nil for a direct connection.
+	ProxyFor  func(host string, port int, scheme string) *ProxyConfig
+	UserAgent string
+}
+
+type prober struct{ env *Env }
+
+// RunTarget runs one network check. route forces "direct" or "proxy" (for --compare-direct);
+// empty lets ProxyFor decide.
+func (env *Env) RunTarget(ctx context.Context, t Target, route string) Check {
+	start := time.Now()
+	c := Check{
+		ID: t.ID, Host: t.Host, Port: t.Port, URL: t.URL,
+		Entries: t.Entries, Groups: t.Groups, Editions: t.Editions, Sources: t.Sources,
+		Wildcards: t.Wildcards, RequiredIn: t.RequiredIn, Required: t.Required,
+		Route: RouteDirect,
+	}
+	u, err := url.Parse(t.URL)
+	if err != nil {
+		c.Status, c.Stage, c.Reason, c.Message = StatusError, StageHTTP, "bad-url", err.Error()
+		return c
+	}
+	c.Kind = u.Scheme
+	var p *ProxyConfig
+	if env.ProxyFor != nil && route != RouteDirect {
+		p = env.ProxyFor(t.Host, t.Port, u.Scheme)
+	}
+	if route == RouteProxy && p == nil {
+		c.Route = RouteProxy
+		c.Status, c.Stage, c.Reason = StatusSkip, StageProxyConnect, "no-proxy"
+		c.Message = "no proxy applies to this target (bypass list or no proxy configured)"
+		return c
+	}
+	if p != nil {
+		c.Route = RouteProxy
+		c.ProxyURL = p.Redacted()
+	}
+	if route != "" {
+		c.ID = t.ID + "@" + route
+	}
+	timeout := env.Timeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	pr := &prober{env: env}
+	perr := pr.run(ctx, &c, u, p, t.FollowRedirects)
+	c.Timings.Total = time.Since(start).Milliseconds()
+	if perr != nil {
+		c.Status, c.Stage, c.Reason, c.Message = StatusFail, perr.Stage, perr.Reason, perr.Detail
+		if errors.Is(ctx.Err(), context.Canceled) {
+			c.Status = StatusError
+			c.Reason = "interrupted"
+		}
+		return c
+	}
+	c.Status = StatusPass
+	return c
+}
+
+// run probes u and, for URL entries, follows redirects.
+func (pr *prober) run(ctx context.Context, c *Check, u *url.URL, p *ProxyConfig, follow bool) *ProbeError {
+	seen := map[string]bool{}
+	method := http.MethodHead
+	if follow {
+		method = http.MethodGet
+	}
+	for hop := 0; ; hop++ {
+		hopProxy := p
+		if hop > 0 && pr.env.ProxyFor != nil && p != nil {
+			hopProxy = pr.env.ProxyFor(u.Hostname(), portOf(u), u.Scheme)
+		}
+		resp, perr := pr.fetch(ctx, c, u, hopProxy, method, hop == 0)
+		if perr != nil {
+			if hop > 0 {
+				perr.Detail = fmt.Sprintf("redirect hop %d to %s: %s", hop, u.Host, perr.Detail)
+			}
+			return perr
+		}
+		h := c.Evidence.HTTP
+		if hop == 0 {
+			h.StatusCode, h.StatusLine, h.Server = resp.StatusCode, statusLine(resp), resp.Header.Get("Server")
+		}
+		loc := resp.Header.Get("Location")
+		isRedirect := resp.StatusCode >= 300 && resp.StatusCode < 400 && loc != ""
+		if !follow || !isRedirect {
+			if hop > 0 {
+				h.Redirects = append(h.Redirects, RedirectHop{URL: u.String(), StatusCode: resp.StatusCode, Host: u.Hostname()})
+			}
+			h.StatusCode, h.StatusLine = resp.StatusCode, statusLine(resp)
+			return httpFailure(resp)
+		}
+		next, err := u.Parse(loc)
+		if err != nil || (next.Scheme != "http" && next.Scheme != "https") {
+			return &ProbeError{Stage: StageHTTP, Reason: "bad-redirect", Detail: fmt.Sprintf("%s redirects to an unusable location %q", u.Host, loc)}
+		}
+		h.Redirects = append(h.Redirects, RedirectHop{URL: u.String(), StatusCode: resp.StatusCode, Location: next.String(), Host: u.Hostname()})
+		if seen[next.String()] || hop+1 > maxRedirects {
+			return &ProbeError{Stage: StageHTTP, Reason: "too-many-redirects",
+				Detail: fmt.Sprintf("more than %d redirects or a loop (last %s → %s)", maxRedirects, u, next)}
+		}
+		seen[u.String()] = true
+		u = next
+	}
+}
+
+func portOf(u *url.URL) int {
+	if p, err := strconv.Atoi(u.Port()); err == nil {
+		return p
+	}
+	if u.Scheme == "http" {
+		return 80
+	}
+	return 443
+}
+
+// fetch makes one request to u; phase evidence and timings are recorded for the first hop.
+func (pr *prober) fetch(ctx context.Context, c *Check, u *url.URL, p *ProxyConfig, method string, first bool) (*http.Response, *ProbeError) {
+	host := u.Hostname()
+	port := strconv.Itoa(portOf(u))
+	var tm Timings
+	defer func() {
+		if first {
+			c.Timings.DNS, c.Timings.Connect, c.Timings.Proxy, c.Timings.TLS, c.Timings.FirstByte = tm.DNS, tm.Connect, tm.Proxy, tm.TLS, tm.FirstByte
+		}
+	}()
+
+	// Name resolution. Through a proxy it is the proxy's job: a failure here is recorded
+	// but does not fail the check, and the CNAME chain still feeds the allowlist analysis.
+	t0 := time.Now()
+	dnsEv := pr.env.Resolver.Resolve(ctx, host)
+	tm.DNS = time.Since(t0).Milliseconds()
+	if p != nil {
+		dnsEv.Informational = true
+	}
+	if first {
+		c.Evidence.DNS = dnsEv
+	}
+	if dnsEv.Error != "" && p == nil {
+		return nil, &ProbeError{Stage: StageDNS, Reason: dnsReason(dnsEv.Error), Detail: dnsEv.Error}
+	}
+
+	req := &http.Request{
+		Method: method, URL: u, Host: u.Host, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: http.Header{"User-Agent": {pr.env.UserAgent}, "Accept": {"*/*"}},
+	}
+	if first {
+		c.Evidence.HTTP = &HTTPEvidence{Method: method, URL: u.String()}
+	}
+	var conn net.Conn
+	var br *bufio.Reader
+	var cr *capReader
+
+	switch {
+	case p == nil:
+		t1 := time.Now()
+		raw, cev, err := Connect(ctx, dnsEv.Addresses, port)
+		tm.Connect = time.Since(t1).Milliseconds()
+		if first {
+			c.Evidence.Connect = cev
+		}
+		if err != nil {
+			ce := classifyNetErr(ctx, err)
+			return nil, &ProbeError{Stage: StageConnect, Reason: ce.Reason, Detail: fmt.Sprintf("TCP %s to %s: %s", port, host, ce.Detail)}
+		}
+		stopOnDone(ctx, raw)
+		conn = raw
+	case u.Scheme == "https":
+		pev := &ProxyEvidence{URL: p.Redacted(), Method: http.MethodConnect}
+		if first {
+			c.Evidence.Proxy = pev
+		}
+		t1 := time.Now()
+		target := net.JoinHostPort(host, port)
+		creq := &http.Request{Method: http.MethodConnect, URL: &url.URL{Opaque: target}, Host: target,
+			Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: http.Header{"User-Agent": {pr.env.UserAgent}}}
+		pc, resp, body, perr := pr.proxyRoundTrip(ctx, p, creq, pev)
+		tm.Proxy = time.Since(t1).Milliseconds()
+		if perr != nil {
+			return nil, perr
+		}
+		if resp.StatusCode/100 != 2 {
+			pc.Close()
+			return nil, proxyFailure(resp, body, target, pev)
+		}
+		conn = pc
+	default:
+		// Plain HTTP through the proxy: the request itself goes in absolute form.
+		pev := &ProxyEvidence{URL: p.Redacted(), Method: method + " (absolute form)"}
+		if first {
+			c.Evidence.Proxy = pev
+		}
+		t1 := time.Now()
+		pc, resp, body, perr := pr.proxyRoundTrip(ctx, p, req, pev)
+		tm.FirstByte = time.Since(t1).Milliseconds()
+		if perr != nil {
+			return nil, perr
+		}
+		defer pc.Close()
+		made := proxyMade(resp.Header)
+		if first {
+			c.Evidence.HTTP.ProxyMade = made
+			c.Evidence.HTTP.BytesRead = pc.cr.read
+		}
+		if resp.StatusCode == http.StatusProxyAuthRequired || made && resp.StatusCode >= 400 {
+			return nil, proxyFailure(resp, body, u.Host, pev)
+		}
+		return resp, nil
+	}
+	defer conn.Close()
+
+	if u.Scheme == "https" {
+		t2 := time.Now()
+		tc, tev, err := Handshake(ctx, conn, host, pr.env.Trust)
+		tm.TLS = time.Since(t2).Milliseconds()
+		if first {
+			c.Evidence.TLS = tev
+		}
+		if err != nil {
+			var te *TLSError
+			if errors.As(err, &te) {
+				return nil, &ProbeError{Stage: te.Stage, Reason: te.Reason, Detail: te.Detail}
+			}
+			return nil, &ProbeError{Stage: StageTLS, Reason: "handshake", Detail: err.Error()}
+		}
+		conn = tc
+	}
+	cr = &capReader{r: conn}
+	br = bufio.NewReaderSize(cr, 4096)
+	t3 := time.Now()
+	req.Header.Set("Connection", "close")
+	bw := bufio.NewWriter(conn)
+	err := req.Write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
+		ce := classifyNetErr(ctx, err)
+		return nil, &ProbeError{Stage: StageHTTP, Reason: ce.Reason, Detail: "sending the request: " + ce.Detail}
+	}
+	resp, _, err := readResponse(br, cr, req, false)
+	tm.FirstByte = time.Since(t3).Milliseconds()
+	if first {
+		c.Evidence.HTTP.BytesRead = cr.read
+	}
+	if err != nil {
+		pe := classifyReadErr(ctx, StageHTTP, err)
+		pe.Detail = fmt.Sprintf("waiting for %s's answer: %s", u.Host, pe.Detail)
+		return nil, pe
+	}
+	if first {
+		c.Evidence.HTTP.BytesRead = cr.read
+	}
+	return resp, nil
+}
+
+// describe is a one-line account of a check for logs and the terminal.
+func (c *Check) describe() string {
+	if c.Status == StatusPass {
+		return fmt.Sprintf("%s %s via %s in %d ms", c.ID, c.Status, c.Route, c.Timings.Total)
+	}
+	return strings.TrimSpace(fmt.Sprintf("%s %s at %s (%s) via %s: %s", c.ID, c.Status, c.Stage, c.Reason, c.Route, c.Message))
+}

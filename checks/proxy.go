@@ -1,0 +1,349 @@
+package checks
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/Azure/go-ntlmssp"
+)
+
+// Proxy authentication schemes.
+const (
+	AuthNone      = "none"
+	AuthBasic     = "basic"
+	AuthNTLM      = "ntlm"
+	AuthNegotiate = "negotiate"
+	AuthAuto      = "auto"
+)
+
+// ProxyConfig is the proxy a check goes through and how it authenticates.
+type ProxyConfig struct {
+	URL      *url.URL // scheme://host:port, never with userinfo
+	Auth     string
+	User     string // DOMAIN\user or user@domain; empty = current identity where supported
+	Password string
+}
+
+// Redacted is the proxy URL safe to show.
+func (p *ProxyConfig) Redacted() string {
+	if p == nil || p.URL == nil {
+		return ""
+	}
+	u := *p.URL
+	u.User = nil
+	return u.String()
+}
+
+// authenticator produces Proxy-Authorization values for one connection.
+type authenticator interface {
+	scheme() string
+	// next returns the header for the next request given the proxy's last challenge token
+	// (nil on the first request); done reports the final leg.
+	next(challenge []byte) (header string, err error)
+}
+
+type basicAuth struct{ user, pass string }
+
+func (b *basicAuth) scheme() string { return AuthBasic }
+func (b *basicAuth) next([]byte) (string, error) {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(b.user+":"+b.pass)), nil
+}
+
+// ntlmAuth runs NTLM (or raw NTLM inside Negotiate, which Windows proxies accept) with
+// explicit credentials.
+type ntlmAuth struct {
+	user, pass, headerScheme string
+	sent                     int
+}
+
+func (n *ntlmAuth) scheme() string { return strings.ToLower(n.headerScheme) }
+func (n *ntlmAuth) next(challenge []byte) (string, error) {
+	n.sent++
+	if challenge == nil {
+		msg, err := ntlmssp.NewNegotiateMessage("", "")
+		if err != nil {
+			return "", err
+		}
+		return n.headerScheme + " " + base64.StdEncoding.EncodeToString(msg), nil
+	}
+	msg, err := ntlmssp.NewAuthenticateMessage(challenge, n.user, n.pass, nil)
+	if err != nil {
+		return "", fmt.Errorf("NTLM: %w", err)
+	}
+	return n.headerScheme + " " + base64.StdEncoding.EncodeToString(msg), nil
+}
+
+// newAuthenticator picks the implementation for a scheme; with no user, NTLM and Negotiate
+// use the current Windows identity (sspi), which only exists on Windows.
+func newAuthenticator(scheme string, p *ProxyConfig) (authenticator, error) {
+	switch scheme {
+	case AuthBasic:
+		if p.User == "" {
+			return nil, errors.New("basic proxy authentication needs --proxy-user")
+		}
+		return &basicAuth{user: basicUser(p.User), pass: p.Password}, nil
+	case AuthNTLM, AuthNegotiate:
+		hs := "NTLM"
+		if scheme == AuthNegotiate {
+			hs = "Negotiate"
+		}
+		if p.User == "" {
+			return newSSPIAuth(hs)
+		}
+		return &ntlmAuth{user: p.User, pass: p.Password, headerScheme: hs}, nil
+	}
+	return nil, fmt.Errorf("unknown proxy authentication %q", scheme)
+}
+
+// basicUser keeps DOMAIN\user as typed: proxies that check Basic against a directory expect it.
+func basicUser(u string) string { return u }
+
+// offeredSchemes lists the schemes of Proxy-Authenticate (or WWW-Authenticate from proxies
+// that answer 401, as tinyproxy does), lower-case.
+func offeredSchemes(h http.Header) []string {
+	var out []string
+	for _, key := range []string{"Proxy-Authenticate", "Www-Authenticate"} {
+		for _, v := range h.Values(key) {
+			f := strings.Fields(v)
+			if len(f) == 0 {
+				continue
+			}
+			s := strings.ToLower(strings.TrimSuffix(f[0], ","))
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// challengeToken extracts the token the proxy sent for scheme.
+func challengeToken(h http.Header, scheme string) []byte {
+	for _, key := range []string{"Proxy-Authenticate", "Www-Authenticate"} {
+		for _, v := range h.Values(key) {
+			f := strings.Fields(v)
+			if len(f) == 2 && strings.EqualFold(f[0], scheme) {
+				b, err := base64.StdEncoding.DecodeString(f[1])
+				if err == nil {
+					return b
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// strongest picks what auto uses among the offered schemes.
+func strongest(offered []string, haveUser bool) string {
+	for _, s := range []string{AuthNegotiate, AuthNTLM, AuthBasic} {
+		if !slices.Contains(offered, s) {
+			continue
+		}
+		if s == AuthBasic && !haveUser {
+			continue
+		}
+		if (s == AuthNegotiate || s == AuthNTLM) && !haveUser && !sspiAvailable {
+			continue
+		}
+		return s
+	}
+	return ""
+}
+
+// proxyConn is a connection to the proxy with its bounded reader.
+type proxyConn struct {
+	net.Conn
+	br *bufio.Reader
+	cr *capReader
+}
+
+// Read drains what the bufio reader already holds before reading the socket, so bytes that
+// arrived with the proxy's answer are not lost to the tunnel.
+func (c *proxyConn) Read(p []byte) (int, error) {
+	if c.br.Buffered() > 0 {
+		return c.br.Read(p)
+	}
+	return c.Conn.Read(p)
+}
+
+// dialProxy connects to the proxy itself.
+func (pr *prober) dialProxy(ctx context.Context, p *ProxyConfig, ev *ProxyEvidence) (*proxyConn, *ProbeError) {
+	host, port := p.URL.Hostname(), p.URL.Port()
+	if port == "" {
+		port = "80"
+		if p.URL.Scheme == "https" {
+			port = "443"
+		}
+	}
+	addrs := []string{host}
+	if net.ParseIP(host) == nil {
+		d := pr.env.Resolver.Resolve(ctx, host)
+		if d.Error != "" {
+			ev.Error = "resolving the proxy: " + d.Error
+			return nil, &ProbeError{Stage: StageProxyConnect, Reason: "dns-" + dnsReason(d.Error), Detail: "the proxy's name " + host + " did not resolve: " + d.Error}
+		}
+		addrs = d.Addresses
+	}
+	c, _, err := Connect(ctx, addrs, port)
+	if err != nil {
+		ce := classifyNetErr(ctx, err)
+		ev.Error = err.Error()
+		return nil, &ProbeError{Stage: StageProxyConnect, Reason: ce.Reason, Detail: "cannot connect to the proxy " + p.Redacted() + ": " + ce.Detail}
+	}
+	stopOnDone(ctx, c)
+	cr := &capReader{r: c}
+	return &proxyConn{Conn: c, br: bufio.NewReaderSize(cr, 4096), cr: cr}, nil
+}
+
+// proxyRoundTrip sends req to the proxy (CONNECT, or a request in absolute form) and runs the
+// authentication the configuration asks for, on one connection where the scheme needs it.
+// It returns the final answer with the connection it arrived on.
+func (pr *prober) proxyRoundTrip(ctx context.Context, p *ProxyConfig, req *http.Request, ev *ProxyEvidence) (*proxyConn, *http.Response, []byte, *ProbeError) {
+	pc, perr := pr.dialProxy(ctx, p, ev)
+	if perr != nil {
+		return nil, nil, nil, perr
+	}
+	var err error
+	scheme := p.Auth
+	if scheme == "" {
+		scheme = AuthNone
+	}
+	var auth authenticator
+	if scheme != AuthNone && scheme != AuthAuto {
+		if auth, err = newAuthenticator(scheme, p); err != nil {
+			pc.Close()
+			return nil, nil, nil, &ProbeError{Stage: StageProxyAuth, Reason: "config", Detail: err.Error()}
+		}
+		ev.AuthTried = scheme
+	}
+	var challenge []byte
+	for leg := 0; leg < 4; leg++ {
+		req.Header.Del("Proxy-Authorization")
+		if auth != nil {
+			h, err := auth.next(challenge)
+			if err != nil {
+				pc.Close()
+				return nil, nil, nil, &ProbeError{Stage: StageProxyAuth, Reason: "handshake", Detail: err.Error()}
+			}
+			req.Header.Set("Proxy-Authorization", h)
+		}
+		if err := writeProxyRequest(pc, req); err != nil {
+			pc.Close()
+			ce := classifyNetErr(ctx, err)
+			return nil, nil, nil, &ProbeError{Stage: StageProxyConnect, Reason: ce.Reason, Detail: "sending to the proxy: " + ce.Detail}
+		}
+		resp, body, err := readResponse(pc.br, pc.cr, req, req.Method != http.MethodConnect)
+		if err != nil {
+			pc.Close()
+			pe := classifyReadErr(ctx, StageProxyConnect, err)
+			pe.Detail = "waiting for the proxy's answer to " + req.Method + ": " + pe.Detail
+			ev.Error = pe.Detail
+			return nil, nil, nil, pe
+		}
+		ev.StatusLine = statusLine(resp)
+		ev.Headers = interestingHeaders(resp.Header)
+		isAuthChallenge := resp.StatusCode == http.StatusProxyAuthRequired ||
+			(resp.StatusCode == http.StatusUnauthorized && (req.Method == http.MethodConnect || proxyMade(resp.Header)))
+		if !isAuthChallenge {
+			return pc, resp, body, nil
+		}
+		offered := offeredSchemes(resp.Header)
+		ev.AuthOffered = offered
+		if scheme == AuthAuto && auth == nil {
+			pick := strongest(offered, p.User != "")
+			if pick == "" {
+				return pc, resp, body, nil
+			}
+			if auth, err = newAuthenticator(pick, p); err != nil {
+				return pc, resp, body, nil
+			}
+			ev.AuthTried = pick
+			challenge = nil
+		} else if auth != nil && (auth.scheme() == AuthNTLM || auth.scheme() == AuthNegotiate) {
+			challenge = challengeToken(resp.Header, auth.scheme())
+			if challenge == nil {
+				// No challenge: the proxy rejected the last leg.
+				return pc, resp, body, nil
+			}
+		} else {
+			return pc, resp, body, nil
+		}
+		drain(pc.cr, resp)
+		if resp.Close {
+			// The scheme needs the same connection; a proxy that closes it between legs
+			// cannot complete NTLM. Basic can start over on a new connection.
+			pc.Close()
+			if challenge != nil {
+				return nil, nil, nil, &ProbeError{Stage: StageProxyAuth, Reason: "connection-closed",
+					Detail: "the proxy closed the connection in the middle of the " + auth.scheme() + " handshake"}
+			}
+			if pc, perr = pr.dialProxy(ctx, p, ev); perr != nil {
+				return nil, nil, nil, perr
+			}
+		}
+	}
+	pc.Close()
+	return nil, nil, nil, &ProbeError{Stage: StageProxyAuth, Reason: "loop", Detail: "the proxy kept asking for authentication"}
+}
+
+func writeProxyRequest(pc *proxyConn, req *http.Request) error {
+	bw := bufio.NewWriter(pc.Conn)
+	var err error
+	if req.Method == http.MethodConnect {
+		err = req.Write(bw)
+	} else {
+		err = req.WriteProxy(bw)
+	}
+	if err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// proxyFailure turns a proxy's non-success answer into the failure lane it belongs to.
+func proxyFailure(resp *http.Response, body []byte, target string, ev *ProxyEvidence) *ProbeError {
+	ev.PageTitle = pageTitle(body)
+	code := resp.StatusCode
+	reason := fmt.Sprintf("status-%d", code)
+	why := ""
+	if e := resp.Header.Get("X-Squid-Error"); e != "" {
+		why = " (" + e + ")"
+	}
+	switch {
+	case code == http.StatusProxyAuthRequired || code == http.StatusUnauthorized:
+		tried := ev.AuthTried
+		if tried == "" {
+			tried = "none"
+		}
+		return &ProbeError{Stage: StageProxyAuth, Reason: reason,
+			Detail: fmt.Sprintf("the proxy refused the credentials (tried %s; it offers %s)", tried, strings.Join(ev.AuthOffered, ", "))}
+	case code == http.StatusForbidden || code == 451 || (code >= 400 && code < 500):
+		return &ProbeError{Stage: StageProxyDenied, Reason: reason,
+			Detail: fmt.Sprintf("the proxy denied %s: %s%s", target, statusLine(resp), why)}
+	case code >= 500:
+		return &ProbeError{Stage: StageProxyUpstream, Reason: reason,
+			Detail: fmt.Sprintf("the proxy could not reach %s: %s%s", target, statusLine(resp), why)}
+	}
+	return &ProbeError{Stage: StageProxyDenied, Reason: reason, Detail: "unexpected proxy answer " + statusLine(resp)}
+}
+
+// stopOnDone makes every blocking call on c return when ctx ends (deadline or Ctrl-C).
+func stopOnDone(ctx context.Context, c net.Conn) {
+	if dl, ok := ctx.Deadline(); ok {
+		c.SetDeadline(dl)
+	}
+	context.AfterFunc(ctx, func() { c.SetDeadline(aLongTimeAgo) })
+}
+
+var errNoSSPI = errors.New("authenticating as the current Windows identity needs Windows; pass --proxy-user and CMPREFLIGHT_PROXY_PASSWORD")
+
+var _ = os.ErrDeadlineExceeded

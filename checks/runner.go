@@ -1,0 +1,102 @@
+package checks
+
+import (
+	"context"
+	"sync"
+)
+
+// Job is one check to run: a target and a forced route ("" = as the proxy selection says).
+type Job struct {
+	Target Target
+	Route  string
+}
+
+// Runner executes network checks with bounded concurrency.
+type Runner struct {
+	Env         *Env
+	Concurrency int
+	// OnDone is called (from worker goroutines) after each check.
+	OnDone func(Check)
+}
+
+// Run executes every job and returns the checks in job order. When ctx ends (Ctrl-C or the
+// whole-run deadline), checks not yet started are reported as error/interrupted and running
+// ones stop at their next blocking operation.
+func (r *Runner) Run(ctx context.Context, jobs []Job) []Check {
+	out := make([]Check, len(jobs))
+	n := r.Concurrency
+	if n <= 0 {
+		n = 32
+	}
+	if n > len(jobs) {
+		n = len(jobs)
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < n; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				c := r.Env.RunTarget(ctx, jobs[i].Target, jobs[i].Route)
+				out[i] = c
+				if r.OnDone != nil {
+					r.OnDone(c)
+				}
+			}
+		}()
+	}
+	i := 0
+feed:
+	for ; i < len(jobs); i++ {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	for ; i < len(jobs); i++ {
+		t := jobs[i].Target
+		c := Check{ID: t.ID, Host: t.Host, Port: t.Port, URL: t.URL, Entries: t.Entries, Groups: t.Groups,
+			Editions: t.Editions, Sources: t.Sources, Wildcards: t.Wildcards, RequiredIn: t.RequiredIn,
+			Required: t.Required, Route: jobs[i].Route, Status: StatusError, Reason: "interrupted",
+			Message: "the run was interrupted before this check started"}
+		if jobs[i].Route != "" {
+			c.ID += "@" + jobs[i].Route
+		}
+		out[i] = c
+		if r.OnDone != nil {
+			r.OnDone(c)
+		}
+	}
+	return out
+}
+
+// Summarize counts checks by status.
+func Summarize(cs []Check) Summary {
+	var s Summary
+	for _, c := range cs {
+		s.Total++
+		switch c.Status {
+		case StatusPass:
+			s.Pass++
+		case StatusFail:
+			s.Fail++
+		case StatusWarn:
+			s.Warn++
+		case StatusSkip:
+			s.Skip++
+		case StatusError:
+			s.Error++
+		}
+		if c.Required {
+			s.Required++
+			if c.Status != StatusPass {
+				s.RequiredFailed++
+			}
+		}
+	}
+	return s
+}

@@ -1,0 +1,176 @@
+package checks
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+)
+
+// Trust holds the two sets of roots a presented chain is verified against.
+type Trust struct {
+	// Machine is what this machine trusts: system roots plus --ca-file.
+	Machine *x509.CertPool
+	// Expected are the roots genuine endpoints chain to; nil skips the interception check.
+	Expected *x509.CertPool
+}
+
+// TLSError carries the classified reason of a failed handshake or verification.
+type TLSError struct {
+	Stage  string // tls or tls-intercepted
+	Reason string // timeout, reset, handshake, untrusted, expired, hostname, tls-version, re-signed
+	Detail string
+}
+
+func (e *TLSError) Error() string { return e.Reason + ": " + e.Detail }
+
+// kb4561945Suites are the ECDHE suites KB4561945 asks for that a Go client can negotiate.
+var kb4561945Suites = map[uint16]bool{
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: true,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: true,
+}
+
+// Handshake runs TLS over conn with SNI, records what the server presented and verifies the
+// chain against the machine's trust and the expected roots.
+func Handshake(ctx context.Context, conn net.Conn, sni string, trust Trust) (*tls.Conn, *TLSEvidence, error) {
+	ev := &TLSEvidence{SNI: sni}
+	cfg := &tls.Config{
+		ServerName: sni,
+		// Verification is done below so that an untrusted chain is still recorded.
+		InsecureSkipVerify: true,
+		// Accept old versions in the handshake so that a server offering only them is
+		// reported as such rather than as a bare handshake failure.
+		MinVersion: tls.VersionTLS10,
+		NextProtos: []string{"http/1.1"},
+	}
+	if net.ParseIP(sni) != nil {
+		cfg.ServerName = ""
+	}
+	tc := tls.Client(conn, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		ce := classifyNetErr(ctx, err)
+		reason := ce.Reason
+		if reason == "error" {
+			reason = "handshake"
+			var ae tls.AlertError
+			if errors.As(err, &ae) && strings.Contains(err.Error(), "protocol version") {
+				reason = "tls-version"
+			}
+			if strings.Contains(err.Error(), "first record does not look like a TLS handshake") || strings.Contains(err.Error(), "oversized record") {
+				reason = "not-tls"
+			}
+		}
+		ev.Error = err.Error()
+		return nil, ev, &TLSError{Stage: StageTLS, Reason: reason, Detail: err.Error()}
+	}
+	st := tc.ConnectionState()
+	ev.Version = tls.VersionName(st.Version)
+	ev.CipherSuite = tls.CipherSuiteName(st.CipherSuite)
+	ev.ALPN = st.NegotiatedProtocol
+	if st.Version == tls.VersionTLS12 {
+		ok := kb4561945Suites[st.CipherSuite]
+		ev.ECDHESuites = &ok
+	}
+	for _, c := range st.PeerCertificates {
+		ev.Chain = append(ev.Chain, certInfo(c))
+	}
+	if len(st.PeerCertificates) == 0 {
+		tc.Close()
+		return nil, ev, &TLSError{Stage: StageTLS, Reason: "handshake", Detail: "server presented no certificate"}
+	}
+	now := time.Now()
+	machineChains, machineErr := verifyChain(st.PeerCertificates, sni, trust.Machine, now)
+	ev.Verified = machineErr == nil
+	if machineErr != nil {
+		ev.VerifyError = machineErr.Error()
+	}
+	if trust.Expected != nil {
+		_, expErr := verifyChain(st.PeerCertificates, sni, trust.Expected, now)
+		ok := expErr == nil
+		ev.ExpectedRootsVerified = &ok
+		if machineErr == nil && !ok {
+			// Trusted here but not chaining to any root a genuine endpoint uses: a
+			// middlebox re-signed it with a CA this machine was told to trust.
+			ev.Intercepted = true
+			ev.InterceptingCA = topIssuer(machineChains)
+			tc.Close()
+			return nil, ev, &TLSError{Stage: StageTLSIntercepted, Reason: "re-signed",
+				Detail: fmt.Sprintf("certificate for %s issued by %q, not a public root; TLS inspection re-signs this traffic", sni, ev.InterceptingCA)}
+		}
+		if machineErr != nil && ok {
+			tc.Close()
+			return nil, ev, &TLSError{Stage: StageTLS, Reason: "untrusted",
+				Detail: fmt.Sprintf("the chain is genuine (root %q) but this machine does not trust that root: %v", rootOf(st.PeerCertificates), machineErr)}
+		}
+	}
+	if machineErr != nil {
+		tc.Close()
+		return nil, ev, &TLSError{Stage: StageTLS, Reason: verifyReason(machineErr), Detail: machineErr.Error()}
+	}
+	if st.Version < tls.VersionTLS12 {
+		tc.Close()
+		return nil, ev, &TLSError{Stage: StageTLS, Reason: "tls-version",
+			Detail: fmt.Sprintf("negotiated %s; the role needs TLS 1.2 or later (KB4561945)", ev.Version)}
+	}
+	return tc, ev, nil
+}
+
+func verifyChain(certs []*x509.Certificate, name string, roots *x509.CertPool, now time.Time) ([][]*x509.Certificate, error) {
+	inter := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		inter.AddCert(c)
+	}
+	opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: now, DNSName: name}
+	if net.ParseIP(name) != nil {
+		opts.DNSName = name
+	}
+	return certs[0].Verify(opts)
+}
+
+func verifyReason(err error) string {
+	var ua x509.UnknownAuthorityError
+	var ci x509.CertificateInvalidError
+	var he x509.HostnameError
+	switch {
+	case errors.As(err, &ua):
+		return "untrusted"
+	case errors.As(err, &he):
+		return "hostname"
+	case errors.As(err, &ci) && ci.Reason == x509.Expired:
+		return "expired"
+	case errors.As(err, &ci):
+		return "invalid-certificate"
+	}
+	return "untrusted"
+}
+
+func topIssuer(chains [][]*x509.Certificate) string {
+	if len(chains) == 0 || len(chains[0]) == 0 {
+		return ""
+	}
+	c := chains[0]
+	return c[len(c)-1].Subject.String()
+}
+
+func rootOf(certs []*x509.Certificate) string {
+	return certs[len(certs)-1].Issuer.String()
+}
+
+func certInfo(c *x509.Certificate) CertInfo {
+	sum := sha256.Sum256(c.Raw)
+	return CertInfo{
+		Subject:   c.Subject.String(),
+		Issuer:    c.Issuer.String(),
+		NotBefore: c.NotBefore.UTC(),
+		NotAfter:  c.NotAfter.UTC(),
+		SHA256:    hex.EncodeToString(sum[:]),
+		DNSNames:  c.DNSNames,
+		IsCA:      c.IsCA,
+	}
+}

@@ -1,0 +1,93 @@
+// Package config applies a YAML config file to a command's flags: every key is a long flag
+// name, a repeatable flag takes a list, and a flag given on the command line wins.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"gopkg.in/yaml.v3"
+)
+
+// Secret keys are refused in a config file: secrets come from the environment or a file.
+var secretKeys = map[string]string{
+	"proxy-password":        "CMPREFLIGHT_PROXY_PASSWORD or --proxy-password-file",
+	"password":              "an environment variable or a --*-password-file flag",
+	"install-password":      "CMPREFLIGHT_INSTALL_PASSWORD or --install-password-file",
+	"adminservice-password": "CMPREFLIGHT_ADMINSERVICE_PASSWORD or --adminservice-password-file",
+}
+
+// Apply reads path and sets each key on fs unless the flag was given on the command line.
+// Errors name path:line and the key.
+func Apply(fs *pflag.FlagSet, path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("--config: %w", err)
+	}
+	return ApplyBytes(fs, path, data)
+}
+
+// ApplyBytes is Apply on content already read.
+func ApplyBytes(fs *pflag.FlagSet, path string, data []byte) error {
+	var doc yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return fmt.Errorf("%s:%d: the config must be a mapping of flag names to values", path, root.Line)
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		key := k.Value
+		if hint, ok := secretKeys[key]; ok {
+			return fmt.Errorf("%s:%d: %q: secrets are not read from config files; use %s", path, k.Line, key, hint)
+		}
+		f := fs.Lookup(key)
+		if f == nil || key == "config" {
+			return fmt.Errorf("%s:%d: unknown key %q (keys are the long flag names of the command)", path, k.Line, key)
+		}
+		if f.Changed {
+			continue
+		}
+		var values []string
+		switch v.Kind {
+		case yaml.ScalarNode:
+			values = []string{v.Value}
+		case yaml.SequenceNode:
+			if !isRepeatable(f) {
+				return fmt.Errorf("%s:%d: %q takes one value, not a list", path, v.Line, key)
+			}
+			for _, it := range v.Content {
+				if it.Kind != yaml.ScalarNode {
+					return fmt.Errorf("%s:%d: %q: list items must be plain values", path, it.Line, key)
+				}
+				values = append(values, it.Value)
+			}
+		default:
+			return fmt.Errorf("%s:%d: %q must be a value or a list", path, v.Line, key)
+		}
+		for _, val := range values {
+			if err := fs.Set(key, val); err != nil {
+				return fmt.Errorf("%s:%d: %q: %v", path, v.Line, key, err)
+			}
+		}
+	}
+	return nil
+}
+
+func isRepeatable(f *pflag.Flag) bool {
+	t := f.Value.Type()
+	return strings.HasSuffix(t, "Slice") || strings.HasSuffix(t, "Array")
+}

@@ -1,0 +1,62 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+func newFS() *pflag.FlagSet {
+	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	fs.String("proxy", "", "")
+	fs.StringArray("dns-server", nil, "")
+	fs.Duration("timeout", 10*time.Second, "")
+	fs.Int("concurrency", 32, "")
+	return fs
+}
+
+func TestApplySetsFlagsAndCommandLineWins(t *testing.T) {
+	fs := newFS()
+	if err := fs.Parse([]string{"--concurrency", "4"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := "proxy: http://proxy.lab:8080\ndns-server: [127.0.0.1:5353, 127.0.0.2:53]\ntimeout: 3s\nconcurrency: 99\n"
+	if err := ApplyBytes(fs, "c.yaml", []byte(cfg)); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := fs.GetString("proxy"); v != "http://proxy.lab:8080" {
+		t.Errorf("proxy = %q", v)
+	}
+	if v, _ := fs.GetStringArray("dns-server"); len(v) != 2 || v[1] != "127.0.0.2:53" {
+		t.Errorf("dns-server = %v", v)
+	}
+	if v, _ := fs.GetDuration("timeout"); v != 3*time.Second {
+		t.Errorf("timeout = %v", v)
+	}
+	if v, _ := fs.GetInt("concurrency"); v != 4 {
+		t.Errorf("concurrency = %d, the command line must win", v)
+	}
+}
+
+func TestApplyErrorsNameFileAndLine(t *testing.T) {
+	cases := map[string]string{
+		"proxy: x\ncolour: red\n":   "c.yaml:2: unknown key \"colour\"",
+		"timeout: soon\n":           "c.yaml:1: \"timeout\"",
+		"proxy: [a, b]\n":           "c.yaml:1: \"proxy\" takes one value",
+		"proxy-password: hunter2\n": "c.yaml:1: \"proxy-password\": secrets are not read",
+		"- a\n- b\n":                "c.yaml:1: the config must be a mapping",
+		"proxy: x\n  bad: indent\n": "c.yaml",
+		"dns-server:\n  - {a: b}\n": "c.yaml:2:",
+	}
+	for in, want := range cases {
+		err := ApplyBytes(newFS(), "c.yaml", []byte(in))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ApplyBytes(%q) = %v, want %q", in, err, want)
+		}
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("error leaks the secret: %v", err)
+		}
+	}
+}
