@@ -1,0 +1,64 @@
+# Internet endpoints: every required check passes (design.md "What is probed and what is
+# required"; SEED and IE list the endpoints). A check that could not run is never compliant.
+package cmpreflight.builtin.endpoints
+
+import data.cmpreflight.builtin.lib
+
+# unreachable holds the findings of required network checks that did not pass.
+unreachable contains f if {
+	some c in lib.network_checks
+	c.required == true
+	c.status != "pass"
+	f := {
+		"rule": "scp.endpoint_reachable",
+		"message": reach_message(c),
+		"checks": [c.id],
+		"remediation": lib.remediation(c),
+		"source": lib.sources(c),
+	}
+}
+
+reach_message(c) := sprintf("%s could not be checked (status %s; %s): a required endpoint is never assumed reachable", [lib.hostport(c), c.status, lib.detail(c)]) if {
+	lib.not_run(c)
+} else := sprintf("%s is not reachable over the %s route (%s)", [lib.hostport(c), lib.route(c), lib.detail(c)]) if {
+	c.status == "fail"
+} else := sprintf("%s is required and did not pass (status %s; %s)", [lib.hostport(c), c.status, lib.detail(c)])
+
+deny contains f if {
+	not lib.offline
+	some f in unreachable
+}
+
+# In offline mode the role never connects: the endpoints only matter to the machine that
+# runs the service connection tool, so they are reported, not denied.
+warn contains lib.informational(f) if {
+	lib.offline
+	some f in unreachable
+}
+
+# A check required only by the other edition warns, naming the edition that lists it.
+warn contains f if {
+	some c in lib.network_checks
+	c.required == false
+	c.status != "pass"
+	f := {
+		"rule": "scp.other_edition",
+		"message": other_message(c),
+		"checks": [c.id],
+		"remediation": lib.remediation(c),
+		"source": lib.sources(c),
+	}
+}
+
+other_message(c) := sprintf("%s %s (%s); it is required only by the %s edition, not by the %s edition this run checks", [lib.hostport(c), verb(c), lib.detail(c), concat(" and ", c.requiredIn), run_edition]) if {
+	count(object.get(c, "requiredIn", [])) > 0
+} else := sprintf("%s %s (%s); no edition requires it", [lib.hostport(c), verb(c), lib.detail(c)])
+
+verb(c) := "could not be checked" if {
+	lib.not_run(c)
+} else := "failed"
+
+run_edition := e if {
+	e := input.edition
+	e != ""
+} else := "current"

@@ -1,0 +1,100 @@
+# Shared helpers of the built-in SCP policy set. This package defines no deny or warn of its
+# own: the engine only collects those from the rule packages.
+package cmpreflight.builtin.lib
+
+# offline is true when the site facts say the role runs (or will run) in offline mode: it then
+# never connects, and internet endpoint results become informational (SEED, "Modes").
+offline if lower(input.site.mode) == "offline"
+
+# network_check holds for probes of an internet endpoint (not site checks, not log findings).
+network_check(c) if {
+	object.get(c, "kind", "") != "site"
+	not startswith(c.id, "site/")
+	not startswith(c.id, "log/")
+}
+
+network_checks contains c if {
+	some c in input.checks
+	network_check(c)
+}
+
+# hostport names a check the way an admin reads it.
+hostport(c) := sprintf("%s:%v", [c.host, c.port]) if {
+	object.get(c, "host", "") != ""
+	c.port
+} else := c.id
+
+# sources is the catalog provenance of a check (fact sheet keys such as IE, SEED).
+sources(c) := concat(", ", c.sources) if {
+	count(object.get(c, "sources", [])) > 0
+} else := "IE"
+
+route(c) := object.get(c, "route", "direct")
+
+proxy_name(c) := c.proxyUrl if {
+	object.get(c, "proxyUrl", "") != ""
+} else := input.proxy.url if {
+	object.get(input, ["proxy", "url"], "") != ""
+} else := "the proxy"
+
+# detail is "stage X, reason Y: message" with the missing parts left out.
+detail(c) := concat(", ", parts) if {
+	parts := [p |
+		some p in [
+			labelled("stage", object.get(c, "stage", "")),
+			labelled("reason", object.get(c, "reason", "")),
+			object.get(c, "message", ""),
+		]
+		p != ""
+	]
+	count(parts) > 0
+} else := "no stage recorded"
+
+labelled(label, v) := sprintf("%s %s", [label, v]) if {
+	v != ""
+} else := ""
+
+not_run(c) if c.status in {"error", "skip"}
+
+# remediation says what an admin changes, by the stage where the check stopped.
+remediation(c) := sprintf("make %s resolvable from this server: check the DNS servers it uses (through a proxy, the proxy's resolver)", [c.host]) if {
+	c.stage == "dns"
+} else := sprintf("open outbound TCP to %s on the firewall so this server reaches its proxy", [proxy_name(c)]) if {
+	c.stage == "connect"
+	route(c) == "proxy"
+} else := sprintf("open TCP %v to %s on the firewall", [c.port, c.host]) if {
+	c.stage == "connect"
+} else := sprintf("let %s accept CONNECT to %s (port %v) from this server", [proxy_name(c), c.host, c.port]) if {
+	c.stage == "proxy-connect"
+} else := sprintf("%s refused the credentials: let the computer account authenticate (Negotiate/NTLM) or set the site system proxy server account in ConfigMgr, then allow %s", [proxy_name(c), c.host]) if {
+	c.stage == "proxy-auth"
+} else := sprintf("allow %s on the proxy (%s) for port %v", [c.host, proxy_name(c), c.port]) if {
+	c.stage == "proxy-denied"
+} else := sprintf("the proxy %s could not reach %s:%v: open TCP %v to %s on the proxy's outbound firewall and check the proxy's DNS", [proxy_name(c), c.host, c.port, c.port, c.host]) if {
+	c.stage == "proxy-upstream"
+} else := sprintf("bypass TLS inspection for %s on the proxy or firewall (intercepting CA: %s): the role verifies Microsoft's chain", [c.host, intercepting_ca(c)]) if {
+	c.stage == "tls-intercepted"
+} else := sprintf("fix TLS to %s: enable TLS 1.2 for .NET (SchUseStrongCrypto=1, SystemDefaultTlsVersions=1, KB4561945) and install the required roots (DigiCert Global Root G2)", [c.host]) if {
+	c.stage == "tls"
+} else := sprintf("%s answered with a failure status: check the proxy is not answering for it (block page) and that %s is allowed end to end", [c.host, hostport(c)]) if {
+	c.stage == "http"
+} else := sprintf("re-run the check of %s; it did not complete, so nothing is known about this endpoint", [hostport(c)]) if {
+	not_run(c)
+} else := sprintf("check the path from this server to %s", [hostport(c)])
+
+intercepting_ca(c) := c.evidence.tls.interceptingCa if {
+	object.get(c, ["evidence", "tls", "interceptingCa"], "") != ""
+} else := "unknown"
+
+# informational turns a network finding into its offline-mode warn.
+informational(f) := object.union(f, {
+	"message": sprintf("offline mode, informational: %s", [f.message]),
+	"remediation": sprintf("offline mode never connects from this server; the machine that runs the service connection tool with -connect needs this too: %s", [object.get(f, "remediation", "")]),
+})
+
+# same_server compares server names case-insensitively, a short name matching its FQDN.
+same_server(a, b) if lower(a) == lower(b)
+
+same_server(a, b) if startswith(lower(a), concat("", [lower(b), "."]))
+
+same_server(a, b) if startswith(lower(b), concat("", [lower(a), "."]))

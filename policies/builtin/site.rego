@@ -1,0 +1,177 @@
+# Placement and accounts: one SCP per hierarchy, only at the top-tier site (CAS or stand-alone
+# primary), remote host rights (SEED, WMI, PORTS). These read input.site.
+package cmpreflight.builtin.site
+
+import data.cmpreflight.builtin.lib
+
+warn contains f if {
+	not input.site
+	f := {
+		"rule": "scp.facts_missing.site",
+		"message": "site facts missing: placement (top-level site), single instance, remote rights and mode were not checked",
+		"checks": [],
+		"remediation": "supply the site facts with --inventory FILE (an exported inventory) or --adminservice URL (read from the SMS Provider), or turn off rule scp.facts_missing.site",
+		"source": "SEED",
+	}
+}
+
+server := input.site.scpServer
+
+# A primary that reports to a CAS: its own rule (scp.cas_placement) says what to do.
+primary_under_cas if {
+	input.site.hasCas == true
+	input.site.site.type == 2
+}
+
+top_code := t.siteCode if {
+	some t in input.site.sites
+	t.type == 4
+} else := t.siteCode if {
+	some t in input.site.sites
+	t.type == 2
+	object.get(t, "reportingSiteCode", "") == ""
+} else := "the CAS or stand-alone primary"
+
+deny contains f if {
+	input.site.topLevel == false
+	s := input.site.site
+	not primary_under_cas
+	f := {
+		"rule": "scp.top_level",
+		"message": sprintf("%s belongs to site %s (%s), which is not top-level: the service connection point goes only on the CAS or a stand-alone primary", [server, s.siteCode, type_name(s)]),
+		"checks": [],
+		"remediation": sprintf("install the role on a site system of the top-level site %s instead", [top_code]),
+		"source": "SEED",
+	}
+}
+
+warn contains f if {
+	input.site.topLevel == false
+	not input.site.site
+	f := {
+		"rule": "scp.top_level",
+		"message": sprintf("%s is not a site system of any site yet, so it is not top-level", [server]),
+		"checks": [],
+		"remediation": sprintf("add %s as a site system of the top-level site %s before installing the role", [server, top_code]),
+		"source": "SEED",
+	}
+}
+
+type_name(s) := s.typeName if {
+	object.get(s, "typeName", "") != ""
+} else := names[s.type] if {
+	names := {1: "secondary", 2: "primary", 4: "CAS"}
+} else := sprintf("type %v", [s.type])
+
+deny contains f if {
+	primary_under_cas
+	f := {
+		"rule": "scp.cas_placement",
+		"message": sprintf("%s sits on primary site %s of a hierarchy with a CAS: the service connection point belongs on the CAS", [server, input.site.site.siteCode]),
+		"checks": [],
+		"remediation": sprintf("uninstall the service connection point from the primary site first, then install it at the CAS %s", [top_code]),
+		"source": "SEED",
+	}
+}
+
+deny contains f if {
+	some e in input.site.existingScps
+	not lib.same_server(e.serverName, server)
+	f := {
+		"rule": "scp.single_instance",
+		"message": sprintf("a service connection point already exists on %s (site %s): installing one on %s would be a second instance, and a hierarchy has only one", [e.serverName, object.get(e, "siteCode", "?"), server]),
+		"checks": [],
+		"remediation": sprintf("keep the existing role on %s, or remove it before installing the role on %s", [e.serverName, server]),
+		"source": "SEED",
+	}
+}
+
+expanding contains s.siteCode if {
+	some s in input.site.sites
+	s.mode == 5
+}
+
+expanding contains input.site.site.siteCode if input.site.site.mode == 5
+
+deny contains f if {
+	some code in expanding
+	f := {
+		"rule": "scp.site_expansion",
+		"message": sprintf("site %s is in site expansion (Mode 5): the hierarchy is changing shape", [code]),
+		"checks": [],
+		"remediation": "wait for the expansion to finish; the SCP then belongs at the CAS: uninstall it from the former stand-alone primary first, then install it at the CAS",
+		"source": "SEED",
+	}
+}
+
+remote if input.site.remote == true
+
+deny contains f if {
+	remote
+	r := input.site.rights
+	r.adminShare != "ok"
+	f := {
+		"rule": "scp.remote_rights",
+		"message": share_message(r),
+		"checks": [],
+		"remediation": sprintf("make the site server's computer account (or the site system installation account%s) a local administrator on %s with 'Access this computer from the network', so it can open \\\\%s\\ADMIN$ (cross-forest accounts as FQDN\\user)", [account_suffix, server, server]),
+		"source": "SEED, PORTS",
+	}
+}
+
+account_suffix := sprintf(" %s", [input.site.installAccount]) if {
+	object.get(input.site, "installAccount", "") != ""
+} else := ""
+
+share_message(r) := sprintf("the site server's admin share access to %s could not be checked (%s%s): the remote host rights are unknown", [server, r.adminShare, detail_suffix(r)]) if {
+	r.adminShare in {"skipped", "unreachable", ""}
+} else := sprintf("the site server cannot open \\\\%s\\ADMIN$ (%s%s): it needs local administrator rights on the remote SCP host", [server, r.adminShare, detail_suffix(r)])
+
+detail_suffix(r) := sprintf(": %s", [r.detail]) if {
+	object.get(r, "detail", "") != ""
+} else := ""
+
+warn contains f if {
+	remote
+	not input.site.rights
+	f := {
+		"rule": "scp.remote_rights",
+		"message": sprintf("%s is remote from the site server but its rights (admin share, ports 445 and 135) were not checked", [server]),
+		"checks": [],
+		"remediation": "run the site checks from the site server (or supply their results) so the admin share and ports are tested",
+		"source": "SEED, PORTS",
+	}
+}
+
+ports := {"port445": "TCP 445 (SMB)", "port135": "TCP 135 (RPC endpoint mapper)"}
+
+deny contains f if {
+	remote
+	some key, label in ports
+	state := object.get(input.site.rights, key, "")
+	state != "open"
+	f := {
+		"rule": "scp.remote_ports",
+		"message": port_message(label, state),
+		"checks": [],
+		"remediation": sprintf("open %s and the RPC dynamic ports from the site server to %s", [label, server]),
+		"source": "PORTS",
+	}
+}
+
+port_message(label, state) := sprintf("%s from the site server to %s could not be checked (%s)", [label, server, state]) if {
+	state in {"skipped", ""}
+} else := sprintf("%s from the site server to %s is %s", [label, server, state])
+
+warn contains f if {
+	remote
+	object.get(input.site, "installAccount", "") == ""
+	not input.site.useMachineAccount == true
+	f := {
+		"rule": "scp.install_account",
+		"message": sprintf("%s is remote and no site system installation account is configured for it", [server]),
+		"checks": [],
+		"remediation": "configure a site system installation account (local administrator on the SCP host) or make the site server's computer account a local administrator there: the distribution manager uses it to transfer updates from the SCP",
+		"source": "SEED",
+	}
+}

@@ -1,0 +1,67 @@
+# Trust and allowlist: the roots genuine endpoints chain to (KB3187516, G2), wildcard coverage
+# and the CNAME/redirect hops a name-matching firewall must allow (IE, TS). These read
+# input.trust; without it the rules say so instead of passing silently.
+package cmpreflight.builtin.trust
+
+import data.cmpreflight.builtin.lib
+
+warn contains f if {
+	not input.trust
+	count(lib.network_checks) > 0
+	f := {
+		"rule": "scp.facts_missing.trust",
+		"message": "trust facts absent: required roots, wildcard coverage and allowlist gaps were not checked (the report has no trust section)",
+		"checks": [],
+		"remediation": "run cmpreflight with the network checks and trust analysis enabled so the report carries a trust section, or turn off rule scp.facts_missing.trust",
+		"source": "G2",
+	}
+}
+
+deny contains f if {
+	some r in input.trust.roots
+	r.required == true
+	r.present == false
+	kb := kb_of(r)
+	f := {
+		"rule": "scp.required_roots",
+		"message": sprintf("required root %q is missing from the %s store (%s)", [r.name, store_of(r), kb]),
+		"checks": [],
+		"remediation": sprintf("install %q (SHA-256 %s) in the Local Computer Trusted Root Certification Authorities store, or let Windows Update fetch it (ctldl.windowsupdate.com); see %s", [r.name, object.get(r, "sha256", "?"), kb]),
+		"source": kb,
+	}
+}
+
+kb_of(r) := r.kb if {
+	object.get(r, "kb", "") != ""
+} else := "G2"
+
+store_of(r) := r.store if {
+	object.get(r, "store", "") != ""
+} else := "machine"
+
+warn contains f if {
+	some w in input.trust.wildcards
+	w.exercised == false
+	f := {
+		"rule": "scp.wildcard_unexercised",
+		"message": sprintf("wildcard %s was never exercised: no CNAME or redirect hop of a real check matched it, so it is listed, not verified", [w.pattern]),
+		"checks": [],
+		"remediation": sprintf("allow %s on the proxy or firewall as Microsoft lists it; if you know a concrete host behind it, add it as a probe in an --endpoints file", [w.pattern]),
+		"source": "IE",
+	}
+}
+
+warn contains f if {
+	some g in input.trust.gaps
+	f := {
+		"rule": "scp.allowlist_gap",
+		"message": sprintf("hop %s (%s of %s) is not covered by any catalog entry", [g.name, object.get(g, "via", "hop"), object.get(g, "check", "?")]),
+		"checks": checks_of(g),
+		"remediation": sprintf("allow %s on a firewall or proxy that matches names: every hop of a CNAME or redirect chain must be allowed", [g.name]),
+		"source": "TS",
+	}
+}
+
+checks_of(g) := [g.check] if {
+	object.get(g, "check", "") != ""
+} else := []

@@ -1,0 +1,213 @@
+package policies
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/cmpreflight/cmpreflight/checks"
+)
+
+// WaiverExpiredRule is the rule id of the warn an expired waiver raises.
+const WaiverExpiredRule = "waiver.expired"
+
+type waiverEntry struct {
+	w    checks.Waiver
+	file string
+	line int
+}
+
+var waiverKeys = map[string]bool{"rule": true, "target": true, "reason": true, "owner": true, "expires": true}
+
+// loadWaivers reads the --waivers file:
+//
+//	waivers:
+//	  - {rule: scp.endpoint_reachable, target: "*.akamaiedge.net:80", reason: "...", owner: "...", expires: 2027-01-31}
+//
+// Unknown keys, missing rule/target/reason/expires, a bad glob or a bad date are errors
+// naming file:line.
+func loadWaivers(file string) ([]waiverEntry, error) {
+	if file == "" {
+		return nil, nil
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return nil, newError("waivers", file, 0, "%v", unwrapPathError(err))
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, yamlProblem("waivers", file, err)
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return nil, nil // an empty file waives nothing
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, newError("waivers", file, root.Line, "want a mapping with a \"waivers\" list")
+	}
+	var list *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		if k.Value != "waivers" {
+			return nil, newError("waivers", file, k.Line, "unknown key %q (want \"waivers\")", k.Value)
+		}
+		list = v
+	}
+	if list == nil || (list.Kind == yaml.ScalarNode && list.Tag == "!!null") {
+		return nil, nil
+	}
+	if list.Kind != yaml.SequenceNode {
+		return nil, newError("waivers", file, list.Line, "\"waivers\" must be a list")
+	}
+	var out []waiverEntry
+	for _, item := range list.Content {
+		e, err := parseWaiver(file, item)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func parseWaiver(file string, n *yaml.Node) (waiverEntry, error) {
+	e := waiverEntry{file: file, line: n.Line}
+	if n.Kind != yaml.MappingNode {
+		return e, newError("waivers", file, n.Line, "a waiver must be a mapping with rule, target, reason, owner, expires")
+	}
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if !waiverKeys[k.Value] {
+			return e, newError("waivers", file, k.Line, "unknown key %q (want rule, target, reason, owner, expires)", k.Value)
+		}
+		if _, dup := seen[k.Value]; dup {
+			return e, newError("waivers", file, k.Line, "key %q given twice", k.Value)
+		}
+		seen[k.Value] = v.Line
+		if v.Kind != yaml.ScalarNode {
+			return e, newError("waivers", file, v.Line, "%s must be a single value", k.Value)
+		}
+		val := strings.TrimSpace(v.Value)
+		switch k.Value {
+		case "rule":
+			e.w.Rule = val
+		case "target":
+			e.w.Target = val
+		case "reason":
+			e.w.Reason = val
+		case "owner":
+			e.w.Owner = val
+		case "expires":
+			d, err := time.Parse(time.DateOnly, val)
+			if err != nil {
+				return e, newError("waivers", file, v.Line, "expires %q is not a date (want YYYY-MM-DD)", val)
+			}
+			e.w.Expires = d.Format(time.DateOnly)
+		}
+	}
+	for _, req := range []string{"rule", "target", "reason", "expires"} {
+		if _, ok := seen[req]; !ok {
+			return e, newError("waivers", file, n.Line, "waiver without %s", req)
+		}
+	}
+	for _, g := range []struct{ key, pat string }{{"rule", e.w.Rule}, {"target", e.w.Target}} {
+		if g.pat == "" {
+			return e, newError("waivers", file, seen[g.key], "%s is empty", g.key)
+		}
+		if _, err := path.Match(g.pat, ""); err != nil {
+			return e, newError("waivers", file, seen[g.key], "%s %q is not a valid glob: %v", g.key, g.pat, err)
+		}
+	}
+	return e, nil
+}
+
+// expired is true once the waiver's date is before today (in now's location): a waiver
+// expiring 2027-01-31 still applies all of that day.
+func (e waiverEntry) expired(now time.Time) bool {
+	return e.w.Expires < now.Format(time.DateOnly)
+}
+
+// matches says whether the waiver covers deny f: its rule matches and any related check id,
+// or that check's host:port, matches the target. "*" covers everything, including findings
+// that name no check.
+func (e waiverEntry) matches(f checks.Finding, hostports map[string]string) bool {
+	if ok, _ := path.Match(e.w.Rule, f.Rule); !ok {
+		return false
+	}
+	if e.w.Target == "*" {
+		return true
+	}
+	for _, id := range f.Checks {
+		if ok, _ := path.Match(e.w.Target, id); ok {
+			return true
+		}
+		if hp := hostports[id]; hp != "" {
+			if ok, _ := path.Match(e.w.Target, hp); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// applyWaivers moves waived denies into v.Waived and warns about expired waivers.
+func (e *Engine) applyWaivers(doc *checks.Document, v *checks.Verdict) {
+	if len(e.waivers) == 0 {
+		return
+	}
+	var active []waiverEntry
+	for _, w := range e.waivers {
+		if !w.expired(e.now) {
+			active = append(active, w)
+			continue
+		}
+		f := checks.Finding{
+			Rule: WaiverExpiredRule,
+			Message: fmt.Sprintf("waiver for rule %s, target %s (owner %s) expired on %s and is ignored: %s",
+				w.w.Rule, w.w.Target, orUnknown(w.w.Owner), w.w.Expires, w.w.Reason),
+			Remediation: fmt.Sprintf("fix what the waiver covered, or renew it with a new expiry date in %s:%d", w.file, w.line),
+			Source:      fmt.Sprintf("%s:%d", w.file, w.line),
+		}
+		if !e.isDisabled(f.Rule) {
+			v.Warn = append(v.Warn, f)
+		}
+	}
+	if len(active) == 0 || len(v.Deny) == 0 {
+		return
+	}
+	hostports := make(map[string]string, len(doc.Checks))
+	for _, c := range doc.Checks {
+		if c.Host != "" && c.Port != 0 {
+			hostports[c.ID] = fmt.Sprintf("%s:%d", c.Host, c.Port)
+		}
+	}
+	kept := v.Deny[:0]
+	for _, f := range v.Deny {
+		waived := false
+		for _, w := range active {
+			if w.matches(f, hostports) {
+				wv := w.w
+				f.Waiver = &wv
+				v.Waived = append(v.Waived, f)
+				waived = true
+				break
+			}
+		}
+		if !waived {
+			kept = append(kept, f)
+		}
+	}
+	v.Deny = kept
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
