@@ -276,6 +276,9 @@ func DecodeClass(data []byte, into any) error {
 		}
 		if v, ok := lookupFold(obj, "value"); ok && !looksLikeInstance(obj) {
 			v = bytes.TrimSpace(v)
+			if string(v) == "null" {
+				return nil
+			}
 			if len(v) == 0 || v[0] != '[' {
 				return errors.New(`"value" is not an array`)
 			}
@@ -384,7 +387,8 @@ func locate(text []byte, err error) error {
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		l, c := lineCol(text, se.Offset)
+		// Offset counts the offending byte itself.
+		l, c := lineCol(text, se.Offset-1)
 		return fmt.Errorf("line %d, column %d: %s", l, c, se.Error())
 	case errors.As(err, &te):
 		l, c := lineCol(text, te.Offset)

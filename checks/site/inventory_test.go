@@ -1,0 +1,144 @@
+package site
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf16"
+)
+
+func TestLoadInventoryShapesAndEncodings(t *testing.T) {
+	cases := []struct {
+		dir                  string
+		sites, res, roleUses int
+	}{
+		{"standalone", 1, 7, 2},   // OData objects, UTF-8
+		{"cas-child", 4, 7, 3},    // bare arrays, UTF-8 with BOM
+		{"existing-scp", 1, 4, 3}, // UTF-16 LE with BOM
+		{"proxy-creds", 1, 3, 2},  // a single object (PowerShell unwraps one item)
+		{"expansion", 2, 4, 3},
+		{"offline-role", 1, 3, 2}, // Props as "@{...}" strings
+	}
+	for _, c := range cases {
+		t.Run(c.dir, func(t *testing.T) {
+			inv, err := LoadInventory(filepath.Join("testdata", c.dir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(inv.Sites) != c.sites || len(inv.Resources) != c.res || len(inv.RoleUses) != c.roleUses {
+				t.Errorf("got %d sites, %d resources, %d role uses; want %d, %d, %d",
+					len(inv.Sites), len(inv.Resources), len(inv.RoleUses), c.sites, c.res, c.roleUses)
+			}
+			if inv.Source != "inventory" {
+				t.Errorf("source = %q", inv.Source)
+			}
+			for _, r := range inv.RoleUses {
+				if len(r.Props) == 0 || r.Props[0].PropertyName == "" {
+					t.Errorf("%s on %s: props not decoded: %+v", r.RoleName, r.Server(), r.Props)
+				}
+			}
+		})
+	}
+}
+
+func TestOfflineRolePSStringProps(t *testing.T) {
+	inv, err := LoadInventory("testdata/offline-role")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range inv.RoleUses {
+		if r.RoleName == RoleSCP {
+			p, ok := r.Prop("offlinemode")
+			if !ok || p.Value != 1 {
+				t.Fatalf("OfflineMode = %+v, %v", p, ok)
+			}
+			return
+		}
+	}
+	t.Fatal("no SCP role use")
+}
+
+func utf16le(s string) []byte {
+	out := []byte{0xFF, 0xFE}
+	for _, u := range utf16.Encode([]rune(s)) {
+		out = append(out, byte(u), byte(u>>8))
+	}
+	return out
+}
+
+func TestDecodeClassErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"syntax", []byte("[\n  {\"SiteCode\": \"P01\",\n   \"Type\": 2,,\n  }\n]"), "line 3, column"},
+		{"syntax utf16", utf16le("[\r\n {\"SiteCode\": \"P01\"\r\n {]"), "line 3, column 2"},
+		{"truncated", []byte("{\"value\": [{\"SiteCode\": \"P01\""), "unexpected end"},
+		{"type", []byte("{\"value\": [\n{\"SiteCode\": 5}]}"), "line 2, column"},
+		{"type in single object", []byte("{\"SiteCode\": \"P01\",\n \"SiteName\": []}"), "line 2"},
+		{"value not array", []byte(`{"@odata.context": "x", "value": 3}`), "not an array"},
+		{"trailing", []byte("[]\n[]"), "line 2, column 1: unexpected data"},
+		{"scalar", []byte(`"x"`), "want a JSON object or array"},
+		{"binary", []byte{0x80, 0x81, 0x82, 0x83}, "not UTF-8"},
+		{"bad prop string", []byte(`[{"RoleName": "x", "Props": ["nope"]}]`), "PowerShell"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var sites []Site
+			var uses []SysResUse
+			var err error
+			if strings.Contains(c.name, "prop") {
+				err = DecodeClass(c.data, &uses)
+			} else {
+				err = DecodeClass(c.data, &sites)
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestDecodeClassAcceptsEmptyAndNull(t *testing.T) {
+	for _, in := range []string{"", "  \r\n", "null", `{"value": []}`, `{"value": null}`, "[]"} {
+		var sites []Site
+		if err := DecodeClass([]byte(in), &sites); err != nil || len(sites) != 0 {
+			t.Errorf("%q: %v %v", in, sites, err)
+		}
+	}
+	// Numbers as strings (some serializers) and nulls.
+	var sites []Site
+	if err := DecodeClass([]byte(`[{"SiteCode":"P01","Type":"2","Mode":null,"BuildNumber":9128.0}]`), &sites); err != nil {
+		t.Fatal(err)
+	}
+	if sites[0].Type != 2 || sites[0].BuildNumber != 9128 {
+		t.Errorf("%+v", sites[0])
+	}
+}
+
+func TestLoadInventoryErrorsNameTheFile(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := LoadInventory(dir); err == nil || !strings.Contains(err.Error(), "SMS_Site.json") {
+		t.Fatalf("missing file: %v", err)
+	}
+	write := func(name, s string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("SMS_Site.json", `[{"SiteCode":"P01","Type":2,"ServerName":"CM01"}]`)
+	write("SMS_SystemResourceList.json", "[\n{\"RoleName\": \"x\",}\n]")
+	write("SMS_SCI_SysResUse.json", `[]`)
+	_, err := LoadInventory(dir)
+	if err == nil || !strings.Contains(err.Error(), "SMS_SystemResourceList.json") || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("syntax error: %v", err)
+	}
+	write("SMS_SystemResourceList.json", `[]`)
+	write("SMS_Site.json", `{"value": []}`)
+	if _, err := LoadInventory(dir); err == nil || !strings.Contains(err.Error(), "no site") {
+		t.Fatalf("no site: %v", err)
+	}
+}
