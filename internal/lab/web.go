@@ -163,6 +163,9 @@ func (w *Web) serveConn(c net.Conn, isTLS bool) {
 		<-w.closed
 		return
 	case ConnReset:
+		// Like a firewall that resets on the SNI: read the ClientHello, then RST.
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		c.Read(make([]byte, 1024))
 		if tc, ok := c.(*net.TCPConn); ok {
 			tc.SetLinger(0)
 		}

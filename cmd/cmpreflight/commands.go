@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/checks/cmlogs"
+	"github.com/cmpreflight/cmpreflight/internal/config"
+	"github.com/cmpreflight/cmpreflight/policies"
+	"github.com/cmpreflight/cmpreflight/reports"
+)
+
+// cmdEndpoints prints the catalog a run would use.
+func cmdEndpoints(args []string, stdout, stderr io.Writer) (int, error) {
+	fs := newFlagSet("endpoints", stderr)
+	var f runFlags
+	var format string
+	fs.StringVar(&f.configFile, "config", "", "YAML config file")
+	fs.StringVar(&f.profile, "profile", "scp", "endpoint profile")
+	fs.StringVar(&f.edition, "edition", checks.EditionCurrent, "required edition: current, seed, all")
+	fs.StringVar(&f.cloud, "cloud", "public", "cloud: public, usgov")
+	fs.StringVar(&f.tenantID, "tenant-id", "", "tenant id for {TenantID} URLs")
+	fs.StringArrayVar(&f.endpoints, "endpoints", nil, "extra endpoint file (repeatable)")
+	fs.BoolVar(&f.endpointsOnly, "endpoints-only", false, "only the --endpoints files")
+	fs.StringVar(&format, "format", "table", "table, json, csv, firewall")
+	if err := parseFlags(fs, args); err != nil {
+		return exitUsage, err
+	}
+	if f.configFile != "" {
+		if err := config.Apply(fs, f.configFile); err != nil {
+			return exitUsage, usagef("%v", err)
+		}
+	}
+	f.failOn, f.proxyAuth, f.concurrency, f.timeout, f.runTimeout = "deny", checks.AuthAuto, 1, time.Second, time.Second
+	if err := f.validate(); err != nil {
+		return exitUsage, err
+	}
+	entries, err := loadEntries(&f)
+	if err != nil {
+		return exitUsage, err
+	}
+	srcs := checks.EntrySources(entries, f.edition, f.cloud)
+	targets, _ := checks.Plan(entries, checks.PlanOptions{Edition: f.edition, Cloud: f.cloud, TenantID: f.tenantID})
+	switch format {
+	case "json":
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return exitOK, enc.Encode(map[string]any{"profile": f.profile, "edition": f.edition, "cloud": f.cloud, "entries": srcs, "checks": targetRows(targets)})
+	case "csv":
+		w := csv.NewWriter(stdout)
+		w.Write([]string{"name", "kind", "ports", "group", "editions", "sources", "probes", "required"})
+		for _, e := range srcs {
+			w.Write([]string{e.Name, e.Kind, ports(e.Ports), e.Group, strings.Join(e.Editions, " "), strings.Join(e.Sources, " "), strings.Join(e.ProbeHosts, " "), fmt.Sprint(e.Required)})
+		}
+		w.Flush()
+		return exitOK, w.Error()
+	case "firewall":
+		doc := &checks.Document{Catalog: srcs}
+		rules := firewallRequest(doc)
+		return exitOK, printFirewall(stdout, rules)
+	case "table":
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tKIND\tPORTS\tGROUP\tEDITIONS\tSOURCES\tREQUIRED")
+		for _, e := range srcs {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%v\n", e.Name, e.Kind, ports(e.Ports), e.Group, strings.Join(e.Editions, ","), strings.Join(e.Sources, ","), e.Required)
+		}
+		tw.Flush()
+		fmt.Fprintf(stdout, "\n%d entries, %d checks (host:port) for edition %s, cloud %s\n", len(srcs), len(targets), f.edition, f.cloud)
+		return exitOK, nil
+	}
+	return exitUsage, usagef("--format %q: want table, json, csv or firewall", format)
+}
+
+func targetRows(ts []checks.Target) []map[string]any {
+	out := make([]map[string]any, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, map[string]any{"id": t.ID, "url": t.URL, "required": t.Required, "requiredIn": t.RequiredIn, "groups": t.Groups, "wildcards": t.Wildcards})
+	}
+	return out
+}
+
+func ports(ps []int) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = fmt.Sprint(p)
+	}
+	return strings.Join(s, ",")
+}
+
+// cmdPolicy runs `policy test`.
+func cmdPolicy(args []string, stdout, stderr io.Writer) (int, error) {
+	if len(args) == 0 || args[0] != "test" {
+		return exitUsage, usagef("usage: cmpreflight policy test [PATH...]")
+	}
+	fs := newFlagSet("policy test", stderr)
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return exitUsage, err
+	}
+	passed, failed, err := policies.RunTests(context.Background(), fs.Args(), stdout)
+	if err != nil {
+		return exitUsage, usagef("%v", err)
+	}
+	fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, failed)
+	if failed > 0 {
+		return exitNotCompliant, nil
+	}
+	return exitOK, nil
+}
+
+// cmdReport runs `report convert`.
+func cmdReport(args []string, stdout, stderr io.Writer) (int, error) {
+	if len(args) == 0 || args[0] != "convert" {
+		return exitUsage, usagef("usage: cmpreflight report convert --in report.json --output FORMAT=PATH...")
+	}
+	fs := newFlagSet("report convert", stderr)
+	in := fs.String("in", "", "saved JSON report")
+	outs := fs.StringArray("output", nil, "FORMAT=PATH (repeatable; without it, text on stdout)")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return exitUsage, err
+	}
+	if *in == "" {
+		return exitUsage, usagef("--in: the saved JSON report to convert is required")
+	}
+	doc, err := reports.ReadJSON(*in)
+	if err != nil {
+		return exitUsage, usagef("--in: %v", err)
+	}
+	for _, o := range *outs {
+		if _, _, err := reports.ParseOutputSpec(o); err != nil {
+			return exitUsage, usagef("%v", err)
+		}
+	}
+	if len(*outs) == 0 {
+		return exitOK, reports.Render(stdout, "text", doc)
+	}
+	for _, o := range *outs {
+		format, path, _ := reports.ParseOutputSpec(o)
+		if err := reports.WriteFile(path, format, doc); err != nil {
+			return exitUsage, err
+		}
+	}
+	return exitOK, nil
+}
+
+// cmdLogs runs `logs analyze`.
+func cmdLogs(args []string, stdout, stderr io.Writer) (int, error) {
+	if len(args) == 0 || args[0] != "analyze" {
+		return exitUsage, usagef("usage: cmpreflight logs analyze [--format table|json] PATH...")
+	}
+	fs := newFlagSet("logs analyze", stderr)
+	format := fs.String("format", "table", "table or json")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return exitUsage, err
+	}
+	if fs.NArg() == 0 {
+		return exitUsage, usagef("give at least one log file or folder")
+	}
+	if *format != "table" && *format != "json" {
+		return exitUsage, usagef("--format %q: want table or json", *format)
+	}
+	now, err := injectedNow()
+	if err != nil {
+		return exitUsage, err
+	}
+	res, err := cmlogs.Analyze(fs.Args(), now)
+	if err != nil {
+		return exitUsage, usagef("%v", err)
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return exitUsage, err
+		}
+	} else {
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SEVERITY\tSIGNATURE\tCOUNT\tFIRST SEEN (UTC)\tLAST SEEN (UTC)\tFILE\tTITLE")
+		for _, f := range res.Findings {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", f.Severity, f.Signature, f.Count, stamp(f.FirstSeen), stamp(f.LastSeen), f.File, f.Title)
+		}
+		tw.Flush()
+		for _, f := range res.Findings {
+			if f.Remediation != "" {
+				fmt.Fprintf(stdout, "\n%s: %s\n  example: %s\n  fix: %s\n", f.Signature, f.Title, f.Example, f.Remediation)
+			}
+		}
+	}
+	if cmlogs.HasErrors(res.Findings) {
+		return exitNotCompliant, nil
+	}
+	return exitOK, nil
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05")
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"strings"
+
+	"golang.org/x/crypto/x509roots/fallback/bundle"
+
+	"github.com/cmpreflight/cmpreflight/checks"
+)
+
+// buildEnv prepares what every check shares: resolver, trust and proxy selection.
+func buildEnv(f *runFlags) (*checks.Env, *checks.ProxyFacts, error) {
+	env := &checks.Env{Timeout: f.timeout, UserAgent: "cmpreflight/" + version}
+	if len(f.dnsServers) > 0 {
+		env.Resolver = &checks.Resolver{Servers: f.dnsServers}
+	} else {
+		r, err := checks.SystemResolver()
+		if err != nil {
+			return nil, nil, usagef("DNS: %v", err)
+		}
+		env.Resolver = r
+	}
+	machinePool, err := x509.SystemCertPool()
+	if err != nil || machinePool == nil {
+		machinePool = x509.NewCertPool()
+	}
+	for _, p := range f.caFiles {
+		if err := addPEMFile(machinePool, p); err != nil {
+			return nil, nil, usagef("--ca-file: %v", err)
+		}
+	}
+	env.Trust.Machine = machinePool
+	if f.expectedRoots != "" {
+		pool := x509.NewCertPool()
+		if err := addPEMFile(pool, f.expectedRoots); err != nil {
+			return nil, nil, usagef("--expected-roots: %v", err)
+		}
+		env.Trust.Expected = pool
+	} else {
+		env.Trust.Expected = publicRoots()
+	}
+	facts, err := selectProxy(f, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	return env, facts, nil
+}
+
+// addPEMFile adds every certificate of a PEM file; a file with none is an error.
+func addPEMFile(pool *x509.CertPool, path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for block, rest := pem.Decode(data); block != nil; block, rest = pem.Decode(rest) {
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return fmt.Errorf("%s: certificate %d: %v", path, n+1, err)
+		}
+		pool.AddCert(c)
+		n++
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: no PEM certificate found", path)
+	}
+	return nil
+}
+
+// publicRoots are the roots genuine Microsoft endpoints chain to: the public web PKI (which
+// carries DigiCert Global Root G2 and the Microsoft RSA/ECC 2017 roots).
+func publicRoots() *x509.CertPool {
+	pool := x509.NewCertPool()
+	for r := range bundle.Roots() {
+		c, err := x509.ParseCertificate(r.Certificate)
+		if err != nil {
+			continue
+		}
+		if r.Constraint != nil {
+			pool.AddCertWithConstraint(c, r.Constraint)
+		} else {
+			pool.AddCert(c)
+		}
+	}
+	return pool
+}
+
+// fqdn completes a short host name with the DNS domain Windows reports for the session;
+// it never asks a resolver (tests must not, and a preflight should not depend on one here).
+func fqdn(h string) string {
+	h = strings.ToLower(h)
+	if d := os.Getenv("USERDNSDOMAIN"); d != "" && !strings.Contains(h, ".") {
+		return h + "." + strings.ToLower(d)
+	}
+	return h
+}

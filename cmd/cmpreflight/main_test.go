@@ -1,0 +1,357 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/internal/lab"
+)
+
+// binPath is the product binary the integration tests run: CMPREFLIGHT_BIN (built once by
+// `make test`) or one built here once per test process.
+var binPath string
+
+func TestMain(m *testing.M) {
+	binPath = os.Getenv("CMPREFLIGHT_BIN")
+	var tmp string
+	if binPath == "" {
+		var err error
+		tmp, err = os.MkdirTemp("", "cmpreflight-bin")
+		if err != nil {
+			panic(err)
+		}
+		binPath = filepath.Join(tmp, "cmpreflight")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "building the binary: %v\n%s", err, out)
+			os.Exit(2)
+		}
+	}
+	code := m.Run()
+	if tmp != "" {
+		os.RemoveAll(tmp)
+	}
+	os.Exit(code)
+}
+
+// needRoot skips lab tests that bind ports 443/80 when not root, except in CI.
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("the lab binds ports 443 and 80 on loopback and needs root in CI")
+		}
+		t.Skip("not root: the lab cannot bind 443/80")
+	}
+}
+
+// catalogLab serves every catalog name of the SCP profile on one loopback address.
+type catalogLab struct {
+	dns    *lab.DNS
+	web    *lab.Web
+	ca     *lab.CA
+	caFile string
+	dir    string
+}
+
+func startCatalogLab(t *testing.T) *catalogLab {
+	t.Helper()
+	needRoot(t)
+	ca, err := lab.NewCA("cmpreflight lab root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip, err := lab.AllocIP(443, 80)
+	if err != nil {
+		t.Fatal(err)
+	}
+	web, err := lab.StartWeb(ip, 443, 80, ca, lab.ConnServe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(web.Close)
+	d, err := lab.StartDNS("127.0.0.1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	cat, err := checks.LoadProfile("scp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cloud := range []string{"public", "usgov"} {
+		targets, _ := checks.Plan(cat.Entries, checks.PlanOptions{Edition: checks.EditionAll, Cloud: cloud})
+		for _, tg := range targets {
+			d.A(tg.Host, ip)
+		}
+	}
+	// download.windowsupdate.com is served through Akamai: a CNAME chain ending under
+	// *.akamaiedge.net, as in the field.
+	d.CNAME("download.windowsupdate.com", "download.windowsupdate.com.edgesuite.net")
+	d.CNAME("download.windowsupdate.com.edgesuite.net", "a767.dscg3.akamaiedge.net")
+	d.A("a767.dscg3.akamaiedge.net", ip)
+	dir := t.TempDir()
+	caFile, _, err := ca.WriteFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &catalogLab{dns: d, web: web, ca: ca, caFile: caFile, dir: dir}
+}
+
+func (l *catalogLab) args(extra ...string) []string {
+	return append([]string{"run", "--dns-server", l.dns.Addr, "--ca-file", l.caFile, "--expected-roots", l.caFile, "--quiet"}, extra...)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+	doc            *checks.Document
+	raw            []byte
+}
+
+// runBin runs the product with a bounded deadline and reads the JSON report it wrote.
+func runBin(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	dir := t.TempDir()
+	report := filepath.Join(dir, "report.json")
+	hasJSON := false
+	for _, a := range args {
+		if strings.HasPrefix(a, "json=") {
+			hasJSON = true
+		}
+	}
+	if len(args) > 0 && args[0] == "run" && !hasJSON {
+		args = append(args, "--output", "json="+report)
+	}
+	cmd := exec.Command(binPath, args...)
+	cmd.Env = append(append(os.Environ(), "HTTPS_PROXY=", "HTTP_PROXY=", "https_proxy=", "http_proxy=", "NO_PROXY="), env...)
+	var so, se bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &so, &se
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Minute):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("cmpreflight %v did not finish in 3 minutes", args)
+	}
+	r := result{code: cmd.ProcessState.ExitCode(), stdout: so.String(), stderr: se.String()}
+	if data, err := os.ReadFile(report); err == nil {
+		r.raw = data
+		var doc checks.Document
+		if err := json.Unmarshal(data, &doc); err != nil {
+			t.Fatalf("report is not JSON: %v", err)
+		}
+		r.doc = &doc
+		validateReport(t, data)
+	}
+	return r
+}
+
+var reportSchema *jsonschema.Schema
+
+func validateReport(t *testing.T, data []byte) {
+	t.Helper()
+	if reportSchema == nil {
+		_, file, _, _ := runtime.Caller(0)
+		path := filepath.Join(filepath.Dir(file), "..", "..", "checks", "schema", "report.schema.json")
+		c := jsonschema.NewCompiler()
+		c.AssertFormat()
+		s, err := c.Compile(path)
+		if err != nil {
+			t.Fatalf("compile report schema: %v", err)
+		}
+		reportSchema = s
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reportSchema.Validate(inst); err != nil {
+		t.Fatalf("report does not match checks/schema/report.schema.json: %v", err)
+	}
+}
+
+func byID(doc *checks.Document) map[string]checks.Check {
+	m := map[string]checks.Check{}
+	for _, c := range doc.Checks {
+		m[c.ID] = c
+	}
+	return m
+}
+
+func TestRunEveryCatalogEndpointPassesAgainstTheLab(t *testing.T) {
+	l := startCatalogLab(t)
+	// fwlink redirects as in the field; the hop is followed and recorded.
+	l.web.Handle("go.microsoft.com", lab.Route{Status: 302, Location: "https://download.microsoft.com/download/ConfigMgr.Update.Manifest.cab"})
+	r := runBin(t, nil, l.args("--edition", "all", "--output", "text="+filepath.Join(l.dir, "out.txt"))...)
+	if r.doc == nil {
+		t.Fatalf("no report; exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	checksByID := byID(r.doc)
+	cat, _ := checks.LoadProfile("scp")
+	targets, _ := checks.Plan(cat.Entries, checks.PlanOptions{Edition: checks.EditionAll, Cloud: "public"})
+	if len(targets) < 45 {
+		t.Fatalf("the plan has %d checks; the catalog should give at least 45", len(targets))
+	}
+	for _, tg := range targets {
+		c, ok := checksByID[tg.ID]
+		if !ok {
+			t.Errorf("%s missing from the report", tg.ID)
+			continue
+		}
+		if c.Status != checks.StatusPass {
+			t.Errorf("%s: %s at %s (%s): %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
+		}
+		if c.Route != checks.RouteDirect || c.Timings.Total < c.Timings.DNS {
+			t.Errorf("%s: route %s timings %+v", c.ID, c.Route, c.Timings)
+		}
+		if c.Port == 443 && (c.Evidence.TLS == nil || len(c.Evidence.TLS.Chain) != 2 || !c.Evidence.TLS.Verified || c.Evidence.TLS.Version != "TLS 1.3") {
+			t.Errorf("%s: TLS evidence %+v", c.ID, c.Evidence.TLS)
+		}
+	}
+	wu := checksByID["download.windowsupdate.com:443"]
+	if got := strings.Join(wu.Evidence.DNS.CNAMEs, " "); got != "download.windowsupdate.com.edgesuite.net a767.dscg3.akamaiedge.net" {
+		t.Errorf("CNAME chain = %q", got)
+	}
+	fw := checksByID["go.microsoft.com:443"]
+	if fw.Evidence.HTTP == nil || len(fw.Evidence.HTTP.Redirects) != 2 || fw.Evidence.HTTP.Redirects[1].Host != "download.microsoft.com" {
+		t.Errorf("fwlink redirect chain = %+v", fw.Evidence.HTTP)
+	}
+	if r.code != 0 || !r.doc.Verdict.Compliant {
+		t.Errorf("exit %d, verdict %+v; stderr %s", r.code, r.doc.Verdict, r.stderr)
+	}
+}
+
+func TestRunReportsTheStageOfMisbehavingEndpoints(t *testing.T) {
+	needRoot(t)
+	ca, _ := lab.NewCA("lab root")
+	d, err := lab.StartDNS("127.0.0.1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	type bad struct {
+		name, conn   string
+		route        *lab.Route
+		stage, reson string
+	}
+	cases := []bad{
+		{name: "hang.lab.test", conn: lab.ConnHang, stage: checks.StageTLS, reson: "timeout"},
+		{name: "stall.lab.test", conn: lab.ConnStallTLS, stage: checks.StageTLS, reson: "timeout"},
+		{name: "reset.lab.test", conn: lab.ConnReset, stage: checks.StageTLS, reson: "reset"},
+		{name: "oldtls.lab.test", conn: lab.ConnOldTLS, stage: checks.StageTLS, reson: "tls-version"},
+		{name: "status502.lab.test", route: &lab.Route{Status: 502}, stage: checks.StageHTTP, reson: "status-502"},
+		{name: "headers.lab.test", route: &lab.Route{EndlessHeaders: true}, stage: checks.StageHTTP, reson: "too-large"},
+		{name: "slow.lab.test", route: &lab.Route{Delay: time.Hour}, stage: checks.StageHTTP, reson: "timeout"},
+	}
+	var yaml strings.Builder
+	yaml.WriteString("entries:\n")
+	for _, c := range cases {
+		ip, err := lab.AllocIP(443)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := lab.StartWeb(ip, 443, -1, ca, c.conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(w.Close)
+		if c.route != nil {
+			w.Handle("", *c.route)
+		}
+		d.A(c.name, ip)
+		fmt.Fprintf(&yaml, "  - {name: %s, ports: [443]}\n", c.name)
+	}
+	refusedIP, _ := lab.AllocIP(443)
+	d.A("refused.lab.test", refusedIP)
+	d.Behave("nodns.lab.test", lab.DNSNoAnswer)
+	yaml.WriteString("  - {name: refused.lab.test, ports: [443]}\n  - {name: nxdomain.lab.test, ports: [443]}\n  - {name: nodns.lab.test, ports: [443]}\n")
+	dir := t.TempDir()
+	epFile := filepath.Join(dir, "endpoints.yaml")
+	os.WriteFile(epFile, []byte(yaml.String()), 0o644)
+	caFile, _, _ := ca.WriteFiles(dir)
+
+	start := time.Now()
+	r := runBin(t, nil, "run", "--endpoints-only", "--endpoints", epFile, "--dns-server", d.Addr, "--ca-file", caFile,
+		"--expected-roots", caFile, "--timeout", "2s", "--quiet")
+	elapsed := time.Since(start)
+	if r.doc == nil {
+		t.Fatalf("no report: exit %d %s", r.code, r.stderr)
+	}
+	got := byID(r.doc)
+	for _, c := range cases {
+		ch := got[c.name+":443"]
+		if ch.Status != checks.StatusFail || ch.Stage != c.stage || (c.reson != "" && ch.Reason != c.reson) {
+			t.Errorf("%s: %s at %s (%s) %q; want fail at %s (%s)", c.name, ch.Status, ch.Stage, ch.Reason, ch.Message, c.stage, c.reson)
+		}
+		if ch.Timings.Total > 2600 {
+			t.Errorf("%s took %d ms, beyond its 2 s deadline plus slack", c.name, ch.Timings.Total)
+		}
+	}
+	want := map[string][2]string{
+		"refused.lab.test:443":  {checks.StageConnect, "refused"},
+		"nxdomain.lab.test:443": {checks.StageDNS, "nxdomain"},
+		"nodns.lab.test:443":    {checks.StageDNS, "timeout"},
+	}
+	for id, w := range want {
+		if ch := got[id]; ch.Stage != w[0] || ch.Reason != w[1] {
+			t.Errorf("%s: stage %s reason %s (%s); want %s/%s", id, ch.Stage, ch.Reason, ch.Message, w[0], w[1])
+		}
+	}
+	if r.code != 1 {
+		t.Errorf("exit %d, want 1 (not compliant)", r.code)
+	}
+	if elapsed > 10*time.Second {
+		t.Errorf("the run took %v; checks run concurrently and each has a 2 s deadline", elapsed)
+	}
+}
+
+func TestBadInputsExitTwoNamingTheInput(t *testing.T) {
+	dir := t.TempDir()
+	badCat := filepath.Join(dir, "eps.yaml")
+	os.WriteFile(badCat, []byte("entries:\n  - {name: ok.example.com}\n  - {name: \"no spaces.example.com\"}\n"), 0o644)
+	badCfg := filepath.Join(dir, "c.yaml")
+	os.WriteFile(badCfg, []byte("timeout: 3s\nbogus: 1\n"), 0o644)
+	badPolicy := filepath.Join(dir, "pol")
+	os.Mkdir(badPolicy, 0o755)
+	os.WriteFile(filepath.Join(badPolicy, "p.rego"), []byte("package cmpreflight.mine\n\ndeny contains msg if {\n  msg := \n}\n"), 0o644)
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--bogus"}, "--bogus"},
+		{[]string{"run", "--timeout", "soon"}, "--timeout"},
+		{[]string{"run", "--edition", "2019"}, "--edition"},
+		{[]string{"run", "--endpoints", badCat}, "eps.yaml:3"},
+		{[]string{"run", "--config", badCfg}, "c.yaml:2"},
+		{[]string{"run", "--policy", badPolicy, "--dns-server", "127.0.0.1:1"}, "p.rego:"},
+		{[]string{"run", "--proxy", "http://u:secretpw@proxy.lab:3128"}, "--proxy"},
+		{[]string{"run", "--output", "pdf=x.pdf"}, "pdf"},
+		{[]string{"frobnicate"}, "frobnicate"},
+	}
+	for _, c := range cases {
+		r := runBin(t, nil, c.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("%v: exit %d stderr %q; want exit 2 naming %q", c.args, r.code, r.stderr, c.want)
+		}
+		if strings.Contains(r.stderr+r.stdout, "secretpw") {
+			t.Errorf("%v: the password leaked: %s", c.args, r.stderr)
+		}
+	}
+}
