@@ -61,14 +61,14 @@ func NewClient(o ClientOptions) *http.Client {
 // AdminService at base (https://PROVIDER/AdminService), page by page. client may be nil (then
 // NewClient with the system roots is used).
 func FetchInventory(ctx context.Context, base string, client *http.Client, auth Auth) (*Inventory, error) {
-	inv, err := fetchInventory(ctx, base, client, auth)
+	inv, err := fetchInventory(ctx, base, client, auth, PageSize)
 	if err != nil {
 		return nil, redact(err, auth.Password)
 	}
 	return inv, nil
 }
 
-func fetchInventory(ctx context.Context, base string, client *http.Client, auth Auth) (*Inventory, error) {
+func fetchInventory(ctx context.Context, base string, client *http.Client, auth Auth, pageSize int) (*Inventory, error) {
 	root, err := wmiRoot(base)
 	if err != nil {
 		return nil, err
@@ -95,7 +95,7 @@ func fetchInventory(ctx context.Context, base string, client *http.Client, auth 
 		c.Transport = ntlmssp.Negotiator{RoundTripper: inner}
 	}
 	fetch := func(class string, into any) error {
-		return fetchClass(ctx, &c, root, class, auth, into)
+		return fetchClass(ctx, &c, root, class, auth, pageSize, into)
 	}
 	if err := fetch(ClassSite, &inv.Sites); err != nil {
 		return nil, err
@@ -142,20 +142,21 @@ type odataPage struct {
 	NextLink string          `json:"@odata.nextLink"`
 }
 
-func fetchClass(ctx context.Context, c *http.Client, root, class string, auth Auth, into any) error {
+func fetchClass(ctx context.Context, c *http.Client, root, class string, auth Auth, pageSize int, into any) error {
 	var all []json.RawMessage
 	for page, skip := 0, 0; ; page++ {
 		if page >= maxPages {
 			return fmt.Errorf("AdminService %s: more than %d pages", class, maxPages)
 		}
 		// The query is written by hand: the AdminService wants $top/$skip with a literal $.
-		u := fmt.Sprintf("%s%s?$top=%d&$skip=%d", root, class, PageSize, skip)
-		items, err := getPage(ctx, c, u, class, auth)
+		u := fmt.Sprintf("%s%s?$top=%d&$skip=%d", root, class, pageSize, skip)
+		items, more, err := getPage(ctx, c, u, class, auth)
 		if err != nil {
 			return err
 		}
 		all = append(all, items...)
-		if len(items) < PageSize {
+		// A short page ends the class, unless the server capped it and says there is more.
+		if len(items) == 0 || (len(items) < pageSize && !more) {
 			break
 		}
 		skip += len(items)
@@ -173,10 +174,10 @@ func fetchClass(ctx context.Context, c *http.Client, root, class string, auth Au
 	return nil
 }
 
-func getPage(ctx context.Context, c *http.Client, u, class string, auth Auth) ([]json.RawMessage, error) {
+func getPage(ctx context.Context, c *http.Client, u, class string, auth Auth) (items []json.RawMessage, more bool, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, fmt.Errorf("AdminService %s: %w", class, err)
+		return nil, false, fmt.Errorf("AdminService %s: %w", class, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	if auth.User != "" {
@@ -185,12 +186,12 @@ func getPage(ctx context.Context, c *http.Client, u, class string, auth Auth) ([
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("AdminService %s: %w", class, describeTLSError(err))
+		return nil, false, fmt.Errorf("AdminService %s: %w", class, describeTLSError(err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
 	if err != nil {
-		return nil, fmt.Errorf("AdminService %s: reading the answer: %w", class, err)
+		return nil, false, fmt.Errorf("AdminService %s: reading the answer: %w", class, err)
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized:
@@ -202,24 +203,23 @@ func getPage(ctx context.Context, c *http.Client, u, class string, auth Auth) ([
 		if len(offered) > 200 {
 			offered = offered[:200] + "..."
 		}
-		return nil, fmt.Errorf("AdminService %s: 401 Unauthorized: %s was not accepted (server offers %q)", class, who, offered)
+		return nil, false, fmt.Errorf("AdminService %s: 401 Unauthorized: %s was not accepted (server offers %q)", class, who, offered)
 	case resp.StatusCode == http.StatusForbidden:
-		return nil, fmt.Errorf("AdminService %s: 403 Forbidden: the account needs a ConfigMgr security role that can read the class", class)
+		return nil, false, fmt.Errorf("AdminService %s: 403 Forbidden: the account needs a ConfigMgr security role that can read the class", class)
 	case resp.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("AdminService %s: HTTP %s: %s", class, resp.Status, snippet(body))
+		return nil, false, fmt.Errorf("AdminService %s: HTTP %s: %s", class, resp.Status, snippet(body))
 	}
 	var p odataPage
 	if err := json.Unmarshal(body, &p); err != nil {
-		return nil, fmt.Errorf("AdminService %s: not OData JSON: %w", class, locate(body, err))
+		return nil, false, fmt.Errorf("AdminService %s: not OData JSON: %w", class, locate(body, err))
 	}
 	if len(p.Value) == 0 || string(p.Value) == "null" {
-		return nil, nil
+		return nil, false, nil
 	}
-	var items []json.RawMessage
 	if err := json.Unmarshal(p.Value, &items); err != nil {
-		return nil, fmt.Errorf("AdminService %s: \"value\" is not an array", class)
+		return nil, false, fmt.Errorf("AdminService %s: \"value\" is not an array", class)
 	}
-	return items, nil
+	return items, p.NextLink != "", nil
 }
 
 func snippet(b []byte) string {
