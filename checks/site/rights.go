@@ -322,6 +322,11 @@ func shareOutcome(err error) (string, string) {
 		out, hint := WindowsErrorOutcome(we.Win32Code())
 		return out, joinDetail(hint, err.Error())
 	}
+	// go-smb2 turns STATUS_ACCESS_DENIED into os.ErrPermission.
+	if errors.Is(err, os.ErrPermission) {
+		out, hint := NTStatusOutcome(ntStatusAccessDenied)
+		return out, joinDetail(hint, err.Error())
+	}
 	var te *smb2.TransportError
 	var ne net.Error
 	var ce *smb2.ContextError
