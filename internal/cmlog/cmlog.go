@@ -1,0 +1,112 @@
+// Package cmlog writes the tool's own log in the CMTrace format that Configuration Manager
+// administrators read with CMTrace or OneTrace.
+package cmlog
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Severities as CMTrace colours them (the type attribute).
+const (
+	typeInfo    = 1
+	typeWarning = 2
+	typeError   = 3
+)
+
+// DefaultComponent names entries whose caller gave no component.
+const DefaultComponent = "cmpreflight"
+
+// Logger appends CMTrace lines. It is safe for concurrent use; a write error is kept and
+// returned by Close, since a failing log must not stop a run.
+type Logger struct {
+	mu     sync.Mutex
+	w      io.Writer
+	closer io.Closer
+	now    func() time.Time
+	thread int
+	err    error
+	closed bool
+}
+
+// Open appends to the log file at path, creating it when missing.
+func Open(path string) (*Logger, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open log file: %w", err)
+	}
+	l := New(f)
+	l.closer = f
+	return l, nil
+}
+
+// New writes CMTrace lines to w; Close does not close w.
+func New(w io.Writer) *Logger {
+	// Go exposes no thread ids; the process id at least tells apart two runs that share a
+	// log file, which is what CMTrace's thread filter is used for here.
+	return &Logger{w: w, now: time.Now, thread: os.Getpid()}
+}
+
+// Info logs an informational entry.
+func (l *Logger) Info(component, msg string) { l.log(typeInfo, component, msg) }
+
+// Warn logs a warning (yellow in CMTrace).
+func (l *Logger) Warn(component, msg string) { l.log(typeWarning, component, msg) }
+
+// Error logs an error (red in CMTrace).
+func (l *Logger) Error(component, msg string) { l.log(typeError, component, msg) }
+
+// Close closes the file Open opened and returns the first write error, if any. Like the
+// logging methods, it does nothing on a nil Logger, so a run without a log file can hold one.
+func (l *Logger) Close() error {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return l.err
+	}
+	l.closed = true
+	if l.closer != nil {
+		if err := l.closer.Close(); err != nil && l.err == nil {
+			l.err = err
+		}
+	}
+	return l.err
+}
+
+func (l *Logger) log(typ int, component, msg string) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed || l.err != nil {
+		return
+	}
+	_, l.err = io.WriteString(l.w, Format(l.now(), typ, component, msg, l.thread))
+}
+
+// textEscaper keeps an entry on one line and its text from ending the LOG[...] field early.
+var textEscaper = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "]LOG]!>", "]LOG] !>")
+
+// attrEscaper keeps an attribute value inside its quotes.
+var attrEscaper = strings.NewReplacer(`"`, "'", "\r", " ", "\n", " ", "<", "(", ">", ")")
+
+// Format renders one entry. The time is local with the Windows bias in minutes
+// (UTC = local + bias, so UTC+9:30 is -570), as ConfigMgr's own client logs write it.
+func Format(t time.Time, typ int, component, msg string, thread int) string {
+	if component == "" {
+		component = DefaultComponent
+	}
+	_, offset := t.Zone()
+	bias := -offset / 60
+	return fmt.Sprintf(`<![LOG[%s]LOG]!><time="%s%+04d" date="%s" component="%s" context="" type="%d" thread="%d" file="">`+"\r\n",
+		textEscaper.Replace(msg), t.Format("15:04:05.000"), bias, t.Format("01-02-2006"),
+		attrEscaper.Replace(component), typ, thread)
+}
