@@ -1,5 +1,3 @@
-// Package cmlogs reads the service connection point's CMTrace logs and reports the known
-// failure signatures found in them, with counts, times and remediation.
 package cmlogs
 
 import (
