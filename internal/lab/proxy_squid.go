@@ -13,10 +13,16 @@ import (
 
 // Squid authentication modes.
 const (
-	SquidNoAuth   = ""
-	SquidBasic    = "basic"     // basic_ncsa_auth over an htpasswd file made from Users
-	SquidNTLMFake = "ntlm-fake" // ntlm_fake_auth: the full NTLM exchange, any password accepted
-	SquidNTLM     = "ntlm"      // ntlm_auth from winbind against a private winbindd: real passwords
+	SquidNoAuth = ""
+	SquidBasic  = "basic" // basic_ncsa_auth over an htpasswd file made from Users
+	// SquidNTLMFake uses ntlm_fake_auth: the NTLM exchange with any password accepted. Beware:
+	// squid 5.7's helper sends a malformed challenge (target-name offset 0xaaaaaaae, no
+	// target info) that github.com/Azure/go-ntlmssp refuses to parse; use SquidNTLM to test a
+	// real client.
+	SquidNTLMFake = "ntlm-fake"
+	// SquidNTLM uses ntlm_auth from winbind against a private standalone winbindd: real
+	// password checks (wrong password or unknown user: 407 again). Domain: NTLMDomain.
+	SquidNTLM = "ntlm"
 )
 
 // Paths of the Debian squid-openssl binaries and helpers.

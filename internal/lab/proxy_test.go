@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/tls"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	ntlmssp "github.com/Azure/go-ntlmssp"
 )
 
 // proxyLab is a lab web endpoint reachable under a few names, and a CA for it.
@@ -364,4 +367,116 @@ func TestHostileProxies(t *testing.T) {
 func isTimeout(err error) bool {
 	ne, ok := err.(net.Error)
 	return ok && ne.Timeout()
+}
+
+// ntlmConnect runs the three NTLM messages on one connection and returns the final answer to
+// CONNECT target.
+func ntlmConnect(t *testing.T, proxyAddr, target, user, pass string) *http.Response {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", proxyAddr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(15 * time.Second))
+	br := bufio.NewReader(c)
+	send := func(token []byte) *http.Response {
+		req := &http.Request{Method: http.MethodConnect, URL: &url.URL{Opaque: target}, Host: target,
+			Header: http.Header{"Proxy-Authorization": {"NTLM " + base64.StdEncoding.EncodeToString(token)}}}
+		if err := req.Write(c); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != 200 {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		return resp
+	}
+	neg, err := ntlmssp.NewNegotiateMessage(NTLMDomain, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := send(neg)
+	ch := ""
+	for _, v := range resp.Header.Values("Proxy-Authenticate") {
+		if strings.HasPrefix(v, "NTLM ") {
+			ch = strings.TrimPrefix(v, "NTLM ")
+		}
+	}
+	if resp.StatusCode != 407 || ch == "" {
+		t.Fatalf("NTLM negotiate: want 407 with a challenge, got %d %v", resp.StatusCode, resp.Header)
+	}
+	chal, err := base64.StdEncoding.DecodeString(ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var auth []byte
+	if pass == "" { // ntlm_fake_auth: its challenge is malformed, answer with a bare type 3
+		auth = bareNTLMAuthenticate(user)
+	} else if auth, err = ntlmssp.ProcessChallenge(chal, user, pass, false); err != nil {
+		t.Fatalf("go-ntlmssp rejects the challenge % x: %v", chal, err)
+	}
+	return send(auth)
+}
+
+// bareNTLMAuthenticate builds an NTLM type 3 message carrying only a user name (Unicode) and
+// empty responses: enough for ntlm_fake_auth, which accepts any credentials.
+func bareNTLMAuthenticate(user string) []byte {
+	name := make([]byte, 0, 2*len(user))
+	for _, r := range user {
+		name = append(name, byte(r), byte(r>>8))
+	}
+	msg := make([]byte, 64, 64+len(name))
+	copy(msg, "NTLMSSP\x00")
+	binary.LittleEndian.PutUint32(msg[8:], 3)
+	field := func(at int, length, offset int) {
+		binary.LittleEndian.PutUint16(msg[at:], uint16(length))
+		binary.LittleEndian.PutUint16(msg[at+2:], uint16(length))
+		binary.LittleEndian.PutUint32(msg[at+4:], uint32(offset))
+	}
+	for _, at := range []int{12, 20, 28, 44, 52} { // LM, NT, domain, workstation, session key
+		field(at, 0, 64)
+	}
+	field(36, len(name), 64) // user
+	binary.LittleEndian.PutUint32(msg[60:], 0xa2088201)
+	return append(msg, name...)
+}
+
+func TestSquidNTLMFake(t *testing.T) {
+	t.Parallel()
+	l := newProxyLab(t, "api.lab.test")
+	p := StartSquid(t, SquidOptions{Auth: SquidNTLMFake, Users: map[string]string{"dave": "pw"}, Hosts: l.hosts})
+	target := fmt.Sprintf("api.lab.test:%d", l.web.TLSPort)
+	resp, _ := rawConnect(t, p.Addr, target, nil)
+	if got := strings.Join(resp.Header.Values("Proxy-Authenticate"), ","); resp.StatusCode != 407 || !strings.HasPrefix(got, "NTLM,Basic realm=") {
+		t.Fatalf("want 407 offering NTLM then Basic, got %d %q", resp.StatusCode, got)
+	}
+	if r := ntlmConnect(t, p.Addr, target, "anyone", ""); r.StatusCode != 200 {
+		t.Fatalf("ntlm_fake_auth: %d", r.StatusCode)
+	}
+}
+
+func TestSquidNTLMWinbind(t *testing.T) {
+	t.Parallel()
+	l := newProxyLab(t, "api.lab.test")
+	start := time.Now()
+	p := StartSquid(t, SquidOptions{Auth: SquidNTLM, Users: map[string]string{"labntlm1": "Ntlm-Pa55"}, Hosts: l.hosts})
+	t.Logf("squid with winbindd ready in %v", time.Since(start).Round(time.Millisecond))
+	target := fmt.Sprintf("api.lab.test:%d", l.web.TLSPort)
+	if r := ntlmConnect(t, p.Addr, target, "labntlm1", "Ntlm-Pa55"); r.StatusCode != 200 {
+		t.Fatalf("right password: %d", r.StatusCode)
+	}
+	if r := ntlmConnect(t, p.Addr, target, NTLMDomain+`\labntlm1`, "Ntlm-Pa55"); r.StatusCode != 200 {
+		t.Fatalf("right password with the domain: %d", r.StatusCode)
+	}
+	if r := ntlmConnect(t, p.Addr, target, "labntlm1", "wrong"); r.StatusCode != 407 {
+		t.Fatalf("wrong password: want 407, got %d", r.StatusCode)
+	}
+	if r := ntlmConnect(t, p.Addr, target, "nobody-here", "Ntlm-Pa55"); r.StatusCode != 407 {
+		t.Fatalf("unknown user: want 407, got %d", r.StatusCode)
+	}
 }
