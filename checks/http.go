@@ -96,6 +96,17 @@ func pageTitle(body []byte) string {
 	return t
 }
 
+var blockWords = regexp.MustCompile(`(?i)\b(block(ed)?|denied|forbidden|not allowed|prohibited|access restricted|filtered|policy violation)\b`)
+
+// blockPage tells whether a proxied answer is a block page dressed as a success: no Via
+// header (the proxy did not relay it) and an HTML title in the words filters use.
+func blockPage(h http.Header, body []byte) bool {
+	if h.Get("Via") != "" || !strings.Contains(strings.ToLower(h.Get("Content-Type")), "html") {
+		return false
+	}
+	return blockWords.MatchString(pageTitle(body))
+}
+
 // proxyMade tells whether a response was written by the proxy itself (an error or block
 // page) rather than relayed from the origin.
 func proxyMade(h http.Header) bool {

@@ -165,6 +165,11 @@ func (pr *prober) fetch(ctx context.Context, c *Check, u *url.URL, p *ProxyConfi
 		return nil, &ProbeError{Stage: StageDNS, Reason: dnsReason(dnsEv.Error), Detail: dnsEv.Error}
 	}
 
+	if p != nil && u.Scheme == "http" {
+		// Through a proxy, a block page can come back as a 200: GET brings the body that
+		// tells it apart from the origin's answer.
+		method = http.MethodGet
+	}
 	req := &http.Request{
 		Method: method, URL: u, Host: u.Host, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: http.Header{"User-Agent": {pr.env.UserAgent}, "Accept": {"*/*"}},
@@ -222,10 +227,16 @@ func (pr *prober) fetch(ctx context.Context, c *Check, u *url.URL, p *ProxyConfi
 			return nil, perr
 		}
 		defer pc.Close()
-		made := proxyMade(resp.Header)
+		block := resp.StatusCode < 400 && blockPage(resp.Header, body)
+		made := proxyMade(resp.Header) || block
 		if first {
 			c.Evidence.HTTP.ProxyMade = made
 			c.Evidence.HTTP.BytesRead = pc.cr.read
+		}
+		if block {
+			pev.PageTitle = pageTitle(body)
+			return nil, &ProbeError{Stage: StageProxyDenied, Reason: "block-page",
+				Detail: fmt.Sprintf("the proxy answered %s with its own block page %q (%s)", u.Host, pev.PageTitle, statusLine(resp))}
 		}
 		if resp.StatusCode == http.StatusProxyAuthRequired || made && resp.StatusCode >= 400 {
 			return nil, proxyFailure(resp, body, u.Host, pev)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -77,9 +78,36 @@ func (n *ntlmAuth) next(challenge []byte) (string, error) {
 	}
 	msg, err := ntlmssp.NewAuthenticateMessage(challenge, n.user, n.pass, nil)
 	if err != nil {
+		// Some helpers (squid's ntlm_fake_auth among them) send a challenge whose target
+		// name points outside the message; drop the broken fields and answer anyway.
+		msg, err = ntlmssp.NewAuthenticateMessage(repairChallenge(challenge), n.user, n.pass, nil)
+	}
+	if err != nil {
 		return "", fmt.Errorf("NTLM: %w", err)
 	}
 	return n.headerScheme + " " + base64.StdEncoding.EncodeToString(msg), nil
+}
+
+// repairChallenge empties the variable fields (target name, target info) of an NTLM
+// CHALLENGE message that point outside it, keeping flags and the server challenge.
+func repairChallenge(b []byte) []byte {
+	if len(b) < 32 {
+		return b
+	}
+	out := append([]byte(nil), b...)
+	for _, at := range []int{12, 40} {
+		if at+8 > len(out) {
+			continue
+		}
+		l := int(binary.LittleEndian.Uint16(out[at:]))
+		off := int(binary.LittleEndian.Uint32(out[at+4:]))
+		if off+l > len(out) || off < 0 {
+			binary.LittleEndian.PutUint16(out[at:], 0)
+			binary.LittleEndian.PutUint16(out[at+2:], 0)
+			binary.LittleEndian.PutUint32(out[at+4:], uint32(len(out)))
+		}
+	}
+	return out
 }
 
 // newAuthenticator picks the implementation for a scheme; with no user, NTLM and Negotiate

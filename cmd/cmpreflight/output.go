@@ -1,39 +1,20 @@
 package main
 
 import (
-	"fmt"
 	"io"
-	"sync"
+
+	"github.com/cmpreflight/cmpreflight/internal/progress"
 
 	"github.com/cmpreflight/cmpreflight/checks"
 )
 
-// progress shows checks done of total on stderr (plain lines when not a terminal).
-type progress struct {
-	mu          sync.Mutex
-	w           io.Writer
-	total, done int
-	failed      int
-	quiet       bool
-}
-
-func newProgress(w io.Writer, total int, quiet bool) *progress {
-	return &progress{w: w, total: total, quiet: quiet}
-}
-
-func (p *progress) Done(c checks.Check) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.done++
-	if c.Status != checks.StatusPass {
-		p.failed++
+func newProgress(w io.Writer, total int, quiet bool) *progress.Reporter {
+	mode := progress.Auto
+	if quiet {
+		mode = progress.Quiet
 	}
-	if !p.quiet && (p.done%25 == 0 || p.done == p.total) {
-		fmt.Fprintf(p.w, "checked %d/%d, %d not passed\n", p.done, p.total, p.failed)
-	}
+	return progress.New(w, total, mode)
 }
-
-func (p *progress) Finish() {}
 
 type runLog struct{}
 

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/internal/lab"
+)
+
+const labPassword = "S3cr3t-Pr0xy-Pa55"
+
+// hostsFor maps every catalog name the plan probes to the lab web address, for proxies
+// that resolve through a hosts file.
+func (l *catalogLab) hostsFor(t *testing.T) map[string]string {
+	cat, _ := checks.LoadProfile("scp")
+	targets, _ := checks.Plan(cat.Entries, checks.PlanOptions{Edition: checks.EditionAll, Cloud: "public"})
+	hosts := map[string]string{}
+	for _, tg := range targets {
+		hosts[tg.Host] = l.web.IP
+	}
+	return hosts
+}
+
+// assertNoSecret fails when the password shows in any output of a run.
+func assertNoSecret(t *testing.T, r result, files ...string) {
+	t.Helper()
+	all := r.stdout + r.stderr + string(r.raw)
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		all += string(b)
+	}
+	if strings.Contains(all, labPassword) {
+		t.Errorf("the proxy password appears in the output")
+	}
+}
+
+func TestProxyBasicAuthWithDenyACL(t *testing.T) {
+	l := startCatalogLab(t)
+	sq := lab.StartSquid(t, lab.SquidOptions{Auth: "basic", Users: map[string]string{"svc-scp": labPassword},
+		Deny: []string{".manage.microsoft.com"}, Hosts: l.hostsFor(t)})
+	pwFile := filepath.Join(l.dir, "pw")
+	os.WriteFile(pwFile, []byte(labPassword+"\n"), 0o600)
+	html := filepath.Join(l.dir, "r.html")
+	md := filepath.Join(l.dir, "r.md")
+
+	r := runBin(t, nil, l.args("--proxy", sq.URL, "--proxy-auth", "basic", "--proxy-user", "svc-scp",
+		"--proxy-password-file", pwFile, "--output", "html="+html, "--output", "markdown="+md)...)
+	if r.doc == nil {
+		t.Fatalf("no report: exit %d %s", r.code, r.stderr)
+	}
+	assertNoSecret(t, r, html, md)
+	if r.doc.Proxy == nil || r.doc.Proxy.Source != "flag" || r.doc.Proxy.URL != sq.URL {
+		t.Errorf("proxy facts = %+v", r.doc.Proxy)
+	}
+	denied := 0
+	for _, c := range r.doc.Checks {
+		if c.Route != checks.RouteProxy || c.ProxyURL != sq.URL {
+			t.Errorf("%s went %s via %q", c.ID, c.Route, c.ProxyURL)
+		}
+		if strings.HasSuffix(c.Host, ".manage.microsoft.com") || c.Host == "manage.microsoft.com" {
+			denied++
+			if c.Status != checks.StatusFail || c.Stage != checks.StageProxyDenied || !strings.Contains(c.Message, c.Host) {
+				t.Errorf("%s: %s at %s: %q; want proxy-denied naming the host", c.ID, c.Status, c.Stage, c.Message)
+			}
+			if c.Evidence.Proxy == nil || !strings.Contains(c.Evidence.Proxy.Headers["X-Squid-Error"], "ERR_ACCESS_DENIED") {
+				t.Errorf("%s: proxy evidence %+v", c.ID, c.Evidence.Proxy)
+			}
+			continue
+		}
+		if c.Status != checks.StatusPass {
+			t.Errorf("%s: %s at %s (%s): %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
+		}
+		if c.Port == 443 && (c.Evidence.Proxy == nil || c.Evidence.Proxy.AuthTried != "basic" || c.Evidence.TLS == nil || !c.Evidence.TLS.Verified) {
+			t.Errorf("%s: evidence proxy=%+v tls=%+v", c.ID, c.Evidence.Proxy, c.Evidence.TLS)
+		}
+	}
+	if denied < 4 {
+		t.Errorf("%d checks of the denied domain; want the probe hosts on 443 and 80", denied)
+	}
+	if r.code != 1 {
+		t.Errorf("exit %d; a denied required endpoint is not compliant", r.code)
+	}
+
+	// A wrong password fails every check at proxy-auth, listing what the proxy offers.
+	bad := runBin(t, []string{"CMPREFLIGHT_PROXY_PASSWORD=" + labPassword + "-wrong"},
+		l.args("--proxy", sq.URL, "--proxy-auth", "auto", "--proxy-user", "svc-scp", "--endpoints-only", "--endpoints", writeEndpoints(t, l.dir, "go.microsoft.com", "http://crl3.digicert.com/"))...)
+	if bad.doc == nil {
+		t.Fatalf("no report: %s", bad.stderr)
+	}
+	assertNoSecret(t, bad)
+	for _, c := range bad.doc.Checks {
+		if c.Stage != checks.StageProxyAuth || c.Evidence.Proxy == nil || !contains(c.Evidence.Proxy.AuthOffered, "basic") || c.Evidence.Proxy.AuthTried != "basic" {
+			t.Errorf("%s: stage %s, proxy evidence %+v; want proxy-auth with basic offered and tried", c.ID, c.Stage, c.Evidence.Proxy)
+		}
+	}
+}
+
+func TestProxyNTLMOnTheConnectConnection(t *testing.T) {
+	l := startCatalogLab(t)
+	sq := lab.StartSquid(t, lab.SquidOptions{Auth: "ntlm-fake", Hosts: l.hostsFor(t)})
+	eps := writeEndpoints(t, l.dir, "download.microsoft.com", "http://crl.microsoft.com/")
+	r := runBin(t, []string{"CMPREFLIGHT_PROXY_PASSWORD=" + labPassword},
+		l.args("--proxy", sq.URL, "--proxy-auth", "ntlm", "--proxy-user", `CONTOSO\svc-scp`, "--endpoints-only", "--endpoints", eps)...)
+	if r.doc == nil {
+		t.Fatalf("no report: %s", r.stderr)
+	}
+	assertNoSecret(t, r)
+	for _, c := range r.doc.Checks {
+		if c.Status != checks.StatusPass || c.Evidence.Proxy == nil || c.Evidence.Proxy.AuthTried != "ntlm" {
+			t.Errorf("%s: %s at %s (%s) %s; proxy %+v", c.ID, c.Status, c.Stage, c.Reason, c.Message, c.Evidence.Proxy)
+		}
+	}
+	// auto picks NTLM, the strongest scheme this proxy offers.
+	r = runBin(t, []string{"CMPREFLIGHT_PROXY_PASSWORD=" + labPassword},
+		l.args("--proxy", sq.URL, "--proxy-user", "svc-scp@contoso.com", "--endpoints-only", "--endpoints", eps)...)
+	for _, c := range r.doc.Checks {
+		if c.Status != checks.StatusPass || c.Evidence.Proxy.AuthTried != "ntlm" {
+			t.Errorf("auto: %s: %s at %s; tried %q of %v", c.ID, c.Status, c.Stage, c.Evidence.Proxy.AuthTried, c.Evidence.Proxy.AuthOffered)
+		}
+	}
+}
+
+func TestTinyproxyWrongPasswordIsProxyAuth(t *testing.T) {
+	l := startCatalogLab(t)
+	tp := lab.StartTinyproxy(t, lab.TinyproxyOptions{User: "scp", Password: labPassword, Hosts: l.hostsFor(t)})
+	eps := writeEndpoints(t, l.dir, "go.microsoft.com", "http://ocsp.digicert.com/")
+	ok := runBin(t, []string{"CMPREFLIGHT_PROXY_PASSWORD=" + labPassword},
+		l.args("--proxy", tp.URL, "--proxy-auth", "basic", "--proxy-user", "scp", "--endpoints-only", "--endpoints", eps)...)
+	for _, c := range ok.doc.Checks {
+		if c.Status != checks.StatusPass {
+			t.Errorf("right password: %s: %s at %s (%s) %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
+		}
+	}
+	bad := runBin(t, []string{"CMPREFLIGHT_PROXY_PASSWORD=nope"},
+		l.args("--proxy", tp.URL, "--proxy-auth", "basic", "--proxy-user", "scp", "--endpoints-only", "--endpoints", eps)...)
+	for _, c := range bad.doc.Checks {
+		if c.Status != checks.StatusFail || c.Stage != checks.StageProxyAuth {
+			t.Errorf("wrong password: %s: %s at %s (%s) %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
+		}
+	}
+	assertNoSecret(t, ok)
+}
+
+func TestHostileProxiesFailInTheirLane(t *testing.T) {
+	l := startCatalogLab(t)
+	eps := writeEndpoints(t, l.dir, "go.microsoft.com", "http://crl3.digicert.com/")
+	cases := []struct {
+		behaviour, stage443, stage80, reason443 string
+	}{
+		{lab.HostileNeverAnswer, checks.StageProxyConnect, checks.StageProxyConnect, "timeout"},
+		{lab.HostileGarbage, checks.StageProxyConnect, checks.StageProxyConnect, "bad-response"},
+		{lab.HostileCloseMidTunnel, checks.StageTLS, "", ""},
+		{lab.Hostile407NTLM, checks.StageProxyAuth, checks.StageProxyAuth, "status-407"},
+		{lab.HostileBlockPage, checks.StageProxyDenied, checks.StageProxyDenied, "status-403"},
+	}
+	for _, c := range cases {
+		t.Run(c.behaviour, func(t *testing.T) {
+			p := lab.StartHostileProxy(t, c.behaviour)
+			r := runBin(t, nil, l.args("--proxy", p.URL, "--timeout", "2s", "--endpoints-only", "--endpoints", eps)...)
+			if r.doc == nil {
+				t.Fatalf("no report: %s", r.stderr)
+			}
+			got := byID(r.doc)
+			s443, s80 := got["go.microsoft.com:443"], got["crl3.digicert.com:80"]
+			if s443.Stage != c.stage443 || (c.reason443 != "" && s443.Reason != c.reason443) {
+				t.Errorf("443: %s at %s (%s) %q; want %s (%s)", s443.Status, s443.Stage, s443.Reason, s443.Message, c.stage443, c.reason443)
+			}
+			if c.stage80 != "" && s80.Stage != c.stage80 {
+				t.Errorf("80: %s at %s (%s) %q; want %s", s80.Status, s80.Stage, s80.Reason, s80.Message, c.stage80)
+			}
+			if c.behaviour == lab.HostileBlockPage && (s80.Evidence.Proxy == nil || s80.Evidence.Proxy.PageTitle != lab.BlockPageTitle) {
+				t.Errorf("block page title not recorded: %+v", s80.Evidence.Proxy)
+			}
+			if c.behaviour == lab.Hostile407NTLM && (s443.Evidence.Proxy == nil || !contains(s443.Evidence.Proxy.AuthOffered, "ntlm") || !contains(s443.Evidence.Proxy.AuthOffered, "negotiate")) {
+				t.Errorf("offered schemes not recorded: %+v", s443.Evidence.Proxy)
+			}
+			for _, ch := range r.doc.Checks {
+				if ch.Timings.Total > 2600 {
+					t.Errorf("%s took %d ms; deadline 2 s", ch.ID, ch.Timings.Total)
+				}
+			}
+		})
+	}
+}
+
+func TestCompareDirectAndProxiedDNSIsInformational(t *testing.T) {
+	l := startCatalogLab(t)
+	sq := lab.StartSquid(t, lab.SquidOptions{Hosts: map[string]string{"only-proxy.lab.test": l.web.IP, "go.microsoft.com": l.web.IP}})
+	eps := writeEndpoints(t, l.dir, "go.microsoft.com", "only-proxy.lab.test")
+	r := runBin(t, nil, l.args("--proxy", sq.URL, "--compare-direct", "--endpoints-only", "--endpoints", eps)...)
+	got := byID(r.doc)
+	if c := got["go.microsoft.com:443@direct"]; c.Status != checks.StatusPass || c.Route != checks.RouteDirect {
+		t.Errorf("direct: %+v", c)
+	}
+	if c := got["go.microsoft.com:443@proxy"]; c.Status != checks.StatusPass || c.Route != checks.RouteProxy {
+		t.Errorf("proxy: %s %s %s", c.Status, c.Stage, c.Message)
+	}
+	// The client cannot resolve this name, the proxy can: through the proxy it passes and
+	// the DNS failure is kept as information.
+	if c := got["only-proxy.lab.test:443@direct"]; c.Stage != checks.StageDNS {
+		t.Errorf("direct to a name only the proxy resolves: %s at %s", c.Status, c.Stage)
+	}
+	c := got["only-proxy.lab.test:443@proxy"]
+	if c.Status != checks.StatusPass || c.Evidence.DNS == nil || !c.Evidence.DNS.Informational || c.Evidence.DNS.Error == "" {
+		t.Errorf("proxied: %s at %s; dns %+v", c.Status, c.Stage, c.Evidence.DNS)
+	}
+}
+
+func writeEndpoints(t *testing.T, dir string, names ...string) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("entries:\n")
+	for _, n := range names {
+		fmt.Fprintf(&b, "  - {name: %q}\n", n)
+	}
+	f, err := os.CreateTemp(dir, "endpoints-*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(b.String())
+	f.Close()
+	return f.Name()
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
