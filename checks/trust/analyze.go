@@ -1,0 +1,251 @@
+// Package trust turns a run's results into the trust section of the facts document: every
+// CNAME and redirect hop classified against the catalog used as an allowlist, the wildcard
+// entries and the hosts that exercised them, the firewall request, the roots the role needs
+// and the machine's TLS configuration (KB4561945).
+package trust
+
+import (
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/cmpreflight/cmpreflight/checks"
+)
+
+// Hop kinds of AllowlistHop.Via.
+const (
+	ViaCNAME    = "cname"
+	ViaRedirect = "redirect"
+)
+
+// Options are the inputs Analyze reads from the machine; tests inject them.
+type Options struct {
+	// Store is the machine's root store; nil leaves Roots empty.
+	Store Store
+	// TLSConfig reads the machine's TLS configuration; nil leaves TLSConfig nil.
+	TLSConfig func() *checks.TLSConfigFacts
+}
+
+// Analyze builds the trust section from the checks of doc and the catalog entries the run
+// used, reading roots and TLS configuration from this machine (system store plus the
+// --ca-file files recorded in doc.Options).
+func Analyze(doc *checks.Document, entries []checks.Entry) *checks.TrustFacts {
+	var caFiles []string
+	if doc.Options.CAFile != "" {
+		caFiles = strings.Split(doc.Options.CAFile, ",")
+	}
+	return AnalyzeWith(doc, entries, Options{Store: SystemStore(caFiles), TLSConfig: ReadTLSConfig})
+}
+
+// AnalyzeWith is Analyze with the machine's inputs given.
+func AnalyzeWith(doc *checks.Document, entries []checks.Entry, o Options) *checks.TrustFacts {
+	allow := newAllowlist(entries, doc.Cloud)
+	tf := &checks.TrustFacts{
+		Roots:     []checks.RootPresence{},
+		Gaps:      []checks.AllowlistHop{},
+		Hops:      []checks.AllowlistHop{},
+		Wildcards: []checks.WildcardCoverage{},
+		Firewall:  []checks.FirewallRule{},
+	}
+	gapAt := map[string]int{}
+	seen := map[string]bool{}
+	for _, c := range doc.Checks {
+		for _, h := range hopsOf(c) {
+			key := h.Name + "\x00" + h.Via + "\x00" + h.Check
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			h.CoveredBy = allow.coveredBy(h.Name)
+			tf.Hops = append(tf.Hops, h)
+			if h.CoveredBy != "" {
+				continue
+			}
+			if i, ok := gapAt[h.Name]; ok {
+				tf.Gaps[i].Ports = mergePorts(tf.Gaps[i].Ports, h.Ports...)
+				continue
+			}
+			gapAt[h.Name] = len(tf.Gaps)
+			g := h
+			g.Ports = slices.Clone(h.Ports)
+			tf.Gaps = append(tf.Gaps, g)
+		}
+	}
+	tf.Wildcards = wildcardCoverage(allow.wildcards, doc.Checks, tf.Hops)
+
+	catalog := doc.Catalog
+	if catalog == nil {
+		catalog = checks.EntrySources(entries, doc.Edition, doc.Cloud)
+	}
+	tf.Firewall = FirewallRequest(catalog, tf.Gaps)
+	markRequiredGaps(tf.Firewall, doc.Checks)
+
+	if o.Store != nil {
+		tf.Roots = CheckRoots(o.Store)
+	}
+	if o.TLSConfig != nil {
+		tf.TLSConfig = o.TLSConfig()
+	}
+	return tf
+}
+
+// hopsOf lists the names a check's traffic went through besides its own host: the CNAME
+// chain of its resolution and the hosts of its redirect chain.
+func hopsOf(c checks.Check) []checks.AllowlistHop {
+	var out []checks.AllowlistHop
+	own := normName(c.Host)
+	if c.Evidence.DNS != nil {
+		for _, n := range c.Evidence.DNS.CNAMEs {
+			name := normName(n)
+			if name == "" || name == own {
+				continue
+			}
+			out = append(out, checks.AllowlistHop{Name: name, Via: ViaCNAME, Check: c.ID, From: own, Ports: portList(c.Port)})
+		}
+	}
+	if c.Evidence.HTTP != nil {
+		for _, r := range c.Evidence.HTTP.Redirects {
+			name := normName(r.Host)
+			port := 0
+			if u, err := url.Parse(r.URL); err == nil {
+				if name == "" {
+					name = normName(u.Hostname())
+				}
+				port = urlPort(u)
+			}
+			if name == "" || name == own {
+				continue
+			}
+			out = append(out, checks.AllowlistHop{Name: name, Via: ViaRedirect, Check: c.ID, From: own, Ports: portList(port)})
+		}
+	}
+	return out
+}
+
+func portList(p int) []int {
+	if p <= 0 {
+		return nil
+	}
+	return []int{p}
+}
+
+func urlPort(u *url.URL) int {
+	if p, err := strconv.Atoi(u.Port()); err == nil {
+		return p
+	}
+	switch u.Scheme {
+	case "http":
+		return 80
+	case "https":
+		return 443
+	}
+	return 0
+}
+
+func normName(n string) string {
+	return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(n), "."))
+}
+
+// allowlist is the catalog read as the names a firewall or proxy allows.
+type allowlist struct {
+	names     []allowName
+	wildcards []string // patterns, deduplicated, catalog order
+}
+
+type allowName struct {
+	pattern string // exact host or wildcard pattern
+	entry   string // the catalog entry's name, as CoveredBy reports it
+}
+
+func newAllowlist(entries []checks.Entry, cloud string) *allowlist {
+	a := &allowlist{}
+	for _, e := range entries {
+		if e.Cloud != "" && cloud != "" && e.Cloud != cloud {
+			continue
+		}
+		switch e.Kind {
+		case checks.KindWildcard:
+			a.names = append(a.names, allowName{pattern: normName(e.Name), entry: e.Name})
+			if !slices.Contains(a.wildcards, normName(e.Name)) {
+				a.wildcards = append(a.wildcards, normName(e.Name))
+			}
+		case checks.KindURL:
+			if h := entryHost(e.Name); h != "" {
+				a.names = append(a.names, allowName{pattern: h, entry: e.Name})
+			}
+		default:
+			a.names = append(a.names, allowName{pattern: normName(e.Name), entry: e.Name})
+		}
+	}
+	return a
+}
+
+// entryHost is the host of a URL entry ({TenantID} and other templates do not touch it).
+func entryHost(raw string) string {
+	raw = strings.NewReplacer("{", "", "}", "").Replace(raw)
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return normName(u.Hostname())
+}
+
+// coveredBy names the first catalog entry that allows host, or "" for a gap.
+func (a *allowlist) coveredBy(host string) string {
+	for _, n := range a.names {
+		if checks.MatchPattern(n.pattern, host) {
+			return n.entry
+		}
+	}
+	return ""
+}
+
+// wildcardCoverage lists, per wildcard pattern, the hosts of checks that ran and the hop
+// names that match it.
+func wildcardCoverage(patterns []string, cs []checks.Check, hops []checks.AllowlistHop) []checks.WildcardCoverage {
+	out := make([]checks.WildcardCoverage, 0, len(patterns))
+	for _, p := range patterns {
+		hosts := []string{}
+		for _, c := range cs {
+			if !ran(c) {
+				continue
+			}
+			h := normName(c.Host)
+			if (slices.Contains(c.Wildcards, p) || checks.MatchPattern(p, h)) && !slices.Contains(hosts, h) {
+				hosts = append(hosts, h)
+			}
+		}
+		for _, h := range hops {
+			if checks.MatchPattern(p, h.Name) && !slices.Contains(hosts, h.Name) {
+				hosts = append(hosts, h.Name)
+			}
+		}
+		sort.Strings(hosts)
+		out = append(out, checks.WildcardCoverage{Pattern: p, Hosts: hosts, Exercised: len(hosts) > 0})
+	}
+	return out
+}
+
+// ran is false for checks that never touched the network (skipped, or interrupted before
+// they could).
+func ran(c checks.Check) bool {
+	if c.Status == checks.StatusSkip || c.Host == "" {
+		return false
+	}
+	return !(c.Status == checks.StatusError && c.Reason == "interrupted")
+}
+
+// markRequiredGaps sets Required on discovered rules whose check was required.
+func markRequiredGaps(rules []checks.FirewallRule, cs []checks.Check) {
+	required := map[string]bool{}
+	for _, c := range cs {
+		required[c.ID] = c.Required
+	}
+	for i := range rules {
+		if rules[i].Discovered && required[rules[i].Check] {
+			rules[i].Required = true
+		}
+	}
+}
