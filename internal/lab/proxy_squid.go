@@ -67,8 +67,9 @@ func StartSquid(t testing.TB, o SquidOptions) *Proxy {
 	switch o.Auth {
 	case SquidNoAuth, SquidBasic, SquidNTLMFake:
 	case SquidNTLM:
-		needDaemon(t, ntlmAuthBin)
-		needDaemon(t, winbinddBin)
+		for _, bin := range []string{ntlmAuthBin, winbinddBin, "/usr/bin/wbinfo", "/usr/bin/pdbedit"} {
+			needDaemon(t, bin)
+		}
 	default:
 		t.Fatalf("StartSquid: unknown Auth %q", o.Auth)
 	}
