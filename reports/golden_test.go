@@ -3,11 +3,11 @@ package reports
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
-	"reflect"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
