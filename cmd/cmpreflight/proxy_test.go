@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cmpreflight/cmpreflight/checks"
 	"github.com/cmpreflight/cmpreflight/internal/lab"
@@ -233,4 +234,45 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+func TestProxyRealNTLMChecksThePassword(t *testing.T) {
+	l := startCatalogLab(t)
+	user := fmt.Sprintf("scpntlm%d", os.Getpid()%100000)
+	sq := lab.StartSquid(t, lab.SquidOptions{Auth: lab.SquidNTLM, Users: map[string]string{user: labPassword}, Hosts: l.hostsFor(t)})
+	eps := writeEndpoints(t, l.dir, "download.microsoft.com", "http://crl.microsoft.com/")
+	account := lab.NTLMDomain + `\` + user
+	ok := runBin(t, []string{"CMPREFLIGHT_PROXY_PASSWORD=" + labPassword},
+		l.args("--proxy", sq.URL, "--proxy-auth", "ntlm", "--proxy-user", account, "--endpoints-only", "--endpoints", eps)...)
+	for _, c := range ok.doc.Checks {
+		if c.Status != checks.StatusPass {
+			t.Errorf("right password: %s: %s at %s (%s) %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
+		}
+	}
+	bad := runBin(t, []string{"CMPREFLIGHT_PROXY_PASSWORD=" + labPassword + "x"},
+		l.args("--proxy", sq.URL, "--proxy-auth", "ntlm", "--proxy-user", account, "--endpoints-only", "--endpoints", eps)...)
+	for _, c := range bad.doc.Checks {
+		if c.Status != checks.StatusFail || c.Stage != checks.StageProxyAuth || c.Evidence.Proxy.AuthTried != "ntlm" {
+			t.Errorf("wrong password: %s: %s at %s (%s) %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
+		}
+	}
+	assertNoSecret(t, ok)
+	assertNoSecret(t, bad)
+}
+
+func TestIdleTunnelReportsAProxyThatClosesIt(t *testing.T) {
+	l := startCatalogLab(t)
+	eps := writeEndpoints(t, l.dir, "sccm.manage.microsoft.com")
+	short := lab.StartSquid(t, lab.SquidOptions{Hosts: l.hostsFor(t), IdleTimeout: time.Second})
+	r := runBin(t, nil, l.args("--proxy", short.URL, "--check-idle-timeout", "--idle-wait", "3s", "--endpoints-only", "--endpoints", eps)...)
+	idle := byID(r.doc)["proxy/idle-tunnel"]
+	if idle.Status != checks.StatusFail || idle.Reason != "idle-closed" || idle.Evidence.Proxy.IdleTunnel.Survived || idle.Host != "sccm.manage.microsoft.com" {
+		t.Errorf("short idle limit: %s %s %s: %s", idle.Status, idle.Stage, idle.Reason, idle.Message)
+	}
+	long := lab.StartSquid(t, lab.SquidOptions{Hosts: l.hostsFor(t), IdleTimeout: 30 * time.Second})
+	r = runBin(t, nil, l.args("--proxy", long.URL, "--check-idle-timeout", "--idle-wait", "2s", "--endpoints-only", "--endpoints", eps)...)
+	idle = byID(r.doc)["proxy/idle-tunnel"]
+	if idle.Status != checks.StatusPass || !idle.Evidence.Proxy.IdleTunnel.Survived {
+		t.Errorf("long idle limit: %s %s %s: %s", idle.Status, idle.Stage, idle.Reason, idle.Message)
+	}
 }
