@@ -165,6 +165,16 @@ func TestHTMLInChromium(t *testing.T) {
 		t.Errorf("all groups: %d rows visible, want %d", got, total)
 	}
 
+	// A finding's link to a check that a filter hides clears the filters.
+	do("hide fail", chromedp.Click(chromedp.CSS(`input.status-filter[value="fail"]`)))
+	do("follow link", chromedp.Click(chromedp.CSS(`#finding-1 a[href="#check-download.microsoft.com-443"]`)))
+	if got := eval(visibleRows); got != total {
+		t.Errorf("after following a finding's link: %d rows visible, want %d", got, total)
+	}
+	if eval(`location.hash === "#check-download.microsoft.com-443" ? 1 : 0`) != 1 {
+		t.Error("the link did not navigate to the check row")
+	}
+
 	// Drill-down: the evidence of the denied check opens on click and shows the block page.
 	const ev = `document.getElementById("ev-check-download.microsoft.com-443")`
 	if eval(ev+`.offsetParent === null ? 0 : 1`) != 0 {
