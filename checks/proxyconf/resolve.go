@@ -266,8 +266,10 @@ func (s *Selection) fromEnv(getenv func(string) string) (bool, error) {
 	}
 	s.envProxy = cfg.ProxyFunc()
 	s.envNoProxy = cleanList(strings.Split(noProxy, ","))
+	// One matcher per NO_PROXY entry, plus "" for httpproxy's built-in loopback exemption, so
+	// For can name the entry that sent a target direct with httpproxy's exact semantics.
 	s.envEntryFns = map[string]func(*url.URL) (*url.URL, error){}
-	for _, e := range s.envNoProxy {
+	for _, e := range append([]string{""}, s.envNoProxy...) {
 		one := &httpproxy.Config{HTTPProxy: "http://probe.invalid", HTTPSProxy: "http://probe.invalid", NoProxy: e}
 		s.envEntryFns[e] = one.ProxyFunc()
 	}
@@ -331,7 +333,8 @@ func parseProxyURL(raw, what string) (u *url.URL, hadPassword bool, err error) {
 // For says how to reach host:port for scheme ("http" or "https"; empty picks by port): the
 // proxy (nil for a direct connection, with at most a user name, never a password) and, when a
 // bypass list sent the target direct, the entry that did, as `list:entry` (`--no-proxy:...`,
-// `winhttp:...`, `NO_PROXY:...`, or `loopback` for the environment's built-in exemption).
+// `winhttp:...`, `NO_PROXY:...`, or `loopback` for httpproxy's built-in exemption of localhost and loopback
+// addresses).
 func (s *Selection) For(host string, port int, scheme string) (proxy *url.URL, bypassedBy string) {
 	scheme = strings.ToLower(scheme)
 	if scheme == "" {
@@ -374,12 +377,15 @@ func (s *Selection) For(host string, port int, scheme string) (proxy *url.URL, b
 
 // envBypassEntry names the NO_PROXY entry that exempted target.
 func (s *Selection) envBypassEntry(target *url.URL) string {
+	if got, err := s.envEntryFns[""](target); err == nil && got == nil {
+		return "loopback"
+	}
 	for _, e := range s.envNoProxy {
 		if got, err := s.envEntryFns[e](target); err == nil && got == nil {
 			return "NO_PROXY:" + e
 		}
 	}
-	return "loopback"
+	return "NO_PROXY"
 }
 
 // Credentials returns the user and password for the proxy used for targets of scheme, when
