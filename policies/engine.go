@@ -5,7 +5,6 @@
 package policies
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"encoding/json"
@@ -362,17 +361,13 @@ func (e *Engine) Evaluate(ctx context.Context, doc *checks.Document) (*checks.Ve
 	return v, nil
 }
 
-// inputValue converts the document to an OPA value through its JSON form, so the policy
-// input is exactly the JSON report (field names, omitted empty sections). The verdict of a
-// previous evaluation is left out.
+// inputValue converts the document to the OPA value of its JSON form (see toValue), so the
+// policy input is exactly the JSON report (field names, omitted empty sections). The verdict
+// of a previous evaluation is left out.
 func inputValue(doc *checks.Document) (ast.Value, error) {
 	d := *doc
 	d.Verdict = nil
-	raw, err := json.Marshal(&d)
-	if err != nil {
-		return nil, fmt.Errorf("policies: encoding the facts document: %w", err)
-	}
-	return ast.ValueFromReader(bytes.NewReader(raw))
+	return toValue(&d)
 }
 
 // finding turns one deny/warn item (an object or a plain string) into a Finding. A string,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
@@ -31,7 +32,7 @@ func RunTests(ctx context.Context, paths []string, w io.Writer) (passed, failed 
 	ch, err := tester.NewRunner().
 		SetModules(mods).
 		SetStore(inmem.New()).
-		SetTimeout(30 * time.Second).
+		SetTimeout(30*time.Second).
 		RunTests(ctx, nil)
 	if err != nil {
 		return 0, 0, fromOPA(err)
@@ -56,7 +57,7 @@ func RunTests(ctx context.Context, paths []string, w io.Writer) (passed, failed 
 		if r.Location != nil {
 			where = fmt.Sprintf("%s:%d", r.Location.File, r.Location.Row)
 		}
-		name := r.Package + "." + r.Name
+		name := strings.TrimPrefix(r.Package, "data.") + "." + r.Name
 		switch {
 		case r.Error != nil:
 			failed++

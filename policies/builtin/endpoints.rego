@@ -6,9 +6,10 @@ import data.cmpreflight.builtin.lib
 
 # unreachable holds the findings of required network checks that did not pass.
 unreachable contains f if {
-	some c in lib.network_checks
-	c.required == true
+	some c in input.checks
 	c.status != "pass"
+	c.required == true
+	lib.network_check(c)
 	f := {
 		"rule": "scp.endpoint_reachable",
 		"message": reach_message(c),
@@ -38,9 +39,10 @@ warn contains lib.informational(f) if {
 
 # A check required only by the other edition warns, naming the edition that lists it.
 warn contains f if {
-	some c in lib.network_checks
-	c.required == false
+	some c in input.checks
 	c.status != "pass"
+	c.required == false
+	lib.network_check(c)
 	f := {
 		"rule": "scp.other_edition",
 		"message": other_message(c),

@@ -18,14 +18,14 @@ deny contains f if {
 
 deny contains f if {
 	some c in input.checks
-	not lib.network_check(c)
-	c.required == true
 	c.status != "pass"
+	c.required == true
+	not lib.network_check(c)
 	f := {
 		"rule": "scp.site_check",
 		"message": site_message(c),
 		"checks": [c.id],
-		"remediation": object.get(c, "message", sprintf("fix what %s reports and run again", [c.id])),
+		"remediation": sprintf("fix what %s reports (see its message and evidence) and run cmpreflight again", [c.id]),
 		"source": "SEED",
 	}
 }
@@ -35,9 +35,10 @@ site_message(c) := sprintf("required check %s could not be checked (status %s; %
 } else := sprintf("required check %s did not pass (status %s; %s)", [c.id, c.status, lib.detail(c)])
 
 warn contains f if {
-	some c in lib.network_checks
+	some c in input.checks
 	t := c.evidence.proxy.idleTunnel
 	t.survived == false
+	lib.network_check(c)
 	f := {
 		"rule": "scp.proxy_idle_timeout",
 		"message": sprintf("%s dropped an idle tunnel to %s after %v ms: the SCP keeps a long-lived connection to *.manage.microsoft.com", [lib.proxy_name(c), object.get(t, "probeHost", c.host), t.idleMs]),

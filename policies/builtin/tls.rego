@@ -11,11 +11,13 @@ good_versions := {"1.2", "1.3"}
 version_number(v) := trim_space(replace(replace(replace(lower(v), "tlsv", ""), "tls", ""), " ", ""))
 
 findings contains f if {
-	some c in lib.network_checks
-	c.status == "pass"
-	v := object.get(c, ["evidence", "tls", "version"], "")
+	some c in input.checks
+	v := c.evidence.tls.version
+	not v in {"TLS 1.2", "TLS 1.3"}
 	v != ""
+	c.status == "pass"
 	not version_number(v) in good_versions
+	lib.network_check(c)
 	f := {
 		"rule": "scp.tls12",
 		"message": sprintf("%s negotiated %s: the service connection point needs TLS 1.2 or later", [lib.hostport(c), v]),
@@ -25,13 +27,20 @@ findings contains f if {
 	}
 }
 
-intercepted(c) if c.evidence.tls.intercepted == true
+intercepted contains c if {
+	some c in input.checks
+	c.evidence.tls.intercepted == true
+	lib.network_check(c)
+}
 
-intercepted(c) if c.stage == "tls-intercepted"
+intercepted contains c if {
+	some c in input.checks
+	c.stage == "tls-intercepted"
+	lib.network_check(c)
+}
 
 findings contains f if {
-	some c in lib.network_checks
-	intercepted(c)
+	some c in intercepted
 	f := {
 		"rule": "scp.no_interception",
 		"message": sprintf("%s is intercepted: TLS is terminated by %s instead of Microsoft's certificate chain", [lib.hostport(c), lib.intercepting_ca(c)]),
@@ -54,8 +63,9 @@ warn contains lib.informational(f) if {
 # A Go client can only offer KB4561945's ECDHE suites; none negotiable is a warn (the DHE
 # ones can only be read from the Windows configuration).
 warn contains f if {
-	some c in lib.network_checks
+	some c in input.checks
 	c.evidence.tls.ecdheSuites == false
+	lib.network_check(c)
 	f := {
 		"rule": "scp.tls_suites",
 		"message": sprintf("%s accepted none of the ECDHE GCM cipher suites KB4561945 lists (TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)", [lib.hostport(c)]),

@@ -7,7 +7,7 @@ import data.cmpreflight.builtin.lib
 
 warn contains f if {
 	not input.trust
-	count(lib.network_checks) > 0
+	lib.has_network_checks
 	f := {
 		"rule": "scp.facts_missing.trust",
 		"message": "trust facts absent: required roots, wildcard coverage and allowlist gaps were not checked (the report has no trust section)",

@@ -1,0 +1,95 @@
+package cmpreflight.builtin.endpoints_test
+
+import data.cmpreflight.builtin.endpoints
+
+chk(over) := object.union({"id": "go.microsoft.com:443", "kind": "https", "host": "go.microsoft.com", "port": 443, "route": "direct", "required": true, "status": "pass", "sources": ["IE"]}, over)
+
+only(s, rule) := [f | some f in s; f.rule == rule]
+
+test_required_pass_is_compliant if {
+	count(endpoints.deny) == 0 with input as {"edition": "current", "checks": [chk({})]}
+}
+
+test_required_fail_denies_with_stage_remediation if {
+	d := endpoints.deny with input as {"checks": [chk({"status": "fail", "stage": "connect", "reason": "timeout"})]}
+	[f] := only(d, "scp.endpoint_reachable")
+	f.checks == ["go.microsoft.com:443"]
+	contains(f.message, "go.microsoft.com:443")
+	contains(f.message, "stage connect")
+	contains(f.message, "reason timeout")
+	f.remediation == "open TCP 443 to go.microsoft.com on the firewall"
+	f.source == "IE"
+}
+
+test_proxy_denied_remediation if {
+	d := endpoints.deny with input as {"checks": [chk({"status": "fail", "stage": "proxy-denied", "route": "proxy", "proxyUrl": "http://proxy.contoso.com:8080"})]}
+	[f] := only(d, "scp.endpoint_reachable")
+	startswith(f.remediation, "allow go.microsoft.com on the proxy")
+	contains(f.remediation, "proxy.contoso.com")
+}
+
+test_remediation_per_stage if {
+	stages := {
+		"dns": "resolvable",
+		"proxy-auth": "site system proxy server account",
+		"proxy-upstream": "proxy's outbound firewall",
+		"proxy-connect": "CONNECT",
+		"tls": "TLS 1.2",
+		"tls-intercepted": "bypass TLS inspection",
+		"http": "failure status",
+	}
+	every stage, want in stages {
+		d := endpoints.deny with input as {"checks": [chk({"status": "fail", "stage": stage})]}
+		some f in d
+		contains(f.remediation, want)
+	}
+}
+
+test_connect_through_proxy_names_proxy if {
+	d := endpoints.deny with input as {"proxy": {"url": "http://p.contoso.com:3128"}, "checks": [chk({"status": "fail", "stage": "connect", "route": "proxy"})]}
+	some f in d
+	contains(f.remediation, "http://p.contoso.com:3128")
+}
+
+test_error_and_skip_deny_as_not_checked if {
+	every status in ["error", "skip"] {
+		d := endpoints.deny with input as {"checks": [chk({"status": status})]}
+		[f] := only(d, "scp.endpoint_reachable")
+		contains(f.message, "could not be checked")
+	}
+}
+
+test_required_warn_status_denies if {
+	d := endpoints.deny with input as {"checks": [chk({"status": "warn"})]}
+	count(only(d, "scp.endpoint_reachable")) == 1
+}
+
+test_other_edition_warns_naming_edition if {
+	inp := {"edition": "current", "checks": [chk({"id": "go.microsoft.com:80", "port": 80, "required": false, "requiredIn": ["seed"], "status": "fail", "stage": "connect"})]}
+	count(endpoints.deny) == 0 with input as inp
+	w := endpoints.warn with input as inp
+	[f] := only(w, "scp.other_edition")
+	contains(f.message, "seed edition")
+	contains(f.message, "current edition")
+	contains(f.message, "go.microsoft.com:80")
+}
+
+test_other_edition_not_run_is_reported if {
+	w := endpoints.warn with input as {"checks": [chk({"required": false, "requiredIn": ["seed"], "status": "skip"})]}
+	[f] := only(w, "scp.other_edition")
+	contains(f.message, "could not be checked")
+}
+
+test_site_checks_are_not_endpoints if {
+	d := endpoints.deny with input as {"checks": [{"id": "site/placement", "kind": "site", "required": true, "status": "fail"}]}
+	count(d) == 0
+}
+
+test_offline_mode_turns_denies_into_warns if {
+	inp := {"site": {"mode": "offline"}, "checks": [chk({"status": "fail", "stage": "proxy-denied"})]}
+	count(endpoints.deny) == 0 with input as inp
+	w := endpoints.warn with input as inp
+	[f] := only(w, "scp.endpoint_reachable")
+	startswith(f.message, "offline mode, informational")
+	contains(f.remediation, "service connection tool")
+}
