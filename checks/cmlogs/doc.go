@@ -21,7 +21,7 @@
 //   - Last successful sync. A record of Dmpdownloader.log (not of type warning or error) that
 //     matches one of the `syncMarkers` of signatures.yaml (e.g. "Successfully downloaded
 //     ConfigMgr.Update.Manifest.cab", "Download ... completed successfully", "Synchronization
-//     completed") and none of its `syncFailWords` marks a successful sync. The latest one
+//     completed") and none of its `syncFailWords` marks a successful sync. When the latest one is
 //     older than SyncCycle (24 h, the online cycle) as of the injected clock gives the warning
 //     `sync.stale`; a Dmpdownloader.log without one gives `sync.never`.
 //   - A log and its rotated copies (`X.lo_`, `X-YYYYMMDD-HHMMSS.log`) in one directory make
