@@ -22,7 +22,7 @@
 //     matches one of the `syncMarkers` of signatures.yaml (e.g. "Successfully downloaded
 //     ConfigMgr.Update.Manifest.cab", "Download ... completed successfully", "Synchronization
 //     completed") and none of its `syncFailWords` marks a successful sync. When the latest one is
-//     older than SyncCycle (24 h, the online cycle) as of the injected clock gives the warning
+//     older than SyncCycle (24 h, the online cycle) as of the injected clock, it is the warning
 //     `sync.stale`; a Dmpdownloader.log without one gives `sync.never`.
 //   - A log and its rotated copies (`X.lo_`, `X-YYYYMMDD-HHMMSS.log`) in one directory make
 //     one log: findings count across them and name the current `.log`.
