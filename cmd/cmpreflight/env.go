@@ -12,15 +12,16 @@ import (
 	"github.com/cmpreflight/cmpreflight/checks"
 )
 
-// buildEnv prepares what every check shares: resolver, trust and proxy selection.
-func buildEnv(f *runFlags) (*checks.Env, *checks.ProxyFacts, error) {
+// buildEnv prepares what every check shares: resolver and trust. The proxy is chosen later,
+// once the site facts (which may name the proxy ConfigMgr configured) are known.
+func buildEnv(f *runFlags) (*checks.Env, error) {
 	env := &checks.Env{Timeout: f.timeout, UserAgent: "cmpreflight/" + version}
 	if len(f.dnsServers) > 0 {
 		env.Resolver = &checks.Resolver{Servers: f.dnsServers}
 	} else {
 		r, err := checks.SystemResolver()
 		if err != nil {
-			return nil, nil, usagef("DNS: %v", err)
+			return nil, usagef("DNS: %v", err)
 		}
 		env.Resolver = r
 	}
@@ -30,24 +31,20 @@ func buildEnv(f *runFlags) (*checks.Env, *checks.ProxyFacts, error) {
 	}
 	for _, p := range f.caFiles {
 		if err := addPEMFile(machinePool, p); err != nil {
-			return nil, nil, usagef("--ca-file: %v", err)
+			return nil, usagef("--ca-file: %v", err)
 		}
 	}
 	env.Trust.Machine = machinePool
 	if f.expectedRoots != "" {
 		pool := x509.NewCertPool()
 		if err := addPEMFile(pool, f.expectedRoots); err != nil {
-			return nil, nil, usagef("--expected-roots: %v", err)
+			return nil, usagef("--expected-roots: %v", err)
 		}
 		env.Trust.Expected = pool
 	} else {
 		env.Trust.Expected = publicRoots()
 	}
-	facts, err := selectProxy(f, env)
-	if err != nil {
-		return nil, nil, err
-	}
-	return env, facts, nil
+	return env, nil
 }
 
 // addPEMFile adds every certificate of a PEM file; a file with none is an error.

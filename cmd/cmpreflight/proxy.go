@@ -1,112 +1,68 @@
 package main
 
 import (
-	"net"
 	"net/url"
-	"strconv"
-	"strings"
-
-	"golang.org/x/net/http/httpproxy"
+	"os"
 
 	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/checks/proxyconf"
+	"github.com/cmpreflight/cmpreflight/checks/site"
 )
 
-// selectProxy decides which proxy the checks go through and records why.
-func selectProxy(f *runFlags, env *checks.Env) (*checks.ProxyFacts, error) {
+// selectProxy decides which proxy the checks go through and records why: --proxy/config,
+// the proxy ConfigMgr configured for the server, WinHTTP, the environment, none.
+func selectProxy(f *runFlags, env *checks.Env, siteFacts *checks.SiteFacts) (*checks.ProxyFacts, error) {
+	if f.proxy != "" {
+		if _, err := proxyURLFlag(f.proxy); err != nil {
+			return nil, err
+		}
+	}
 	pw, err := readSecret("proxy-password-file", f.proxyPasswordFile, "CMPREFLIGHT_PROXY_PASSWORD")
 	if err != nil {
 		return nil, err
 	}
-	facts := &checks.ProxyFacts{Source: "none", Auth: f.proxyAuth, User: f.proxyUser, Bypass: f.noProxy}
-	var fixed *url.URL
-	var fromEnv func(*url.URL) (*url.URL, error)
-	switch {
-	case f.proxy != "":
-		u, err := proxyURLFlag(f.proxy)
-		if err != nil {
-			return nil, err
-		}
-		fixed = u
-		facts.Source = "flag"
-		if !f.proxyFromCLI {
-			facts.Source = "config"
-		}
-	default:
-		cfg := httpproxy.FromEnvironment()
-		if cfg.HTTPSProxy != "" || cfg.HTTPProxy != "" {
-			facts.Source = "env"
-			fromEnv = cfg.ProxyFunc()
-			if u, err := url.Parse(cfg.HTTPSProxy); err == nil && cfg.HTTPSProxy != "" {
-				facts.URL = redactURL(u)
-				if u.User != nil && f.proxyUser == "" {
-					facts.User = u.User.Username()
-					if p, ok := u.User.Password(); ok && pw == "" {
-						pw = p
-					}
-				}
-			}
-			if cfg.NoProxy != "" {
-				facts.Bypass = append(facts.Bypass, strings.Split(cfg.NoProxy, ",")...)
-			}
+	o := proxyconf.Options{Flag: f.proxy, FlagSource: "flag", NoProxy: f.noProxy,
+		WinHTTP: proxyconf.ReadWinHTTP, Env: os.Getenv, Auth: f.proxyAuth}
+	if !f.proxyFromCLI {
+		o.FlagSource = "config"
+	}
+	configUser := ""
+	if siteFacts != nil && siteFacts.ConfiguredProxy != nil && siteFacts.ConfiguredProxy.UseProxy {
+		o.ConfigMgr = site.ConfiguredProxyURL(siteFacts.ConfiguredProxy)
+		if !siteFacts.ConfiguredProxy.Anonymous {
+			configUser = siteFacts.ConfiguredProxy.User
 		}
 	}
-	if fixed != nil {
-		facts.URL = redactURL(fixed)
+	sel, err := proxyconf.Resolve(o)
+	if err != nil {
+		return nil, usagef("%v", err)
 	}
-	user := facts.User
-	if fixed == nil && fromEnv == nil {
-		facts.Auth = ""
-		return facts, nil
+	facts := sel.Facts()
+	if f.proxyUser != "" {
+		facts.User = f.proxyUser
+	} else if facts.Source == proxyconf.SourceConfigMgr && configUser != "" {
+		// The site system proxy server account: its password is the operator's to supply.
+		facts.User = configUser
+		facts.Notes = append(facts.Notes, "the site system proxy server account "+configUser+" is used; its password comes from CMPREFLIGHT_PROXY_PASSWORD or --proxy-password-file")
 	}
 	env.ProxyFor = func(host string, port int, scheme string) *checks.ProxyConfig {
-		if bypassed(host, f.noProxy) {
+		p, _ := sel.For(host, port, scheme)
+		if p == nil {
 			return nil
 		}
-		u := fixed
-		if fromEnv != nil {
-			target := &url.URL{Scheme: scheme, Host: net.JoinHostPort(host, strconv.Itoa(port))}
-			p, err := fromEnv(target)
-			if err != nil || p == nil {
-				return nil
+		user, pass := f.proxyUser, pw
+		if user == "" {
+			if u, secret, ok := sel.Credentials(scheme); ok {
+				user, pass = u, secret
+			} else if facts.Source == proxyconf.SourceConfigMgr {
+				user = configUser
 			}
-			v := *p
-			v.User = nil
-			u = &v
 		}
-		return &checks.ProxyConfig{URL: u, Auth: f.proxyAuth, User: user, Password: pw}
+		clean := &url.URL{Scheme: "http", Host: p.Host}
+		return &checks.ProxyConfig{URL: clean, Auth: f.proxyAuth, User: user, Password: pass}
+	}
+	if facts.URL == "" {
+		env.ProxyFor = nil
 	}
 	return facts, nil
-}
-
-// bypassed applies --no-proxy: exact names, ".domain" or "*.domain" suffixes, and <local>
-// (names without a dot) as WinHTTP writes it.
-func bypassed(host string, list []string) bool {
-	host = strings.ToLower(host)
-	for _, b := range list {
-		b = strings.ToLower(strings.TrimSpace(b))
-		switch {
-		case b == "":
-		case b == "<local>":
-			if !strings.Contains(host, ".") {
-				return true
-			}
-		case strings.HasPrefix(b, "*."):
-			if strings.HasSuffix(host, b[1:]) {
-				return true
-			}
-		case strings.HasPrefix(b, "."):
-			if strings.HasSuffix(host, b) || host == b[1:] {
-				return true
-			}
-		case b == host:
-			return true
-		}
-	}
-	return false
-}
-
-func redactURL(u *url.URL) string {
-	v := *u
-	v.User = nil
-	return v.String()
 }

@@ -276,3 +276,30 @@ func TestIdleTunnelReportsAProxyThatClosesIt(t *testing.T) {
 		t.Errorf("long idle limit: %s %s %s: %s", idle.Status, idle.Stage, idle.Reason, idle.Message)
 	}
 }
+
+func TestProxyFromEnvironmentWithUserinfoIsRedacted(t *testing.T) {
+	l := startCatalogLab(t)
+	sq := lab.StartSquid(t, lab.SquidOptions{Auth: "basic", Users: map[string]string{"envuser": labPassword}, Hosts: l.hostsFor(t)})
+	eps := writeEndpoints(t, l.dir, "go.microsoft.com")
+	withCreds := strings.Replace(sq.URL, "http://", "http://envuser:"+labPassword+"@", 1)
+	html := filepath.Join(l.dir, "env.html")
+	r := runBin(t, []string{"HTTPS_PROXY=" + withCreds, "HTTP_PROXY=" + withCreds},
+		l.args("--proxy-auth", "basic", "--endpoints-only", "--endpoints", eps, "--output", "html="+html)...)
+	assertNoSecret(t, r, html)
+	if r.doc.Proxy == nil || r.doc.Proxy.Source != "env" || r.doc.Proxy.URL != sq.URL || r.doc.Proxy.User != "envuser" {
+		t.Errorf("proxy facts %+v", r.doc.Proxy)
+	}
+	if c := byID(r.doc)["go.microsoft.com:443"]; c.Status != checks.StatusPass || c.Route != checks.RouteProxy {
+		t.Errorf("%s at %s: %s", c.Status, c.Stage, c.Message)
+	}
+	// The same proxy from a config file is reported as such; --no-proxy sends a target direct.
+	cfg := filepath.Join(l.dir, "cfg.yaml")
+	os.WriteFile(cfg, []byte("proxy: "+sq.URL+"\nproxy-user: envuser\nproxy-auth: basic\nno-proxy: [\"*.microsoft.com\"]\n"), 0o644)
+	r = runBin(t, []string{"CMPREFLIGHT_PROXY_PASSWORD=" + labPassword}, l.args("--config", cfg, "--endpoints-only", "--endpoints", eps)...)
+	if r.doc.Proxy.Source != "config" {
+		t.Errorf("source %q, want config", r.doc.Proxy.Source)
+	}
+	if c := byID(r.doc)["go.microsoft.com:443"]; c.Route != checks.RouteDirect || c.Status != checks.StatusPass {
+		t.Errorf("bypassed target went %s: %s", c.Route, c.Status)
+	}
+}

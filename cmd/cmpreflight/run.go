@@ -197,9 +197,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return exitUsage, usagef("%v", err)
 	}
-	env, proxyFacts, err := buildEnv(&f)
+	env, err := buildEnv(&f)
 	if err != nil {
 		return exitUsage, err
+	}
+	if f.proxy != "" {
+		// Refuse a password in --proxy before anything runs.
+		if _, err := proxyURLFlag(f.proxy); err != nil {
+			return exitUsage, err
+		}
 	}
 	logger, err := openLog(f.logFile)
 	if err != nil {
@@ -229,7 +235,6 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 			EndpointsOnly: f.endpointsOnly, TenantID: f.tenantID, Policies: f.policyPaths,
 			Waivers: first(f.waivers), FailOn: f.failOn, CompareDirect: f.compareDirect, DisabledRules: f.disable,
 		},
-		Proxy: proxyFacts,
 	}
 
 	// Site facts come first: the proxy ConfigMgr configured for the server is a proxy source.
@@ -247,6 +252,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	if f.family("network", true) {
 		doc.Families = append(doc.Families, "network")
+		if doc.Proxy, err = selectProxy(&f, env, doc.Site); err != nil {
+			return exitUsage, err
+		}
 		targets, notes := checks.Plan(entries, checks.PlanOptions{Edition: f.edition, Cloud: f.cloud, TenantID: f.tenantID})
 		doc.Notes = append(doc.Notes, notes...)
 		doc.Catalog = checks.EntrySources(entries, f.edition, f.cloud)
