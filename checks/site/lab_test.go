@@ -1,0 +1,66 @@
+package site
+
+import (
+	"bytes"
+	"encoding/json"
+	"net"
+	"os"
+	"testing"
+
+	"github.com/cmpreflight/cmpreflight/checks"
+)
+
+// needLab skips a test whose real peer is missing, except under CI=true where it fails.
+func needLab(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("lab unavailable under CI=true: %s", why)
+	}
+	t.Skipf("lab unavailable: %s", why)
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// rpcStandIn is a listener in place of the RPC endpoint mapper.
+func rpcStandIn(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.Close()
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// assertNoSecret checks the password appears in no field of the facts nor of the checks
+// made from them.
+func assertNoSecret(t *testing.T, r *checks.RightsFacts, password string) {
+	t.Helper()
+	b, err := json.Marshal(struct {
+		R *checks.RightsFacts
+		C []checks.Check
+	}{r, RightsChecks(r)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte(password)) {
+		t.Fatalf("the password appears in the result: %s", b)
+	}
+}
