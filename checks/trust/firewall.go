@@ -2,6 +2,7 @@ package trust
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -52,7 +53,20 @@ func FirewallRequest(catalog []checks.EntrySource, gaps []checks.AllowlistHop) [
 	}
 	out := make([]checks.FirewallRule, 0, len(byName)+len(gaps))
 	for _, a := range byName {
+		for _, eds := range a.portEds {
+			sort.Strings(eds) // "current, seed" whatever the catalog order
+		}
 		a.rule.Reason = catalogReason(a.rule.Groups, a.rule.Ports, a.portEds)
+		var paths []string
+		for _, u := range a.rule.URLs {
+			if pu, err := url.Parse(u); err == nil && strings.Trim(pu.RequestURI(), "/") != "" {
+				paths = append(paths, u)
+			}
+		}
+		if len(paths) > 0 {
+			// A proxy that filters by URL needs these; a firewall only the name.
+			a.rule.Reason += "; URLs " + strings.Join(paths, " ")
+		}
 		out = append(out, a.rule)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

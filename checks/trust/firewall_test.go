@@ -46,7 +46,7 @@ func TestFirewallRequestDedupes(t *testing.T) {
 		!reflect.DeepEqual(wu.Sources, []string{"SEED", "IE"}) || !reflect.DeepEqual(wu.Editions, []string{"seed", "current"}) {
 		t.Errorf("download.windowsupdate.com = %+v", wu)
 	}
-	if !strings.Contains(wu.Reason, "443 required by edition seed, current") || !strings.Contains(wu.Reason, "80 by edition seed") {
+	if !strings.Contains(wu.Reason, "443 required by edition current, seed") || !strings.Contains(wu.Reason, "80 by edition seed") {
 		t.Errorf("reason %q should say which edition requires which port", wu.Reason)
 	}
 	dm := byName["download.microsoft.com"]
@@ -54,7 +54,8 @@ func TestFirewallRequestDedupes(t *testing.T) {
 		t.Errorf("download.microsoft.com = %+v", dm)
 	}
 	gm := byName["go.microsoft.com"]
-	if !reflect.DeepEqual(gm.URLs, []string{"https://go.microsoft.com/fwlink/?LinkID=619849"}) || !reflect.DeepEqual(gm.Ports, []int{443, 80}) || gm.BypassInspect {
+	if !reflect.DeepEqual(gm.URLs, []string{"https://go.microsoft.com/fwlink/?LinkID=619849"}) || !reflect.DeepEqual(gm.Ports, []int{443, 80}) || gm.BypassInspect ||
+		!strings.HasSuffix(gm.Reason, "; URLs https://go.microsoft.com/fwlink/?LinkID=619849") {
 		t.Errorf("go.microsoft.com = %+v", gm)
 	}
 	if byName["*.blob.example.net"].Required {

@@ -252,3 +252,71 @@ func TestFirewallEndpointsFormat(t *testing.T) {
 	}
 	t.Logf("%d names in the firewall request for both editions", len(seen))
 }
+
+// The same through the whole SCP catalog (both editions): every 443 check is intercepted and
+// names the inspection CA, every port-80 check passes, the CDN hop is the only gap, and the
+// firewall request is exactly the catalog's names plus that gap.
+func TestTrustWholeCatalogThroughSquidBump(t *testing.T) {
+	l := startCatalogLab(t)
+	l.dns.CNAME("download.windowsupdate.com", "x.edge.contoso-cdn.test")
+	l.dns.CNAME("x.edge.contoso-cdn.test", "a.akamaiedge.net")
+	l.dns.A("a.akamaiedge.net", l.web.IP)
+	inspect, err := lab.NewCA("Contoso SSL Inspection CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inspectFile := filepath.Join(l.dir, "inspection-ca.pem")
+	if err := os.WriteFile(inspectFile, inspect.PEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := checks.LoadProfile("scp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets, _ := checks.Plan(cat.Entries, checks.PlanOptions{Edition: checks.EditionAll, Cloud: "public"})
+	hosts := map[string]string{}
+	for _, tg := range targets {
+		hosts[tg.Host] = l.web.IP
+	}
+	squid := lab.StartSquid(t, lab.SquidOptions{Bump: inspect, UpstreamCA: l.ca.PEM(), Hosts: hosts})
+
+	r := runBin(t, nil, l.args("--proxy", squid.URL, "--ca-file", inspectFile, "--edition", "all", "--timeout", "30s")...)
+	if r.doc == nil || r.doc.Trust == nil {
+		t.Fatalf("no report or no trust section; exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	n443, n80 := 0, 0
+	for _, c := range r.doc.Checks {
+		switch c.Port {
+		case 443:
+			n443++
+			if c.Stage != checks.StageTLSIntercepted || c.Evidence.TLS == nil || !strings.Contains(c.Evidence.TLS.InterceptingCA, "Contoso SSL Inspection CA") {
+				t.Errorf("%s: %s at %s (%s) %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
+			}
+		case 80:
+			n80++
+			if c.Status != checks.StatusPass {
+				t.Errorf("%s: %s at %s (%s) %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
+			}
+		}
+	}
+	if n443 != len(targets)-n80 || n443 < 25 {
+		t.Errorf("%d checks on 443 and %d on 80 of %d planned", n443, n80, len(targets))
+	}
+	tf := r.doc.Trust
+	if len(tf.Gaps) != 1 || tf.Gaps[0].Name != "x.edge.contoso-cdn.test" {
+		t.Errorf("gaps = %+v, want only the CDN hop", tf.Gaps)
+	}
+	want := []string{}
+	for _, fr := range trust.FirewallRequest(checks.EntrySources(cat.Entries, checks.EditionAll, "public"), nil) {
+		want = append(want, fr.Name)
+	}
+	want = append(want, "x.edge.contoso-cdn.test")
+	var got []string
+	for _, fr := range tf.Firewall {
+		got = append(got, fr.Name)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("firewall names =\n%v\nwant\n%v", got, want)
+	}
+	t.Logf("%d checks on 443 intercepted, %d on 80 passed, %d firewall names, %d hops, exit %d", n443, n80, len(got), len(tf.Hops), r.code)
+}
