@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
@@ -220,6 +222,25 @@ func TestHTMLInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s", shotPath)
+
+	// Printed: the filter bar and toggles go away, and the page prints to PDF.
+	do("print media", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
+		return err
+	}))
+	if eval(`document.getElementById("filters").offsetParent === null ? 1 : 0`) != 1 {
+		t.Error("filter bar visible in print media")
+	}
+	pdf, err := chromedp.Run(bctx, chromedp.PrintToPDF(chromedp.PDFPrintBackground()))
+	if err != nil || !strings.HasPrefix(string(pdf), "%PDF") {
+		t.Errorf("print to PDF: %v (%d bytes)", err, len(pdf))
+	} else if err := os.WriteFile(strings.TrimSuffix(shotPath, ".png")+".pdf", pdf, 0o644); err == nil {
+		t.Logf("printed: %s", strings.TrimSuffix(shotPath, ".png")+".pdf")
+	}
+	do("screen media", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: ""})
+		return err
+	}))
 
 	// The hostile report: markup from the network stays text, nothing runs.
 	do("open hostile report", chromedp.Navigate(pages["tls-intercepted"]), chromedp.WaitVisible(chromedp.CSS("#verdict")))
