@@ -176,12 +176,12 @@ func (r *Resolver) exchange(ctx context.Context, name string, qt uint16) (*dns.M
 			break
 		}
 		c := &dns.Client{Net: "udp", UDPSize: 1232}
-		resp, _, err := c.ExchangeContext(ctx, m, server)
+		resp, err := exchangeOnce(ctx, c, m, server)
 		tcp := false
 		if err == nil && resp.Truncated {
 			tcp = true
 			c = &dns.Client{Net: "tcp"}
-			resp, _, err = c.ExchangeContext(ctx, m, server)
+			resp, err = exchangeOnce(ctx, c, m, server)
 		}
 		if err == nil && resp.Id != m.Id {
 			err = errors.New("answer id mismatch")
@@ -215,12 +215,27 @@ func (r *Resolver) rest(ctx context.Context, skip string, m *dns.Msg) (*dns.Msg,
 			continue
 		}
 		c := &dns.Client{Net: "udp", UDPSize: 1232}
-		resp, _, err := c.ExchangeContext(ctx, m, s)
+		resp, err := exchangeOnce(ctx, c, m, s)
 		if err == nil && resp.Rcode != dns.RcodeServerFailure && resp.Rcode != dns.RcodeRefused && !resp.Truncated {
 			return resp, s, false, nil
 		}
 	}
 	return nil, "", false, errors.New("no other server answered")
+}
+
+// exchangeOnce asks one server. miekg/dns only takes the context's deadline, not its
+// cancellation: closing the connection when ctx ends makes a pending read return at once, so
+// Ctrl-C, or a lookup whose answer is no longer needed, does not wait for the deadline.
+func exchangeOnce(ctx context.Context, c *dns.Client, m *dns.Msg, server string) (*dns.Msg, error) {
+	co, err := c.DialContext(ctx, server)
+	if err != nil {
+		return nil, err
+	}
+	defer co.Close()
+	stop := context.AfterFunc(ctx, func() { co.Close() })
+	defer stop()
+	resp, _, err := c.ExchangeWithConnContext(ctx, m, co)
+	return resp, err
 }
 
 func classifyDNSErr(ctx context.Context, server string, err error) error {

@@ -13,6 +13,10 @@ import (
 	"time"
 )
 
+// proxiedDNSGrace is how long a proxied check waits, once the proxy has answered, for its own
+// (informational) resolution of the target before recording it as timed out.
+const proxiedDNSGrace = time.Second
+
 // aLongTimeAgo is a deadline in the past: setting it makes blocked I/O return at once.
 var aLongTimeAgo = time.Unix(1, 0)
 
@@ -150,19 +154,40 @@ func (pr *prober) fetch(ctx context.Context, c *Check, u *url.URL, p *ProxyConfi
 		}
 	}()
 
-	// Name resolution. Through a proxy it is the proxy's job: a failure here is recorded
-	// but does not fail the check, and the CNAME chain still feeds the allowlist analysis.
-	t0 := time.Now()
-	dnsEv := pr.env.Resolver.Resolve(ctx, host)
-	tm.DNS = time.Since(t0).Milliseconds()
-	if p != nil {
-		dnsEv.Informational = true
-	}
-	if first {
-		c.Evidence.DNS = dnsEv
-	}
-	if dnsEv.Error != "" && p == nil {
-		return nil, &ProbeError{Stage: StageDNS, Reason: dnsReason(dnsEv.Error), Detail: dnsEv.Error}
+	// Name resolution. Direct, it comes first and its failure fails the check. Through a
+	// proxy it is the proxy's job: ours runs beside the proxied exchange, only for the
+	// record (the CNAME chain still feeds the allowlist analysis), so a slow or mute local
+	// DNS neither delays nor fails a check the proxy completes.
+	var dnsEv *DNSEvidence
+	if p == nil {
+		t0 := time.Now()
+		dnsEv = pr.env.Resolver.Resolve(ctx, host)
+		tm.DNS = time.Since(t0).Milliseconds()
+		if first {
+			c.Evidence.DNS = dnsEv
+		}
+		if dnsEv.Error != "" {
+			return nil, &ProbeError{Stage: StageDNS, Reason: dnsReason(dnsEv.Error), Detail: dnsEv.Error}
+		}
+	} else {
+		dctx, dcancel := context.WithCancel(ctx)
+		resolved := make(chan *DNSEvidence, 1)
+		go func() { resolved <- pr.env.Resolver.Resolve(dctx, host) }()
+		defer func() {
+			var ev *DNSEvidence
+			select {
+			case ev = <-resolved:
+			case <-time.After(proxiedDNSGrace):
+				dcancel()
+				ev = <-resolved
+			}
+			dcancel()
+			ev.Informational = true
+			tm.DNS = ev.Ms
+			if first {
+				c.Evidence.DNS = ev
+			}
+		}()
 	}
 
 	if p != nil && u.Scheme == "http" {

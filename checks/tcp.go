@@ -111,7 +111,10 @@ func classifyNetErr(ctx context.Context, err error) *ConnectError {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
 		return &ConnectError{Reason: "timeout", Detail: detail}
-	case ctx.Err() != nil:
+	case ctx.Err() != nil || pastDeadline(ctx):
+		// A read cut by the deadline can surface as a parse error of the partial data (a
+		// status line dripped byte by byte ends as "malformed HTTP response"); the socket
+		// deadline equals the context's and may fire a moment before the context notices.
 		return &ConnectError{Reason: "timeout", Detail: detail}
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return &ConnectError{Reason: "refused", Detail: detail}
@@ -129,4 +132,10 @@ func classifyNetErr(ctx context.Context, err error) *ConnectError {
 		return &ConnectError{Reason: "unreachable", Detail: detail}
 	}
 	return &ConnectError{Reason: "error", Detail: detail}
+}
+
+// pastDeadline reports whether ctx's deadline has passed, even if ctx has not noticed yet.
+func pastDeadline(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
