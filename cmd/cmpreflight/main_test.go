@@ -355,3 +355,35 @@ func TestBadInputsExitTwoNamingTheInput(t *testing.T) {
 		}
 	}
 }
+
+// One run writes every format, and the CMTrace log has a line per check and per decision.
+func TestRunWritesEveryFormatAndACMTraceLog(t *testing.T) {
+	l := startCatalogLab(t)
+	eps := writeEndpoints(t, l.dir, "go.microsoft.com", "http://crl3.digicert.com/", "nxdomain.lab.test")
+	dir := t.TempDir()
+	args := l.args("--endpoints-only", "--endpoints", eps, "--log-file", filepath.Join(dir, "cmpreflight.log"))
+	for _, f := range []string{"html", "junit", "sarif", "markdown", "text"} {
+		args = append(args, "--output", f+"="+filepath.Join(dir, "r."+f))
+	}
+	r := runBin(t, nil, args...)
+	if r.code != 1 {
+		t.Fatalf("exit %d (want 1: nxdomain is a required failure): %s", r.code, r.stderr)
+	}
+	for _, f := range []string{"html", "junit", "sarif", "markdown", "text"} {
+		b, err := os.ReadFile(filepath.Join(dir, "r."+f))
+		if err != nil || len(b) == 0 || !strings.Contains(string(b), "nxdomain.lab.test") {
+			t.Errorf("%s report: %v, %d bytes", f, err, len(b))
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") || strings.Contains(e.Name(), "tmp") {
+			t.Errorf("temporary file left behind: %s", e.Name())
+		}
+	}
+	log, _ := os.ReadFile(filepath.Join(dir, "cmpreflight.log"))
+	lines := strings.Split(strings.TrimSpace(string(log)), "\n")
+	if len(lines) < 4 || !strings.HasPrefix(lines[0], "<![LOG[") || !strings.Contains(string(log), `type="3"`) || !strings.Contains(string(log), "verdict: compliant=false") {
+		t.Errorf("CMTrace log:\n%s", log)
+	}
+}

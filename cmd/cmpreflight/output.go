@@ -1,11 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"io"
 
-	"github.com/cmpreflight/cmpreflight/internal/progress"
-
 	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/internal/cmlog"
+	"github.com/cmpreflight/cmpreflight/internal/progress"
 )
 
 func newProgress(w io.Writer, total int, quiet bool) *progress.Reporter {
@@ -16,9 +17,57 @@ func newProgress(w io.Writer, total int, quiet bool) *progress.Reporter {
 	return progress.New(w, total, mode)
 }
 
-type runLog struct{}
+// runLog writes the tool's own log in the CMTrace format ConfigMgr admins read: one line per
+// check outcome and per policy decision. A nil logger (no --log-file) writes nothing.
+type runLog struct{ l *cmlog.Logger }
 
-func openLog(path string) (*runLog, error)  { return &runLog{}, nil }
-func (l *runLog) Close()                    {}
-func (l *runLog) check(c checks.Check)      {}
-func (l *runLog) verdict(v *checks.Verdict) {}
+func openLog(path string) (*runLog, error) {
+	if path == "" {
+		return &runLog{}, nil
+	}
+	l, err := cmlog.Open(path)
+	if err != nil {
+		return nil, usagef("--log-file: %v", err)
+	}
+	return &runLog{l: l}, nil
+}
+
+func (r *runLog) Close() {
+	if r.l != nil {
+		r.l.Close()
+	}
+}
+
+func (r *runLog) check(c checks.Check) {
+	if r.l == nil {
+		return
+	}
+	msg := fmt.Sprintf("%s %s via %s in %d ms", c.ID, c.Status, c.Route, c.Timings.Total)
+	if c.Status != checks.StatusPass {
+		msg = fmt.Sprintf("%s %s at %s (%s) via %s: %s", c.ID, c.Status, c.Stage, c.Reason, c.Route, c.Message)
+	}
+	switch {
+	case c.Status == checks.StatusPass:
+		r.l.Info("check", msg)
+	case c.Required:
+		r.l.Error("check", msg)
+	default:
+		r.l.Warn("check", msg)
+	}
+}
+
+func (r *runLog) verdict(v *checks.Verdict) {
+	if r.l == nil {
+		return
+	}
+	for _, d := range v.Deny {
+		r.l.Error("policy", "deny "+d.Rule+": "+d.Message)
+	}
+	for _, w := range v.Warn {
+		r.l.Warn("policy", "warn "+w.Rule+": "+w.Message)
+	}
+	for _, w := range v.Waived {
+		r.l.Info("policy", "waived "+w.Rule+": "+w.Message)
+	}
+	r.l.Info("policy", fmt.Sprintf("verdict: compliant=%v, %d deny, %d warn, %d waived", v.Compliant, len(v.Deny), len(v.Warn), len(v.Waived)))
+}
