@@ -83,9 +83,9 @@ type RightsFacts struct {
 	Host       string `json:"host,omitempty"`
 	SMBPort    int    `json:"smbPort,omitempty"`
 	RPCPort    int    `json:"rpcPort,omitempty"`
-	Port445    string `json:"port445"` // open, closed, timeout, skipped
+	Port445    string `json:"port445"` // open, closed, timeout, error (e.g. unresolved), skipped
 	Port135    string `json:"port135"`
-	AdminShare string `json:"adminShare"` // ok, logon-failure, access-denied, unreachable, skipped
+	AdminShare string `json:"adminShare"` // ok, logon-failure, access-denied, unreachable, error, skipped
 	Account    string `json:"account,omitempty"`
 	// Method is how the share was opened: smb2 (explicit account) or os (the current
 	// identity, Windows only).

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -86,6 +87,44 @@ type EmbProp struct {
 type EmbPropL struct {
 	PropertyListName string   `json:"PropertyListName"`
 	Values           []string `json:"Values"`
+}
+
+// UnmarshalJSON accepts Props as an array, as Windows PowerShell 5's {"value": [...],
+// "Count": n} wrapping, as a single object, or null.
+func (r *SysResUse) UnmarshalJSON(b []byte) error {
+	type plain SysResUse
+	var q struct {
+		plain
+		Props json.RawMessage `json:"Props"`
+	}
+	if err := json.Unmarshal(b, &q); err != nil {
+		return err
+	}
+	*r = SysResUse(q.plain)
+	r.Props = nil
+	props := bytes.TrimSpace(q.Props)
+	if len(props) == 0 || string(props) == "null" {
+		return nil
+	}
+	if props[0] == '{' {
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(props, &obj); err != nil {
+			return err
+		}
+		if v, ok := lookupFold(obj, "value"); ok && !looksLikeInstance(obj) {
+			props = bytes.TrimSpace(v)
+		} else {
+			props = append(append([]byte{'['}, props...), ']')
+		}
+	}
+	if len(props) > 0 && props[0] == '"' {
+		props = append(append([]byte{'['}, props...), ']')
+	}
+	if err := json.Unmarshal(props, &r.Props); err != nil {
+		// Offsets inside Props are relative to a rewritten copy: drop them.
+		return fmt.Errorf("Props: %s", err.Error())
+	}
+	return nil
 }
 
 // Server returns the server of the entry: NetworkOSPath without its leading backslashes.
@@ -222,7 +261,7 @@ func (s *flexString) UnmarshalJSON(b []byte) error {
 func LoadInventory(dir string) (*Inventory, error) {
 	inv := &Inventory{Source: "inventory"}
 	read := func(class string, into any) error {
-		path := filepath.Join(dir, class+".json")
+		path := findFold(dir, class+".json")
 		data, err := os.ReadFile(path)
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {
@@ -250,6 +289,24 @@ func LoadInventory(dir string) (*Inventory, error) {
 	return inv, nil
 }
 
+// findFold finds name in dir ignoring case (exports made on Windows are often renamed).
+func findFold(dir, name string) string {
+	path := filepath.Join(dir, name)
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return path
+	}
+	for _, e := range ents {
+		if strings.EqualFold(e.Name(), name) {
+			return filepath.Join(dir, e.Name())
+		}
+	}
+	return path
+}
+
 // DecodeClass decodes one class's instances into into (a pointer to a slice) from any of the
 // shapes LoadInventory accepts. Syntax and type errors carry line:column.
 func DecodeClass(data []byte, into any) error {
@@ -257,22 +314,26 @@ func DecodeClass(data []byte, into any) error {
 	if err != nil {
 		return err
 	}
-	trimmed := bytes.TrimSpace(text)
-	if len(trimmed) == 0 {
+	slice := reflect.ValueOf(into)
+	if slice.Kind() != reflect.Pointer || slice.Elem().Kind() != reflect.Slice {
+		return fmt.Errorf("DecodeClass: want a pointer to a slice, got %T", into)
+	}
+	slice = slice.Elem()
+	start := int64(len(text) - len(bytes.TrimLeft(text, " \t\r\n")))
+	if start == int64(len(text)) {
 		return nil // ConvertTo-Json of nothing writes nothing
 	}
 	var raw json.RawMessage
 	if err := strictUnmarshal(text, &raw); err != nil {
 		return locate(text, err)
 	}
-	var items []byte
-	switch trimmed[0] {
+	switch text[start] {
 	case '[':
-		items = trimmed
+		return decodeItems(text, start, slice)
 	case '{':
 		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(trimmed, &obj); err != nil {
-			return locate(text, err)
+		if err := json.Unmarshal(raw, &obj); err != nil {
+			return locate(text, shiftErr(err, start))
 		}
 		if v, ok := lookupFold(obj, "value"); ok && !looksLikeInstance(obj) {
 			v = bytes.TrimSpace(v)
@@ -282,26 +343,78 @@ func DecodeClass(data []byte, into any) error {
 			if len(v) == 0 || v[0] != '[' {
 				return errors.New(`"value" is not an array`)
 			}
-			// Offsets of errors inside value are relative to it: shift them.
-			if err := json.Unmarshal(v, into); err != nil {
-				return locateIn(text, v, err)
+			at, err := memberOffset(text, start, "value")
+			if err != nil {
+				return err
 			}
-			return nil
+			return decodeItems(text, at, slice)
 		}
-		items = append(append([]byte{'['}, trimmed...), ']')
-		if err := json.Unmarshal(items, into); err != nil {
-			return locateIn(text, trimmed, shiftErr(err, -1))
-		}
-		return nil
+		// A single instance: PowerShell unwraps one-item arrays.
+		return decodeItem(text, start, raw, 1, slice)
 	case 'n': // null
 		return nil
-	default:
-		return errors.New("want a JSON object or array")
 	}
-	if err := json.Unmarshal(items, into); err != nil {
-		return locateIn(text, items, err)
+	return errors.New("want a JSON object or array")
+}
+
+// decodeItems decodes the array starting at text[at] item by item, so that an error is
+// located in the file even when a custom decoder of the item made it.
+func decodeItems(text []byte, at int64, slice reflect.Value) error {
+	dec := json.NewDecoder(bytes.NewReader(text[at:]))
+	if _, err := dec.Token(); err != nil { // [
+		return locate(text, shiftErr(err, at))
+	}
+	for n := 1; dec.More(); n++ {
+		off := at + dec.InputOffset()
+		off += int64(len(text[off:]) - len(bytes.TrimLeft(text[off:], " \t\r\n,")))
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return locate(text, shiftErr(err, at))
+		}
+		if err := decodeItem(text, off, raw, n, slice); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+func decodeItem(text []byte, off int64, raw json.RawMessage, n int, slice reflect.Value) error {
+	elem := reflect.New(slice.Type().Elem())
+	if err := json.Unmarshal(raw, elem.Interface()); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &se) || errors.As(err, &te) {
+			return locate(text, shiftErr(err, off))
+		}
+		l, c := lineCol(text, off)
+		return fmt.Errorf("item %d (line %d, column %d): %w", n, l, c, err)
+	}
+	slice.Set(reflect.Append(slice, elem.Elem()))
+	return nil
+}
+
+// memberOffset finds where the value of the top-level object's member key starts.
+func memberOffset(text []byte, at int64, key string) (int64, error) {
+	dec := json.NewDecoder(bytes.NewReader(text[at:]))
+	if _, err := dec.Token(); err != nil { // {
+		return 0, err
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return 0, err
+		}
+		if k, _ := tok.(string); strings.EqualFold(k, key) {
+			off := at + dec.InputOffset()
+			off += int64(len(text[off:]) - len(bytes.TrimLeft(text[off:], " \t\r\n:")))
+			return off, nil
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return 0, err
+		}
+	}
+	return 0, fmt.Errorf("no %q member", key)
 }
 
 // looksLikeInstance tells an OData envelope from a single instance that happens to have a
@@ -392,22 +505,14 @@ func locate(text []byte, err error) error {
 		return fmt.Errorf("line %d, column %d: %s", l, c, se.Error())
 	case errors.As(err, &te):
 		l, c := lineCol(text, te.Offset)
-		field := te.Field
+		// The decoders of SysResUse and EmbProp go through a local type named plain.
+		field := strings.ReplaceAll(te.Field, "plain.", "")
 		if field == "" {
 			field = "value"
 		}
 		return fmt.Errorf("line %d, column %d: %s: want %s, got JSON %s", l, c, field, te.Type, te.Value)
 	}
 	return err
-}
-
-// locateIn locates an error whose offsets are relative to sub, a sub-slice of text.
-func locateIn(text, sub []byte, err error) error {
-	base := int64(bytes.Index(text, sub))
-	if base < 0 {
-		base = 0
-	}
-	return locate(text, shiftErr(err, base))
 }
 
 func shiftErr(err error, by int64) error {

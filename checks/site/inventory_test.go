@@ -142,3 +142,65 @@ func TestLoadInventoryErrorsNameTheFile(t *testing.T) {
 		t.Fatalf("no site: %v", err)
 	}
 }
+
+func TestSysResUsePropsShapes(t *testing.T) {
+	cases := map[string]string{
+		"array":        `[{"RoleName":"r","Props":[{"PropertyName":"UseProxy","Value":1}]}]`,
+		"ps5 wrapping": `[{"RoleName":"r","Props":{"value":[{"PropertyName":"UseProxy","Value":1}],"Count":1}}]`,
+		"single":       `[{"RoleName":"r","Props":{"PropertyName":"UseProxy","Value":1}}]`,
+		"single ps":    `[{"RoleName":"r","Props":"@{PropertyName=UseProxy; Value=1; Value1=; Value2=}"}]`,
+	}
+	for name, in := range cases {
+		var uses []SysResUse
+		if err := DecodeClass([]byte(in), &uses); err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if p, ok := uses[0].Prop("UseProxy"); !ok || p.Value != 1 || uses[0].RoleName != "r" {
+			t.Errorf("%s: %+v", name, uses)
+		}
+	}
+	var uses []SysResUse
+	if err := DecodeClass([]byte(`[{"RoleName":"r","Props":null}]`), &uses); err != nil || len(uses[0].Props) != 0 {
+		t.Errorf("null props: %v %+v", err, uses)
+	}
+}
+
+func TestLoadInventoryFileNamesIgnoreCase(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"sms_site.json":               `[{"SiteCode":"P01","Type":2,"ServerName":"CM01"}]`,
+		"SMS_SYSTEMRESOURCELIST.JSON": `[]`,
+		"SMS_SCI_SysResUse.json":      `[]`,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if inv, err := LoadInventory(dir); err != nil || len(inv.Sites) != 1 {
+		t.Fatalf("%v %+v", err, inv)
+	}
+}
+
+func TestDecodeClassLocatesItemErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		in   string
+		into func([]byte) error
+		want string
+	}{
+		{"type error in a role use (custom decoder)", "[\n{\"RoleName\":\"a\"},\n\n  {\"RoleName\": 5}]",
+			func(b []byte) error { var v []SysResUse; return DecodeClass(b, &v) }, "line 4, column 17: RoleName"},
+		{"type error in the OData value", "{\"@odata.context\": \"x\",\n \"value\": [\n  {\"SiteCode\": []}]}",
+			func(b []byte) error { var v []Site; return DecodeClass(b, &v) }, "line 3, column"},
+		{"bad number in a site", "[\n{\"SiteCode\":\"a\"},\n\n  {\"Type\": \"x\"}]",
+			func(b []byte) error { var v []Site; return DecodeClass(b, &v) }, "item 2 (line 4, column 3)"},
+		{"bad props", "[{\"RoleName\":\"a\",\n \"Props\": [7]}]",
+			func(b []byte) error { var v []SysResUse; return DecodeClass(b, &v) }, "item 1 (line 1, column 2): Props"},
+	}
+	for _, c := range cases {
+		if err := c.into([]byte(c.in)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+}
