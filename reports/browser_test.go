@@ -231,6 +231,12 @@ func TestHTMLInChromium(t *testing.T) {
 	if eval(`document.getElementById("filters").offsetParent === null ? 1 : 0`) != 1 {
 		t.Error("filter bar visible in print media")
 	}
+	if printShot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100)); err == nil {
+		p := strings.TrimSuffix(shotPath, ".png") + "-print.png"
+		if os.WriteFile(p, printShot, 0o644) == nil {
+			t.Logf("print-media screenshot: %s", p)
+		}
+	}
 	pdf, err := chromedp.Run(bctx, chromedp.PrintToPDF(chromedp.PDFPrintBackground()))
 	if err != nil || !strings.HasPrefix(string(pdf), "%PDF") {
 		t.Errorf("print to PDF: %v (%d bytes)", err, len(pdf))
