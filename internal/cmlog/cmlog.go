@@ -11,11 +11,11 @@ import (
 	"time"
 )
 
-// Severities as CMTrace colours them (the type attribute).
+// Entry types as CMTrace colours them (the type attribute): the typ argument of Format.
 const (
-	typeInfo    = 1
-	typeWarning = 2
-	typeError   = 3
+	TypeInfo    = 1
+	TypeWarning = 2
+	TypeError   = 3
 )
 
 // DefaultComponent names entries whose caller gave no component.
@@ -52,13 +52,13 @@ func New(w io.Writer) *Logger {
 }
 
 // Info logs an informational entry.
-func (l *Logger) Info(component, msg string) { l.log(typeInfo, component, msg) }
+func (l *Logger) Info(component, msg string) { l.log(TypeInfo, component, msg) }
 
 // Warn logs a warning (yellow in CMTrace).
-func (l *Logger) Warn(component, msg string) { l.log(typeWarning, component, msg) }
+func (l *Logger) Warn(component, msg string) { l.log(TypeWarning, component, msg) }
 
 // Error logs an error (red in CMTrace).
-func (l *Logger) Error(component, msg string) { l.log(typeError, component, msg) }
+func (l *Logger) Error(component, msg string) { l.log(TypeError, component, msg) }
 
 // Close closes the file Open opened and returns the first write error, if any. Like the
 // logging methods, it does nothing on a nil Logger, so a run without a log file can hold one.

@@ -65,7 +65,7 @@ func TestFormatBias(t *testing.T) {
 		{time.FixedZone("CET", 3600), `time="00:21:08.954-060" date="08-02-2013"`},
 		{time.UTC, `time="23:21:08.954+000" date="08-01-2013"`},
 	} {
-		line := Format(utc.In(tc.zone), typeError, "SMS_DMP_DOWNLOADER", "x", 2308)
+		line := Format(utc.In(tc.zone), TypeError, "SMS_DMP_DOWNLOADER", "x", 2308)
 		if !strings.Contains(line, tc.want) {
 			t.Errorf("%s: %q lacks %q", tc.zone, line, tc.want)
 		}
