@@ -65,7 +65,7 @@ func normServer(s string) string {
 func TypeName(t int) string {
 	switch t {
 	case siteTypeCAS:
-		return "cas"
+		return "CAS"
 	case siteTypePrimary:
 		return "primary"
 	case siteTypeSecond:
@@ -96,6 +96,9 @@ func ConfiguredProxyURL(cp *checks.ConfiguredProxy) string {
 // Analyze derives the site facts for the target server and the site checks that present
 // them. The checks state facts; the policies decide compliance.
 func Analyze(inv *Inventory, o Options) (*checks.SiteFacts, []checks.Check) {
+	if inv == nil {
+		inv = &Inventory{}
+	}
 	f := &checks.SiteFacts{
 		Source:             inv.Source,
 		SCPServer:          o.SCPServer,

@@ -73,7 +73,7 @@ func TestAnalyzeHierarchies(t *testing.T) {
 		{
 			name: "(b) CAS, SCP target on the CAS", dir: "cas-child",
 			o:    Options{SCPServer: "cas01.CONTOSO.com."},
-			site: "CAS", typeName: "cas", topLevel: true, hasCAS: true,
+			site: "CAS", typeName: "CAS", topLevel: true, hasCAS: true,
 			status: map[string]string{"site/top-level": "pass"},
 		},
 		{
@@ -106,7 +106,7 @@ func TestAnalyzeHierarchies(t *testing.T) {
 		{
 			name: "expansion in progress, SCP still on the primary", dir: "expansion",
 			o:    Options{SCPServer: "CAS01.contoso.com"},
-			site: "CAS", typeName: "cas", topLevel: true, hasCAS: true, expansion: true, existing: 1,
+			site: "CAS", typeName: "CAS", topLevel: true, hasCAS: true, expansion: true, existing: 1,
 			mode: "online", modeSource: "existing-role",
 			status: map[string]string{"site/expansion": "fail", "site/single-instance": "fail"},
 			msgHas: map[string]string{"site/expansion": "uninstall it there first"},
