@@ -15,7 +15,6 @@ import (
 	_ "go.uber.org/goleak"
 	_ "golang.org/x/crypto/x509roots/fallback/bundle"
 	_ "golang.org/x/net/http/httpproxy"
-	_ "golang.org/x/sys/windows"
 	_ "golang.org/x/term"
 	_ "gopkg.in/yaml.v3"
 )
