@@ -2,6 +2,7 @@ package policies
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -67,23 +68,66 @@ func BenchmarkEvaluate20k(b *testing.B) {
 	}
 }
 
-// TestEvaluate20kTiming logs the time one evaluation of a 20,000-check document takes; the
-// bound is loose so a loaded CI machine (or -race) does not flake, the benchmark is the
-// number to watch.
+// BenchmarkInputValue20k measures the document-to-OPA conversion alone.
+func BenchmarkInputValue20k(b *testing.B) {
+	doc := bigDoc(20000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := inputValue(doc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkJSONMarshal20k is the yardstick: encoding the same document as the JSON report,
+// which every run does anyway. Evaluate's cost is best read as a multiple of it, since this
+// machine's speed varies with its load.
+func BenchmarkJSONMarshal20k(b *testing.B) {
+	doc := bigDoc(20000)
+	for b.Loop() {
+		if _, err := json.Marshal(doc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestEvaluate20kTiming evaluates a 20,000-check document and compares the time with
+// encoding the same document to JSON on the same machine at the same moment, so the bound
+// holds on a loaded CI machine (and under -race) as well as on an idle one.
 func TestEvaluate20kTiming(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short")
+	if testing.Short() || raceEnabled {
+		t.Skip("timing is meaningless in -short or -race runs; see BenchmarkEvaluate20k")
 	}
 	e := load(t, Options{})
 	doc := bigDoc(20000)
-	start := time.Now()
-	v := eval(t, e, doc)
-	took := time.Since(start)
-	t.Logf("20,000 checks: %v (%d deny, %d warn)", took, len(v.Deny), len(v.Warn))
+	best := func(f func()) time.Duration {
+		min := time.Duration(1 << 62)
+		for range 3 {
+			start := time.Now()
+			f()
+			min = minDur(min, time.Since(start))
+		}
+		return min
+	}
+	var v *checks.Verdict
+	evalTook := best(func() { v = eval(t, e, doc) })
+	jsonTook := best(func() { _, _ = json.Marshal(doc) })
+	ratio := float64(evalTook) / float64(jsonTook)
+	t.Logf("20,000 checks: evaluate %v, json.Marshal %v (x%.1f); %d deny, %d warn", evalTook, jsonTook, ratio, len(v.Deny), len(v.Warn))
 	if len(v.Deny) != 2000 || len(v.Warn) != 1000 {
 		t.Errorf("deny %d warn %d", len(v.Deny), len(v.Warn))
 	}
-	if took > 10*time.Second {
-		t.Errorf("evaluation took %v", took)
+	if ratio > 40 {
+		t.Errorf("evaluation costs %.1f times the JSON encoding of the document", ratio)
 	}
+}
+
+// raceEnabled is set by race_test.go under -race.
+var raceEnabled bool
+
+func minDur(a, b time.Duration) time.Duration {
+	if a < b {
+		return a
+	}
+	return b
 }

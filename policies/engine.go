@@ -301,16 +301,18 @@ func collectorModule(mods map[string]*ast.Module) (string, map[string]string) {
 		}
 		return keys[i].kind < keys[j].kind
 	})
+	// One complete rule per package and kind (with a default, so a deny written as a
+	// complete rule that is undefined yields nothing), and "out" lists them by reference:
+	// the sets are not copied or re-hashed.
 	var b strings.Builder
-	fmt.Fprintf(&b, "package %s\n\nout := set()\n", collectorPackage)
-	if len(keys) > 0 {
-		b.Reset()
-		fmt.Fprintf(&b, "package %s\n", collectorPackage)
-		for _, t := range keys {
-			id := strings.TrimPrefix(t.pkg, "data.")
-			fmt.Fprintf(&b, "\nout contains [%q, %q, x] if {\n\tsome x in %s.%s\n}\n", id, t.kind, t.pkg, t.kind)
-		}
+	fmt.Fprintf(&b, "package %s\n", collectorPackage)
+	var refs []string
+	for i, t := range keys {
+		id := strings.TrimPrefix(t.pkg, "data.")
+		fmt.Fprintf(&b, "\ndefault r%d := []\n\nr%d := %s.%s\n", i, i, t.pkg, t.kind)
+		refs = append(refs, fmt.Sprintf("[%q, %q, r%d]", id, t.kind, i))
 	}
+	fmt.Fprintf(&b, "\nout := [%s]\n", strings.Join(refs, ", "))
 	return b.String(), files
 }
 
@@ -343,14 +345,20 @@ func (e *Engine) Evaluate(ctx context.Context, doc *checks.Document) (*checks.Ve
 		}
 		pkg, _ := triple[0].(string)
 		kind, _ := triple[1].(string)
-		f := e.finding(pkg, triple[2])
-		if e.isDisabled(f.Rule) {
-			continue
+		list, ok := triple[2].([]any)
+		if !ok {
+			list = []any{triple[2]} // a deny written as one complete value
 		}
-		if kind == "deny" {
-			v.Deny = append(v.Deny, f)
-		} else {
-			v.Warn = append(v.Warn, f)
+		for _, x := range list {
+			f := e.finding(pkg, x)
+			if e.isDisabled(f.Rule) {
+				continue
+			}
+			if kind == "deny" {
+				v.Deny = append(v.Deny, f)
+			} else {
+				v.Warn = append(v.Warn, f)
+			}
 		}
 	}
 	e.applyWaivers(doc, v)

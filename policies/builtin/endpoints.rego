@@ -4,19 +4,19 @@ package cmpreflight.builtin.endpoints
 
 import data.cmpreflight.builtin.lib
 
-# unreachable holds the findings of required network checks that did not pass.
-unreachable contains f if {
-	some c in input.checks
+unreachable(c) if {
 	c.status != "pass"
 	c.required == true
 	lib.network_check(c)
-	f := {
-		"rule": "scp.endpoint_reachable",
-		"message": reach_message(c),
-		"checks": [c.id],
-		"remediation": lib.remediation(c),
-		"source": lib.sources(c),
-	}
+}
+
+# reach is the finding of a required network check that did not pass.
+reach(c) := {
+	"rule": "scp.endpoint_reachable",
+	"message": reach_message(c),
+	"checks": [c.id],
+	"remediation": lib.remediation(c),
+	"source": lib.sources(c),
 }
 
 reach_message(c) := sprintf("%s could not be checked (status %s; %s): a required endpoint is never assumed reachable", [lib.hostport(c), c.status, lib.detail(c)]) if {
@@ -25,22 +25,23 @@ reach_message(c) := sprintf("%s could not be checked (status %s; %s): a required
 	c.status == "fail"
 } else := sprintf("%s is required and did not pass (status %s; %s)", [lib.hostport(c), c.status, lib.detail(c)])
 
-deny contains f if {
+deny contains reach(c) if {
+	some c in lib.not_passing
+	unreachable(c)
 	not lib.offline
-	some f in unreachable
 }
 
 # In offline mode the role never connects: the endpoints only matter to the machine that
 # runs the service connection tool, so they are reported, not denied.
-warn contains lib.informational(f) if {
+warn contains lib.informational(reach(c)) if {
+	some c in lib.not_passing
+	unreachable(c)
 	lib.offline
-	some f in unreachable
 }
 
 # A check required only by the other edition warns, naming the edition that lists it.
 warn contains f if {
-	some c in input.checks
-	c.status != "pass"
+	some c in lib.not_passing
 	c.required == false
 	lib.network_check(c)
 	f := {

@@ -17,8 +17,7 @@ deny contains f if {
 }
 
 deny contains f if {
-	some c in input.checks
-	c.status != "pass"
+	some c in lib.not_passing
 	c.required == true
 	not lib.network_check(c)
 	f := {
@@ -35,7 +34,7 @@ site_message(c) := sprintf("required check %s could not be checked (status %s; %
 } else := sprintf("required check %s did not pass (status %s; %s)", [c.id, c.status, lib.detail(c)])
 
 warn contains f if {
-	some c in input.checks
+	some c in lib.with_idle_tunnel
 	t := c.evidence.proxy.idleTunnel
 	t.survived == false
 	lib.network_check(c)

@@ -11,7 +11,7 @@ good_versions := {"1.2", "1.3"}
 version_number(v) := trim_space(replace(replace(replace(lower(v), "tlsv", ""), "tls", ""), " ", ""))
 
 findings contains f if {
-	some c in input.checks
+	some c in lib.with_tls
 	v := c.evidence.tls.version
 	not v in {"TLS 1.2", "TLS 1.3"}
 	v != ""
@@ -28,13 +28,13 @@ findings contains f if {
 }
 
 intercepted contains c if {
-	some c in input.checks
+	some c in lib.with_tls
 	c.evidence.tls.intercepted == true
 	lib.network_check(c)
 }
 
 intercepted contains c if {
-	some c in input.checks
+	some c in lib.not_passing
 	c.stage == "tls-intercepted"
 	lib.network_check(c)
 }
@@ -63,7 +63,7 @@ warn contains lib.informational(f) if {
 # A Go client can only offer KB4561945's ECDHE suites; none negotiable is a warn (the DHE
 # ones can only be read from the Windows configuration).
 warn contains f if {
-	some c in input.checks
+	some c in lib.with_tls
 	c.evidence.tls.ecdheSuites == false
 	lib.network_check(c)
 	f := {
