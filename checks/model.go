@@ -85,7 +85,7 @@ type Options struct {
 	Concurrency   int      `json:"concurrency"`
 	TimeoutMs     int64    `json:"timeoutMs"`
 	DNSServers    []string `json:"dnsServers,omitempty"`
-	CAFile        string   `json:"caFile,omitempty"`
+	CAFiles       []string `json:"caFiles,omitempty"`
 	ExpectedRoots string   `json:"expectedRoots,omitempty"`
 	EndpointFiles []string `json:"endpointFiles,omitempty"`
 	EndpointsOnly bool     `json:"endpointsOnly,omitempty"`

@@ -319,7 +319,15 @@ func Analyze(inv *Inventory, o Options) (*checks.SiteFacts, []checks.Check) {
 }
 
 func siteCheck(name, status, msg string, ev map[string]any) checks.Check {
-	return checks.Check{ID: "site/" + name, Kind: "site", Status: status, Message: msg, Evidence: checks.Evidence{Site: ev}}
+	c := checks.Check{ID: "site/" + name, Kind: "site", Status: status, Message: msg, Evidence: checks.Evidence{Site: ev}}
+	if status != checks.StatusPass {
+		// Every failed check names its stage and reason (the report contract).
+		c.Stage, c.Reason = "placement", name
+		if name == "mode" {
+			c.Stage = "mode"
+		}
+	}
+	return c
 }
 
 func passIf(ok bool) string {

@@ -33,8 +33,8 @@ type Options struct {
 // --ca-file files recorded in doc.Options).
 func Analyze(doc *checks.Document, entries []checks.Entry) *checks.TrustFacts {
 	var caFiles []string
-	if doc.Options.CAFile != "" {
-		caFiles = strings.Split(doc.Options.CAFile, ",")
+	if len(doc.Options.CAFiles) > 0 {
+		caFiles = doc.Options.CAFiles
 	}
 	return AnalyzeWith(doc, entries, Options{Store: SystemStore(caFiles), TLSConfig: ReadTLSConfig})
 }

@@ -29,7 +29,7 @@ func cmdEndpoints(args []string, stdout, stderr io.Writer) (int, error) {
 	fs.StringVar(&f.tenantID, "tenant-id", "", "tenant id for {TenantID} URLs")
 	fs.StringArrayVar(&f.endpoints, "endpoints", nil, "extra endpoint file (repeatable)")
 	fs.BoolVar(&f.endpointsOnly, "endpoints-only", false, "only the --endpoints files")
-	fs.StringVar(&format, "format", "table", "table, json, csv, firewall")
+	fs.StringVar(&format, "format", "table", "table, json, csv, firewall, firewall-csv")
 	if err := parseFlags(fs, args); err != nil {
 		return exitUsage, err
 	}
@@ -62,9 +62,9 @@ func cmdEndpoints(args []string, stdout, stderr io.Writer) (int, error) {
 		w.Flush()
 		return exitOK, w.Error()
 	case "firewall":
-		doc := &checks.Document{Catalog: srcs}
-		rules := firewallRequest(doc)
-		return exitOK, printFirewall(stdout, rules)
+		return exitOK, printFirewall(stdout, firewallRequest(&checks.Document{Catalog: srcs}))
+	case "firewall-csv":
+		return exitOK, printFirewallCSV(stdout, firewallRequest(&checks.Document{Catalog: srcs}))
 	case "table":
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "NAME\tKIND\tPORTS\tGROUP\tEDITIONS\tSOURCES\tREQUIRED")
@@ -75,7 +75,7 @@ func cmdEndpoints(args []string, stdout, stderr io.Writer) (int, error) {
 		fmt.Fprintf(stdout, "\n%d entries, %d checks (host:port) for edition %s, cloud %s\n", len(srcs), len(targets), f.edition, f.cloud)
 		return exitOK, nil
 	}
-	return exitUsage, usagef("--format %q: want table, json, csv or firewall", format)
+	return exitUsage, usagef("--format %q: want table, json, csv, firewall or firewall-csv", format)
 }
 
 func targetRows(ts []checks.Target) []map[string]any {

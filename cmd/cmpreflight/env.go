@@ -10,6 +10,7 @@ import (
 	"golang.org/x/crypto/x509roots/fallback/bundle"
 
 	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/checks/trust"
 )
 
 // buildEnv prepares what every check shares: resolver and trust. The proxy is chosen later,
@@ -72,9 +73,15 @@ func addPEMFile(pool *x509.CertPool, path string) error {
 }
 
 // publicRoots are the roots genuine Microsoft endpoints chain to: the public web PKI (which
-// carries DigiCert Global Root G2 and the Microsoft RSA/ECC 2017 roots).
+// carries DigiCert Global Root G2 and the Microsoft RSA/ECC 2017 roots) plus the facts sheet's
+// roots the bundle lacks (DigiCert Global Root CA).
 func publicRoots() *x509.CertPool {
 	pool := x509.NewCertPool()
+	for _, r := range trust.RequiredRoots() {
+		if r.Required && r.Cert != nil {
+			pool.AddCert(r.Cert)
+		}
+	}
 	for r := range bundle.Roots() {
 		c, err := x509.ParseCertificate(r.Certificate)
 		if err != nil {

@@ -183,7 +183,7 @@ func validateReport(t *testing.T, data []byte) {
 		t.Fatal(err)
 	}
 	if err := reportSchema.Validate(inst); err != nil {
-		t.Fatalf("report does not match checks/schema/report.schema.json: %v", err)
+		t.Fatalf("report does not match checks/schema/report.schema.json: %#v", err)
 	}
 }
 

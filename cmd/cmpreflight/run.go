@@ -231,7 +231,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 		Checks:        []checks.Check{},
 		Options: checks.Options{
 			Concurrency: f.concurrency, TimeoutMs: f.timeout.Milliseconds(), DNSServers: f.dnsServers,
-			CAFile: strings.Join(f.caFiles, ","), ExpectedRoots: f.expectedRoots, EndpointFiles: f.endpoints,
+			CAFiles: f.caFiles, ExpectedRoots: f.expectedRoots, EndpointFiles: f.endpoints,
 			EndpointsOnly: f.endpointsOnly, TenantID: f.tenantID, Policies: f.policyPaths,
 			Waivers: first(f.waivers), FailOn: f.failOn, CompareDirect: f.compareDirect, DisabledRules: f.disable,
 		},
