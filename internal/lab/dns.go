@@ -36,14 +36,29 @@ type DNS struct {
 // StartDNS serves on ip (e.g. "127.0.0.1") at a free port, or at port when non-zero.
 func StartDNS(ip string, port int) (*DNS, error) {
 	d := &DNS{a: map[string][]string{}, cname: map[string]string{}, behaviour: map[string]string{}}
-	pc, err := net.ListenPacket("udp", net.JoinHostPort(ip, fmt.Sprint(port)))
-	if err != nil {
-		return nil, err
-	}
-	_, p, _ := net.SplitHostPort(pc.LocalAddr().String())
-	ln, err := net.Listen("tcp", net.JoinHostPort(ip, p))
-	if err != nil {
+	var (
+		pc  net.PacketConn
+		ln  net.Listener
+		p   string
+		err error
+	)
+	// A random UDP port may be taken on TCP by another test process: try again.
+	for try := 0; try < 20; try++ {
+		pc, err = net.ListenPacket("udp", net.JoinHostPort(ip, fmt.Sprint(port)))
+		if err != nil {
+			return nil, err
+		}
+		_, p, _ = net.SplitHostPort(pc.LocalAddr().String())
+		ln, err = net.Listen("tcp", net.JoinHostPort(ip, p))
+		if err == nil {
+			break
+		}
 		pc.Close()
+		if port != 0 {
+			return nil, err
+		}
+	}
+	if err != nil {
 		return nil, err
 	}
 	d.Addr = net.JoinHostPort(ip, p)
