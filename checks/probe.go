@@ -253,7 +253,10 @@ func (pr *prober) fetch(ctx context.Context, c *Check, u *url.URL, p *ProxyConfi
 		}
 		defer pc.Close()
 		block := resp.StatusCode < 400 && blockPage(resp.Header, body)
-		made := proxyMade(resp.Header) || block
+		// A 5xx that no relay stamped with Via is the proxy's own failure to reach the
+		// origin, whatever product wrote it; counting it as the origin's answer would pass
+		// an endpoint nobody reached.
+		made := proxyMade(resp.Header) || block || (resp.StatusCode >= 500 && resp.Header.Get("Via") == "")
 		if first {
 			c.Evidence.HTTP.ProxyMade = made
 			c.Evidence.HTTP.BytesRead = pc.cr.read
