@@ -23,13 +23,16 @@ primary_under_cas if {
 	input.site.site.type == 2
 }
 
-top_code := t.siteCode if {
-	some t in input.site.sites
-	t.type == 4
-} else := t.siteCode if {
-	some t in input.site.sites
-	t.type == 2
-	object.get(t, "reportingSiteCode", "") == ""
+# top_code names the top-level site; lists, not one "some" per rule, so odd inventories with
+# several candidates never make a conflicting complete rule.
+cas_codes := sort([t.siteCode | some t in input.site.sites; t.type == 4])
+
+top_primaries := sort([t.siteCode | some t in input.site.sites; t.type == 2; object.get(t, "reportingSiteCode", "") == ""])
+
+top_code := cas_codes[0] if {
+	count(cas_codes) > 0
+} else := top_primaries[0] if {
+	count(top_primaries) > 0
 } else := "the CAS or stand-alone primary"
 
 deny contains f if {

@@ -110,3 +110,11 @@ test_remote_without_install_account_warns if {
 	count(only(site.warn, "scp.install_account")) == 1 with input as {"site": s}
 	count(only(site.warn, "scp.install_account")) == 0 with input as {"site": object.union(s, {"useMachineAccount": true})}
 }
+
+test_several_top_primaries_do_not_conflict if {
+	p03 := object.union(p01, {"siteCode": "P03"})
+	s := object.union(standalone, {"site": s01, "sites": [p03, p01, s01], "topLevel": false})
+	d := site.deny with input as {"site": s}
+	[f] := only(d, "scp.top_level")
+	contains(f.remediation, "P01")
+}
