@@ -181,9 +181,11 @@ type fieldPlan struct {
 func structEncoder(t reflect.Type) encodeFunc {
 	plans := structFields(t, nil)
 	return func(v reflect.Value) (ast.Value, error) {
-		// One block of value terms per object, as OPA's own conversion does.
-		vals := make([]ast.Term, len(plans))
-		items := make([][2]*ast.Term, 0, len(plans))
+		// Values are gathered first (on the stack for ordinary structs) so the terms are
+		// allocated once, sized to the fields actually present; NewObject copies the pairs.
+		var valBuf [32]ast.Value
+		var idxBuf [32]int
+		vals, idx := valBuf[:0], idxBuf[:0]
 		for i, p := range plans {
 			fv, ok := fieldByIndex(v, p.index)
 			if !ok {
@@ -196,8 +198,15 @@ func structEncoder(t reflect.Type) encodeFunc {
 			if err != nil {
 				return nil, err
 			}
-			vals[i].Value = x
-			items = append(items, ast.Item(p.name, &vals[i]))
+			vals = append(vals, x)
+			idx = append(idx, i)
+		}
+		terms := make([]ast.Term, len(vals))
+		var itemBuf [32][2]*ast.Term
+		items := itemBuf[:0]
+		for j, x := range vals {
+			terms[j].Value = x
+			items = append(items, ast.Item(plans[idx[j]].name, &terms[j]))
 		}
 		return ast.NewObject(items...), nil
 	}
