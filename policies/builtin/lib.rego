@@ -29,15 +29,13 @@ has_network_checks if {
 	network_check(c)
 }
 
-# hostport names a check the way an admin reads it.
-hostport(c) := sprintf("%s:%v", [c.host, c.port]) if {
-	object.get(c, "host", "") != ""
-	c.port
-} else := c.id
+# hostport names a check the way an admin reads it: its id is host:port (with @direct or
+# @proxy under --compare-direct).
+hostport(c) := c.id
 
 # sources is the catalog provenance of a check (fact sheet keys such as IE, SEED).
 sources(c) := concat(", ", c.sources) if {
-	count(object.get(c, "sources", [])) > 0
+	c.sources[0]
 } else := "IE"
 
 route(c) := object.get(c, "route", "direct")
