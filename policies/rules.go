@@ -31,7 +31,7 @@ var builtinRules = []RuleInfo{
 		"Without site facts (--inventory or --adminservice) placement, single instance, remote rights and mode were not checked.", "SEED"},
 	{"scp.top_level", "Top-level site only",
 		"The service connection point goes only on the central administration site or a stand-alone primary.", "SEED"},
-	{"scp.cas_placement", "On the CAS when the hierarchy has one",
+	{"scp.cas_placement", "No service connection point left on a primary under a CAS",
 		"In a hierarchy with a CAS the role belongs on the CAS: uninstall it from the primary first, then install it at the CAS.", "SEED"},
 	{"scp.single_instance", "One instance per hierarchy",
 		"A hierarchy has one service connection point; another SMS Dmp Connector on a different server would be a second instance.", "SEED, WMI"},

@@ -17,7 +17,8 @@ warn contains f if {
 
 server := input.site.scpServer
 
-# A primary that reports to a CAS: its own rule (scp.cas_placement) says what to do.
+# A primary that reports to a CAS: the target is not top-level, and the remediation says the
+# role belongs on the CAS.
 primary_under_cas if {
 	input.site.hasCas == true
 	input.site.site.type == 2
@@ -38,15 +39,18 @@ top_code := cas_codes[0] if {
 deny contains f if {
 	input.site.topLevel == false
 	s := input.site.site
-	not primary_under_cas
 	f := {
 		"rule": "scp.top_level",
 		"message": sprintf("%s belongs to site %s (%s), which is not top-level: the service connection point goes only on the CAS or a stand-alone primary", [server, s.siteCode, type_name(s)]),
-		"checks": [],
-		"remediation": sprintf("install the role on a site system of the top-level site %s instead", [top_code]),
+		"checks": ["site/top-level"],
+		"remediation": top_level_fix,
 		"source": "SEED",
 	}
 }
+
+top_level_fix := sprintf("install the role on a site system of the CAS %s; this hierarchy has a CAS, so a primary is never the place for it", [top_code]) if {
+	primary_under_cas
+} else := sprintf("install the role on a site system of the top-level site %s instead", [top_code])
 
 warn contains f if {
 	input.site.topLevel == false
@@ -66,12 +70,16 @@ type_name(s) := s.typeName if {
 	names := {1: "secondary", 2: "primary", 4: "CAS"}
 } else := sprintf("type %v", [s.type])
 
+# An existing service connection point on a primary while the hierarchy has a CAS: the site
+# was expanded without moving the role (SEED: uninstall it from the primary first).
 deny contains f if {
-	primary_under_cas
+	input.site.hasCas == true
+	some e in input.site.existingScps
+	object.get(e, "siteType", 0) == 2
 	f := {
 		"rule": "scp.cas_placement",
-		"message": sprintf("%s sits on primary site %s of a hierarchy with a CAS: the service connection point belongs on the CAS", [server, input.site.site.siteCode]),
-		"checks": [],
+		"message": sprintf("the service connection point on %s sits on primary site %s of a hierarchy with a CAS", [e.serverName, e.siteCode]),
+		"checks": ["site/single-instance"],
 		"remediation": sprintf("uninstall the service connection point from the primary site first, then install it at the CAS %s", [top_code]),
 		"source": "SEED",
 	}

@@ -42,13 +42,22 @@ test_not_a_site_system_warns if {
 	count(only(site.warn, "scp.top_level")) == 1 with input as {"site": s}
 }
 
-test_primary_under_cas_denies_cas_placement if {
+test_primary_under_cas_is_not_top_level if {
 	s := object.union(standalone, {"site": p02, "sites": [cas, p02], "topLevel": false, "hasCas": true})
+	d := site.deny with input as {"site": s}
+	[f] := only(d, "scp.top_level")
+	contains(f.message, "not top-level")
+	contains(f.remediation, "CAS")
+	count(only(d, "scp.cas_placement")) == 0
+}
+
+test_existing_scp_on_primary_under_cas_denies_cas_placement if {
+	s := object.union(standalone, {"site": cas, "sites": [cas, p02], "topLevel": true, "hasCas": true,
+		"existingScps": [{"serverName": "old.contoso.com", "siteCode": "P02", "siteType": 2}]})
 	d := site.deny with input as {"site": s}
 	[f] := only(d, "scp.cas_placement")
 	contains(f.remediation, "uninstall the service connection point from the primary site first")
-	contains(f.remediation, "CAS")
-	count(only(d, "scp.top_level")) == 0
+	contains(f.message, "old.contoso.com")
 }
 
 test_second_instance_denies if {
