@@ -1,0 +1,103 @@
+# Machine configuration the role depends on: .NET and Schannel TLS 1.2 settings (KB4561945),
+# the WinHTTP proxy versus the proxy ConfigMgr configured (PX), and the service connection
+# tool's basic-only proxy support (SCT).
+package cmpreflight.builtin.config
+
+tls_config := input.trust.tlsConfig
+
+deny contains f if {
+	tls_config.source == "windows-registry"
+	not tls_config.strongCrypto
+	f := {
+		"rule": "scp.tls_config",
+		"message": ".NET strong crypto is off on this server: the role's .NET code will not use TLS 1.2 (\"An unexpected error occurred on a send\")",
+		"checks": [],
+		"remediation": "set SchUseStrongCrypto=1 and SystemDefaultTlsVersions=1 (DWORD) under HKLM\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319 and HKLM\\SOFTWARE\\WOW6432Node\\Microsoft\\.NETFramework\\v4.0.30319, then restart SMS_Executive",
+		"source": "KB4561945",
+	}
+}
+
+deny contains f if {
+	tls_config.source == "windows-registry"
+	tls_config.tls12Client == false
+	f := {
+		"rule": "scp.tls_config",
+		"message": "the Schannel TLS 1.2 client protocol is disabled on this server",
+		"checks": [],
+		"remediation": "enable TLS 1.2 for clients: HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2\\Client, Enabled=1 and DisabledByDefault=0",
+		"source": "KB4561945",
+	}
+}
+
+deny contains f if {
+	tls_config.source == "windows-registry"
+	tls_config.ecdheEnabled == false
+	f := {
+		"rule": "scp.tls_config",
+		"message": sprintf("none of the ECDHE GCM cipher suites of KB4561945 is enabled (list from %s)", [tls_config.cipherSuitesSource]),
+		"checks": [],
+		"remediation": "enable TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 and TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 in the SSL cipher suite order (Group Policy or the local Functions list)",
+		"source": "KB4561945",
+	}
+}
+
+warn contains f if {
+	tls_config.source == "windows-registry"
+	tls_config.ecdheEnabled == true
+	tls_config.suitesEnabled == false
+	f := {
+		"rule": "scp.tls_config",
+		"message": "only some of the four cipher suites of KB4561945 are enabled",
+		"checks": [],
+		"remediation": "enable all four suites of KB4561945 (two ECDHE, two DHE GCM suites) so every Microsoft endpoint can be negotiated",
+		"source": "KB4561945",
+	}
+}
+
+# The proxy ConfigMgr configured for the server is what the role uses; WinHTTP is what
+# services running as SYSTEM use. When they disagree, one of the two paths is untested.
+configured := sprintf("%s:%v", [lower(input.site.configuredProxy.name), input.site.configuredProxy.port])
+
+warn contains f if {
+	input.site.configuredProxy.useProxy == true
+	w := input.proxy.winhttp
+	not winhttp_has(w, configured)
+	f := {
+		"rule": "scp.proxy_mismatch",
+		"message": sprintf("ConfigMgr sets proxy %s for %s but this machine's WinHTTP setting says %s", [configured, input.site.scpServer, winhttp_text(w)]),
+		"checks": [],
+		"remediation": sprintf("make them agree (netsh winhttp set proxy %s), or run the checks with --proxy for the path you mean to test", [configured]),
+		"source": "PX",
+	}
+}
+
+winhttp_has(w, hp) if {
+	not w.direct
+	contains(lower(w.proxy), hp)
+}
+
+winhttp_text(w) := "direct access" if {
+	w.direct
+} else := w.proxy
+
+# ServiceConnectionTool.exe -connect supports a basic proxy only (SCT).
+warn contains f if {
+	input.profile == "scp-connect"
+	some c in input.checks
+	p := c.evidence.proxy
+	needs_windows_auth(p)
+	f := {
+		"rule": "scp.connect_tool_proxy",
+		"message": sprintf("the proxy demands %s for %s, but the service connection tool supports only a basic proxy", [concat("/", object.get(p, "authOffered", [])), c.id]),
+		"checks": [c.id],
+		"remediation": "give the -connect machine a proxy that allows Basic (-proxyserveruri, -proxyusername) or no authentication",
+		"source": "SCT",
+	}
+}
+
+needs_windows_auth(p) if p.authTried in {"ntlm", "negotiate"}
+
+needs_windows_auth(p) if {
+	count(object.get(p, "authOffered", [])) > 0
+	not "basic" in p.authOffered
+}
