@@ -86,6 +86,19 @@ type sarifSuppression struct {
 // carries its suppression.
 var sarifLevel = map[string]string{"deny": "error", "warn": "warning", "waived": "note"}
 
+// RuleDoc is the documentation of a policy rule, for the SARIF rule descriptors.
+type RuleDoc struct{ ID, Title, Help, Source string }
+
+var ruleDocs = map[string]RuleDoc{}
+
+// RegisterRules gives SARIF the titles and help of known rules (the built-in policy set);
+// call it before rendering. Rules not registered fall back to their first finding.
+func RegisterRules(docs []RuleDoc) {
+	for _, d := range docs {
+		ruleDocs[d.ID] = d
+	}
+}
+
 // renderSARIF writes the verdict's findings as SARIF results of tool cmpreflight. Each
 // distinct rule id becomes a rule whose help text is the first remediation given for it.
 func renderSARIF(w io.Writer, doc *checks.Document) error {
@@ -100,11 +113,20 @@ func renderSARIF(w io.Writer, doc *checks.Document) error {
 			i = len(driver.Rules)
 			index[rule] = i
 			firstMessage[rule] = f.Message
-			driver.Rules = append(driver.Rules, sarifRule{
+			sr := sarifRule{
 				ID:                   rule,
 				ShortDescription:     sarifMessage{Text: "cmpreflight policy rule " + rule},
 				DefaultConfiguration: &sarifConfig{Level: sarifLevel[level]},
-			})
+			}
+			if d, known := ruleDocs[rule]; known {
+				sr.ShortDescription = sarifMessage{Text: d.Title}
+				help := d.Help
+				if d.Source != "" {
+					help += " (source: " + d.Source + ")"
+				}
+				sr.Help = &sarifMessage{Text: help}
+			}
+			driver.Rules = append(driver.Rules, sr)
 		}
 		if driver.Rules[i].Help == nil && f.Remediation != "" {
 			driver.Rules[i].Help = &sarifMessage{Text: f.Remediation}

@@ -11,6 +11,9 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/cmpreflight/cmpreflight/policies"
+	"github.com/cmpreflight/cmpreflight/reports"
 )
 
 // version is set at build time (-ldflags "-X main.version=...").
@@ -48,6 +51,11 @@ func commands() []command {
 }
 
 func main() {
+	var docs []reports.RuleDoc
+	for _, r := range policies.BuiltinRules() {
+		docs = append(docs, reports.RuleDoc{ID: r.ID, Title: r.Title, Help: r.Help, Source: r.Source})
+	}
+	reports.RegisterRules(docs)
 	os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
 }
 
