@@ -37,18 +37,12 @@ type prober struct{ env *Env }
 // empty lets ProxyFor decide.
 func (env *Env) RunTarget(ctx context.Context, t Target, route string) Check {
 	start := time.Now()
-	c := Check{
-		ID: t.ID, Host: t.Host, Port: t.Port, URL: t.URL,
-		Entries: t.Entries, Groups: t.Groups, Editions: t.Editions, Sources: t.Sources,
-		Wildcards: t.Wildcards, RequiredIn: t.RequiredIn, Required: t.Required,
-		Route: RouteDirect,
-	}
+	c := newCheck(t, route)
 	u, err := url.Parse(t.URL)
 	if err != nil {
 		c.Status, c.Stage, c.Reason, c.Message = StatusError, StageHTTP, "bad-url", err.Error()
 		return c
 	}
-	c.Kind = u.Scheme
 	var p *ProxyConfig
 	if env.ProxyFor != nil && route != RouteDirect {
 		p = env.ProxyFor(t.Host, t.Port, u.Scheme)
@@ -62,9 +56,6 @@ func (env *Env) RunTarget(ctx context.Context, t Target, route string) Check {
 	if p != nil {
 		c.Route = RouteProxy
 		c.ProxyURL = p.Redacted()
-	}
-	if route != "" {
-		c.ID = t.ID + "@" + route
 	}
 	timeout := env.Timeout
 	if timeout <= 0 {
@@ -84,6 +75,25 @@ func (env *Env) RunTarget(ctx context.Context, t Target, route string) Check {
 		return c
 	}
 	c.Status = StatusPass
+	return c
+}
+
+// newCheck is a target's check before it runs: provenance, kind and id (with the forced
+// route appended under --compare-direct).
+func newCheck(t Target, route string) Check {
+	c := Check{
+		ID: t.ID, Kind: "https", Host: t.Host, Port: t.Port, URL: t.URL,
+		Entries: t.Entries, Groups: t.Groups, Editions: t.Editions, Sources: t.Sources,
+		Wildcards: t.Wildcards, RequiredIn: t.RequiredIn, Required: t.Required,
+		Route: RouteDirect,
+	}
+	if strings.HasPrefix(t.URL, "http://") {
+		c.Kind = "http"
+	}
+	if route != "" {
+		c.ID = t.ID + "@" + route
+		c.Route = route
+	}
 	return c
 }
 

@@ -58,14 +58,8 @@ feed:
 	close(next)
 	wg.Wait()
 	for ; i < len(jobs); i++ {
-		t := jobs[i].Target
-		c := Check{ID: t.ID, Host: t.Host, Port: t.Port, URL: t.URL, Entries: t.Entries, Groups: t.Groups,
-			Editions: t.Editions, Sources: t.Sources, Wildcards: t.Wildcards, RequiredIn: t.RequiredIn,
-			Required: t.Required, Route: jobs[i].Route, Status: StatusError, Reason: "interrupted",
-			Message: "the run was interrupted before this check started"}
-		if jobs[i].Route != "" {
-			c.ID += "@" + jobs[i].Route
-		}
+		c := newCheck(jobs[i].Target, jobs[i].Route)
+		c.Status, c.Reason, c.Message = StatusError, "interrupted", "the run was interrupted before this check started"
 		out[i] = c
 		if r.OnDone != nil {
 			r.OnDone(c)
