@@ -200,9 +200,10 @@ func (pr *prober) fetch(ctx context.Context, c *Check, u *url.URL, p *ProxyConfi
 		}()
 	}
 
-	if p != nil && u.Scheme == "http" {
-		// Through a proxy, a block page can come back as a 200: GET brings the body that
-		// tells it apart from the origin's answer.
+	if u.Scheme == "http" {
+		// On plain HTTP a proxy, or a transparent filter on the direct path, can answer with
+		// its own block page as a 200: GET brings the body that tells it apart from the
+		// origin's answer.
 		method = http.MethodGet
 	}
 	req := &http.Request{
@@ -312,7 +313,8 @@ func (pr *prober) fetch(ctx context.Context, c *Check, u *url.URL, p *ProxyConfi
 		ce := classifyNetErr(ctx, err)
 		return nil, &ProbeError{Stage: StageHTTP, Reason: ce.Reason, Detail: "sending the request: " + ce.Detail}
 	}
-	resp, _, err := readResponse(br, cr, req, false)
+	plain := u.Scheme == "http"
+	resp, body, err := readResponse(br, cr, req, plain)
 	tm.FirstByte = time.Since(t3).Milliseconds()
 	if first {
 		c.Evidence.HTTP.BytesRead = cr.read
@@ -322,8 +324,9 @@ func (pr *prober) fetch(ctx context.Context, c *Check, u *url.URL, p *ProxyConfi
 		pe.Detail = fmt.Sprintf("waiting for %s's answer: %s", u.Host, pe.Detail)
 		return nil, pe
 	}
-	if first {
-		c.Evidence.HTTP.BytesRead = cr.read
+	if plain && resp.StatusCode < 400 && blockPage(resp.Header, body) {
+		return nil, &ProbeError{Stage: StageHTTP, Reason: "block-page",
+			Detail: fmt.Sprintf("%s answered with a block page %q (%s): a filter on the direct path intercepts port %s", u.Host, pageTitle(body), statusLine(resp), port)}
 	}
 	return resp, nil
 }

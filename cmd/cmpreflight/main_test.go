@@ -387,3 +387,19 @@ func TestRunWritesEveryFormatAndACMTraceLog(t *testing.T) {
 		t.Errorf("CMTrace log:\n%s", log)
 	}
 }
+
+// A transparent filter answering port 80 with its own block page as a 200 is not a pass.
+func TestDirectBlockPageOnPort80Fails(t *testing.T) {
+	l := startCatalogLab(t)
+	l.web.Handle("crl4.digicert.com", lab.Route{Status: 200, Headers: map[string]string{"Content-Type": "text/html"},
+		Body: "<html><head><title>Access Denied - Web Filter</title></head><body>blocked</body></html>"})
+	eps := writeEndpoints(t, l.dir, "http://crl4.digicert.com/", "http://crl3.digicert.com/")
+	r := runBin(t, nil, l.args("--endpoints-only", "--endpoints", eps)...)
+	got := byID(r.doc)
+	if c := got["crl4.digicert.com:80"]; c.Status != checks.StatusFail || c.Stage != checks.StageHTTP || c.Reason != "block-page" || !strings.Contains(c.Message, "Access Denied") {
+		t.Errorf("block page: %s at %s (%s): %s", c.Status, c.Stage, c.Reason, c.Message)
+	}
+	if c := got["crl3.digicert.com:80"]; c.Status != checks.StatusPass {
+		t.Errorf("genuine answer: %s at %s: %s", c.Status, c.Stage, c.Message)
+	}
+}
