@@ -24,6 +24,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -43,9 +44,14 @@ const (
 	oneProcess     = 3 * time.Minute
 )
 
+// startupOverhead is the measured time a run spends outside its checks when it has one
+// instant check; it places the end of the checks on a run's timeline.
+var startupOverhead time.Duration
+
 var (
 	verbose = flag.Bool("v", false, "log what the lab does")
 	only    = flag.String("only", "", "run only the scenarios whose name contains this text (e.g. 10,000)")
+	profile = flag.String("cpuprofile", "", "instead of the scenarios, run 6,000 checks in this process (checks.Runner, 20 ms round trips) and write a CPU profile here")
 )
 
 func main() {
@@ -211,6 +217,50 @@ type procResult struct {
 	stderr  string
 	report  string
 	reportB []byte
+	hwm     []rssSample
+}
+
+// rssSample is the process's peak RSS so far (VmHWM) at a moment of its life.
+type rssSample struct {
+	at  time.Duration
+	hwm int64
+}
+
+// sampleHWM reads /proc/PID/status every 20 ms until exited is closed.
+func sampleHWM(pid int, start time.Time, exited <-chan struct{}) []rssSample {
+	var out []rssSample
+	path := fmt.Sprintf("/proc/%d/status", pid)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-exited:
+			return out
+		case <-tick.C:
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				var kb int64
+				fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), &kb)
+				out = append(out, rssSample{time.Since(start), kb * 1024})
+			}
+		}
+	}
+}
+
+// hwmAt is the peak RSS the process had reached by the moment at.
+func hwmAt(samples []rssSample, at time.Duration) int64 {
+	v := int64(0)
+	for _, s := range samples {
+		if s.at <= at {
+			v = s.hwm
+		}
+	}
+	return v
 }
 
 func runProduct(ctx context.Context, bin string, l *benchLab, conc int, extra ...string) procResult {
@@ -250,9 +300,13 @@ func runProc(ctx context.Context, cmd *exec.Cmd) procResult {
 		panic(benchFatal(fmt.Sprintf("start %s: %v", cmd.Path, err)))
 	}
 	stop := context.AfterFunc(ctx, func() { cmd.Process.Kill() })
+	exited := make(chan struct{})
+	hwm := make(chan []rssSample, 1)
+	go func() { hwm <- sampleHWM(cmd.Process.Pid, start, exited) }()
 	err := cmd.Wait()
+	close(exited)
 	stop()
-	r := procResult{wall: time.Since(start), stdout: so.String(), stderr: se.String()}
+	r := procResult{wall: time.Since(start), stdout: so.String(), stderr: se.String(), hwm: <-hwm}
 	if ctx.Err() != nil {
 		panic(benchFatal(fmt.Sprintf("%s %v did not finish in %v (or the benchmark was interrupted): %s", cmd.Path, cmd.Args[1:], oneProcess, tailOf(se.String()))))
 	}
@@ -365,6 +419,8 @@ type outcome struct {
 	startupFromWall time.Duration // median wall - durationMs
 	// meanTotal is the checks' own mean duration in the last run; meanPath its injected part.
 	meanTotal, meanPath time.Duration
+	// rssChecks is the peak RSS reached by the end of the checks (before policy and reports).
+	rssChecks int64
 }
 
 func median(ds []time.Duration) time.Duration {
@@ -396,6 +452,8 @@ func runScenario(ctx context.Context, bin string, l *benchLab, sc scenario) *out
 		starts = append(starts, r.wall-time.Duration(r.doc.DurationMs)*time.Millisecond)
 		o.cpu = max(o.cpu, r.cpu)
 		o.rss = max(o.rss, r.maxRSS)
+		// The checks end about start-up plus durationMs after the process started.
+		o.rssChecks = max(o.rssChecks, hwmAt(r.hwm, startupOverhead+time.Duration(r.doc.DurationMs)*time.Millisecond))
 		o.checks = len(r.doc.Checks)
 		o.passed = r.doc.Summary.Pass
 		paths := make([]time.Duration, len(r.doc.Checks))
@@ -529,6 +587,9 @@ func run(ctx context.Context, tb *benchTB) int {
 	hosts := catalogHosts(l)
 	ep1k := endpointsFile(l, 1000)
 	ep10k := endpointsFile(l, 10000)
+	if *profile != "" {
+		return profileInProcess(ctx, l, *profile)
+	}
 	fmt.Printf("cmpreflight benchmark: %s, GOMAXPROCS-visible CPUs %d, lab DNS %s, %d lab addresses; setup %v\n",
 		bin, numCPU(), l.dns.Addr, len(l.webs), time.Since(began).Round(time.Millisecond))
 	fmt.Println("latency is injected in user space on each round trip: DNS answer, TLS handshake start, HTTP answer, squid's CONNECT answer (TCP connect on loopback: none)")
@@ -545,7 +606,8 @@ func run(ctx context.Context, tb *benchTB) int {
 		sw = append(sw, r.wall)
 		sd = append(sd, r.wall-time.Duration(r.doc.DurationMs)*time.Millisecond)
 	}
-	startupWall, startupOverhead := median(sw), median(sd)
+	startupWall := median(sw)
+	startupOverhead = median(sd)
 	fmt.Printf("start-up (one check refused at once; median of 5): wall %s, of which outside the checks (policy compilation and evaluation, reports) %s\n\n",
 		ms(startupWall), ms(startupOverhead))
 
@@ -586,8 +648,8 @@ func run(ctx context.Context, tb *benchTB) int {
 	}
 	fmt.Println()
 	for _, o := range outs {
-		fmt.Printf("%s: %d/%d checks passed; %d waves of %d; mean check %.1f ms for %.1f ms injected; outside the checks (wall - durationMs: start-up, policy, reports) %s",
-			o.sc.name, o.passed, o.checks, waves(o.checks, o.sc.conc), o.sc.conc, float64(o.meanTotal)/1e6, float64(o.meanPath)/1e6, ms(o.startupFromWall))
+		fmt.Printf("%s: %d/%d checks passed; %d waves of %d; mean check %.1f ms for %.1f ms injected; outside the checks (wall - durationMs: start-up, policy, reports) %s; peak RSS by the end of the checks %s",
+			o.sc.name, o.passed, o.checks, waves(o.checks, o.sc.conc), o.sc.conc, float64(o.meanTotal)/1e6, float64(o.meanPath)/1e6, ms(o.startupFromWall), mb(o.rssChecks))
 		if o.curlRan {
 			fmt.Printf("; curl answered %d/%d", o.curlOK, o.curlN)
 		}
@@ -606,12 +668,14 @@ func run(ctx context.Context, tb *benchTB) int {
 // run's own report, and attributes that run's memory: the document, then what evaluating it
 // and rendering its JSON add.
 func policyFigures(ctx context.Context, tb *benchTB, o10k *outcome) {
-	base := liveHeap()
+	data := o10k.lastDoc
+	o10k.lastDoc = nil
+	base := liveHeap() - uint64(len(data))
 	var doc checks.Document
-	if err := json.Unmarshal(o10k.lastDoc, &doc); err != nil {
+	if err := json.Unmarshal(data, &doc); err != nil {
 		tb.Fatal(err)
 	}
-	o10k.lastDoc = nil
+	data = nil
 	docHeap := liveHeap() - min(base, liveHeap())
 	t0 := time.Now()
 	eng, err := policies.Load(ctx, policies.Options{})
@@ -674,3 +738,41 @@ func verdicts(outs []*outcome) int {
 }
 
 func numCPU() int { return runtime.NumCPU() }
+
+// profileInProcess runs the first 3,000 generated endpoints (6,000 checks) through the
+// runner in this process, with the lab, under the CPU profiler: the product's frames are
+// those under checks.(*Env).RunTarget, the lab's under internal/lab.
+func profileInProcess(ctx context.Context, l *benchLab, path string) int {
+	l.setRTT(20 * time.Millisecond)
+	var b strings.Builder
+	b.WriteString("entries:\n")
+	for i := 0; i < 3000; i++ {
+		fmt.Fprintf(&b, "  - {name: e%05d.bench.lab.test, ports: [443, 80]}\n", i)
+	}
+	cat, err := checks.ParseCatalog("profile.yaml", []byte(b.String()), true)
+	if err != nil {
+		l.tb.Fatal(err)
+	}
+	targets, _ := checks.Plan(cat.Entries, checks.PlanOptions{Edition: checks.EditionCurrent, Cloud: "public"})
+	jobs := make([]checks.Job, len(targets))
+	for i, t := range targets {
+		jobs[i] = checks.Job{Target: t}
+	}
+	env := &checks.Env{Resolver: &checks.Resolver{Servers: []string{l.dns.Addr}},
+		Trust: checks.Trust{Machine: l.ca.Pool(), Expected: l.ca.Pool()}, Timeout: 10 * time.Second, UserAgent: "cmpreflight-bench"}
+	f, err := os.Create(path)
+	if err != nil {
+		l.tb.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		l.tb.Fatal(err)
+	}
+	start := time.Now()
+	out := (&checks.Runner{Env: env, Concurrency: 64}).Run(ctx, jobs)
+	pprof.StopCPUProfile()
+	s := checks.Summarize(out)
+	fmt.Printf("%d checks (%d pass) in %v at concurrency 64; profile in %s (go tool pprof -top -cum -focus 'RunTarget' %s)\n",
+		s.Total, s.Pass, time.Since(start).Round(time.Millisecond), path, path)
+	return 0
+}
