@@ -165,9 +165,13 @@ func (e *Entry) normalize() error {
 			return err
 		}
 	case KindURL:
-		u, err := url.Parse(strings.ReplaceAll(e.Name, "{TenantID}", "tenant"))
+		const marker = "tenantplaceholder"
+		u, err := url.Parse(strings.ReplaceAll(e.Name, "{TenantID}", marker))
 		if err != nil {
 			return fmt.Errorf("bad URL: %v", err)
+		}
+		if strings.Contains(strings.ToLower(u.Host), marker) {
+			return errors.New("{TenantID} may only stand in the URL's path")
 		}
 		if u.Scheme != "http" && u.Scheme != "https" {
 			return fmt.Errorf("URL scheme must be http or https, not %q", u.Scheme)
@@ -361,7 +365,11 @@ func Plan(entries []Entry, o PlanOptions) ([]Target, []string) {
 				usedTenant = true
 				raw = strings.ReplaceAll(raw, "{TenantID}", url.PathEscape(tenant))
 			}
-			u, _ := url.Parse(raw)
+			u, err := url.Parse(raw)
+			if err != nil || u.Hostname() == "" {
+				notes = append(notes, fmt.Sprintf("%s: skipped, %q is not a usable URL", e.Name, raw))
+				continue
+			}
 			for _, p := range e.Ports {
 				v := *u
 				switch {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -132,6 +133,9 @@ func (f *runFlags) validate() error {
 	if f.runTimeout <= 0 {
 		return usagef("--run-timeout %v: want a positive duration", f.runTimeout)
 	}
+	if !tenantRe.MatchString(f.tenantID) {
+		return usagef("--tenant-id %q: want a tenant GUID or domain (letters, digits, dots, dashes)", f.tenantID)
+	}
 	if len(f.waivers) > 1 {
 		return usagef("--waivers: give one file")
 	}
@@ -152,6 +156,8 @@ func (f *runFlags) validate() error {
 	}
 	return nil
 }
+
+var tenantRe = regexp.MustCompile(`^[A-Za-z0-9.-]*$`)
 
 // family reports whether a check family runs: named in --checks, or, by default, when its
 // inputs are present.
