@@ -187,6 +187,9 @@ func (e *Entry) normalize() error {
 			return err
 		}
 		for _, p := range e.Probes {
+			if err := validHostname(p); err != nil {
+				return fmt.Errorf("probe host: %w", err)
+			}
 			if !MatchPattern(e.Name, p) {
 				return fmt.Errorf("probe host %q does not match the wildcard", p)
 			}
