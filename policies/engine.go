@@ -375,7 +375,48 @@ func (e *Engine) Evaluate(ctx context.Context, doc *checks.Document) (*checks.Ve
 func inputValue(doc *checks.Document) (ast.Value, error) {
 	d := *doc
 	d.Verdict = nil
+	d.Checks = make([]checks.Check, len(doc.Checks))
+	for i := range doc.Checks {
+		d.Checks[i] = policyView(doc.Checks[i])
+	}
 	return toValue(&d)
+}
+
+// policyView is a check as policies see it. A passing check's evidence is abridged to what a
+// rule can decide on: the CNAME chain (when there is one), the TLS version, cipher, verifications and the leaf
+// certificate's subject, issuer and expiry, the HTTP status and redirects, and the proxy's
+// status line and authentication. Addresses, connect attempts, the rest of the chain and raw
+// headers stay in the JSON report: at tens of thousands of checks they would take several
+// times the memory of the whole document in OPA's form. A check that did not pass keeps
+// everything, since that is where a rule needs the detail.
+func policyView(c checks.Check) checks.Check {
+	if c.Status != checks.StatusPass {
+		return c
+	}
+	e := c.Evidence
+	var ev checks.Evidence
+	if d := e.DNS; d != nil && (len(d.CNAMEs) > 0 || d.Error != "") {
+		ev.DNS = &checks.DNSEvidence{CNAMEs: d.CNAMEs, Informational: d.Informational, Error: d.Error}
+	}
+	if t := e.TLS; t != nil {
+		v := &checks.TLSEvidence{SNI: t.SNI, Version: t.Version, CipherSuite: t.CipherSuite, Verified: t.Verified,
+			ExpectedRootsVerified: t.ExpectedRootsVerified, Intercepted: t.Intercepted, InterceptingCA: t.InterceptingCA,
+			ECDHESuites: t.ECDHESuites}
+		if len(t.Chain) > 0 {
+			leaf := t.Chain[0]
+			v.Chain = []checks.CertInfo{{Subject: leaf.Subject, Issuer: leaf.Issuer, NotAfter: leaf.NotAfter}}
+		}
+		ev.TLS = v
+	}
+	if h := e.HTTP; h != nil {
+		ev.HTTP = &checks.HTTPEvidence{Method: h.Method, StatusCode: h.StatusCode, Redirects: h.Redirects, ProxyMade: h.ProxyMade}
+	}
+	if p := e.Proxy; p != nil {
+		ev.Proxy = &checks.ProxyEvidence{URL: p.URL, StatusLine: p.StatusLine, AuthOffered: p.AuthOffered, AuthTried: p.AuthTried, IdleTunnel: p.IdleTunnel}
+	}
+	ev.Site = e.Site
+	c.Evidence = ev
+	return c
 }
 
 // finding turns one deny/warn item (an object or a plain string) into a Finding. A string,

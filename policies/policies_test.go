@@ -539,3 +539,31 @@ func TestToValueMatchesJSON(t *testing.T) {
 		}
 	}
 }
+
+// Policies see a passing check's evidence abridged (the decision-relevant fields) and a
+// failing check's evidence whole.
+func TestPolicyViewAbridgesOnlyPassingChecks(t *testing.T) {
+	yes := true
+	full := checks.Evidence{
+		DNS:     &checks.DNSEvidence{Server: "10.0.0.1:53", CNAMEs: []string{"e1.akamaiedge.net"}, Addresses: []string{"1.2.3.4"}},
+		Connect: &checks.ConnectEvidence{Attempts: []checks.ConnectAttempt{{Address: "1.2.3.4:443"}}, Address: "1.2.3.4:443"},
+		TLS: &checks.TLSEvidence{Version: "TLS 1.2", ECDHESuites: &yes, Chain: []checks.CertInfo{
+			{Subject: "CN=leaf", Issuer: "CN=ca", NotAfter: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), SHA256: "aa"},
+			{Subject: "CN=ca", Issuer: "CN=root"}}},
+		Proxy: &checks.ProxyEvidence{URL: "http://p:8080", AuthTried: "ntlm", Headers: map[string]string{"Via": "x"}},
+	}
+	pass := policyView(checks.Check{ID: "a:443", Status: checks.StatusPass, Evidence: full})
+	e := pass.Evidence
+	if e.Connect != nil || len(e.TLS.Chain) != 1 || e.TLS.Chain[0].NotAfter.Year() != 2027 || e.TLS.Chain[0].SHA256 != "" ||
+		e.DNS.CNAMEs[0] != "e1.akamaiedge.net" || e.DNS.Addresses != nil || e.Proxy.AuthTried != "ntlm" || e.Proxy.Headers != nil ||
+		e.TLS.ECDHESuites == nil || e.TLS.Version != "TLS 1.2" {
+		t.Errorf("abridged evidence = %+v", e)
+	}
+	if full.TLS.Chain[1].Subject != "CN=ca" || full.Connect == nil {
+		t.Error("policyView changed the report's own evidence")
+	}
+	fail := policyView(checks.Check{ID: "a:443", Status: checks.StatusFail, Evidence: full})
+	if fail.Evidence.Connect == nil || len(fail.Evidence.TLS.Chain) != 2 || fail.Evidence.Proxy.Headers == nil {
+		t.Errorf("a failing check lost evidence: %+v", fail.Evidence)
+	}
+}

@@ -2,7 +2,9 @@ package reports
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -224,5 +226,28 @@ func TestMarkdownEscapesCells(t *testing.T) {
 	pass := string(render(t, "markdown", loadFixture(t, "direct-pass")))
 	if !strings.Contains(pass, "<details><summary>4 passing checks</summary>") {
 		t.Errorf("passing checks not collapsed:\n%s", pass)
+	}
+}
+
+// The streamed JSON report is byte for byte what encoding/json writes for the whole document.
+func TestStreamedJSONMatchesEncoder(t *testing.T) {
+	doc := &checks.Document{SchemaVersion: 1, Tool: checks.Tool{Name: "cmpreflight", Version: "x"}}
+	for i := 0; i < 3; i++ {
+		doc.Checks = append(doc.Checks, checks.Check{ID: fmt.Sprintf("h%d.example:443", i), Status: "pass",
+			Message: "<b>\"checks\": []\n  \"checks\": [] & é"})
+	}
+	for _, d := range []*checks.Document{doc, {SchemaVersion: 1, Checks: []checks.Check{}}} {
+		var want, got bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(d); err != nil {
+			t.Fatal(err)
+		}
+		if err := Render(&got, "json", d); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("streamed JSON differs:\n%s\nwant:\n%s", got.String(), want.String())
+		}
 	}
 }
