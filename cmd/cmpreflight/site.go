@@ -98,25 +98,25 @@ func gatherSite(ctx context.Context, f *runFlags, doc *checks.Document, env *che
 	facts, siteChecks := site.Analyze(inv, site.Options{SCPServer: scp, SiteServer: s.siteServer, Mode: s.mode, IntuneSubscription: intune})
 	facts.Source = source
 	facts.Insecure = facts.Insecure || (source == "adminservice" && s.adminInsecure)
-	if facts.Remote {
-		pw, err := readSecret("install-password-file", s.installPasswordFile, "CMPREFLIGHT_INSTALL_PASSWORD")
-		if err != nil {
-			return err
-		}
-		account := s.installAccount
-		if account == "" && pw != "" {
-			account = facts.InstallAccount
-		}
-		siteServer := s.siteServer
-		if siteServer == "" && facts.Site != nil {
-			siteServer = facts.Site.ServerName
-		}
-		facts.Rights = site.CheckRights(ctx, site.RightsOptions{
-			Host: scp, SMBPort: s.smbPort, RPCPort: s.rpcPort, Account: account, Password: pw,
-			Timeout: f.timeout, SiteServer: siteServer,
-		})
-		siteChecks = append(siteChecks, site.RightsChecks(facts.Rights)...)
+	// The rights checks run from the site server against a remote SCP host; for a role local
+	// to the site server they are reported as skipped, with the reason.
+	pw, err := readSecret("install-password-file", s.installPasswordFile, "CMPREFLIGHT_INSTALL_PASSWORD")
+	if err != nil {
+		return err
 	}
+	account := s.installAccount
+	if account == "" && pw != "" {
+		account = facts.InstallAccount
+	}
+	siteServer := s.siteServer
+	if siteServer == "" && facts.Site != nil {
+		siteServer = facts.Site.ServerName
+	}
+	facts.Rights = site.CheckRights(ctx, site.RightsOptions{
+		Host: scp, SMBPort: s.smbPort, RPCPort: s.rpcPort, Account: account, Password: pw,
+		Timeout: f.timeout, SiteServer: siteServer, Local: !facts.Remote,
+	})
+	siteChecks = append(siteChecks, site.RightsChecks(facts.Rights)...)
 	doc.Site = facts
 	doc.Checks = append(doc.Checks, siteChecks...)
 	return nil
