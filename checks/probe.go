@@ -61,16 +61,19 @@ func (env *Env) RunTarget(ctx context.Context, t Target, route string) Check {
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
+	runCtx := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	pr := &prober{env: env}
-	perr := pr.run(ctx, &c, u, p, t.FollowRedirects)
+	perr := pr.run(ctx, &c, u, p, route, t.FollowRedirects)
 	c.Timings.Total = time.Since(start).Milliseconds()
 	if perr != nil {
 		c.Status, c.Stage, c.Reason, c.Message = StatusFail, perr.Stage, perr.Reason, perr.Detail
-		if errors.Is(ctx.Err(), context.Canceled) {
+		if runCtx.Err() != nil {
+			// Ctrl-C or the whole-run deadline cut it short: not the endpoint's fault.
 			c.Status = StatusError
 			c.Reason = "interrupted"
+			c.Message = "the run was interrupted or reached --run-timeout during this check (" + perr.Stage + "): " + perr.Detail
 		}
 		return c
 	}
@@ -98,15 +101,17 @@ func newCheck(t Target, route string) Check {
 }
 
 // run probes u and, for URL entries, follows redirects.
-func (pr *prober) run(ctx context.Context, c *Check, u *url.URL, p *ProxyConfig, follow bool) *ProbeError {
+func (pr *prober) run(ctx context.Context, c *Check, u *url.URL, p *ProxyConfig, route string, follow bool) *ProbeError {
 	seen := map[string]bool{}
 	method := http.MethodHead
 	if follow {
 		method = http.MethodGet
 	}
 	for hop := 0; ; hop++ {
+		// Every hop is routed as the role's HTTP stack would route that URL: a bypassed first
+		// host does not make the next one direct, nor the reverse (unless the route is forced).
 		hopProxy := p
-		if hop > 0 && pr.env.ProxyFor != nil && p != nil {
+		if hop > 0 && pr.env.ProxyFor != nil && route != RouteDirect {
 			hopProxy = pr.env.ProxyFor(u.Hostname(), portOf(u), u.Scheme)
 		}
 		resp, perr := pr.fetch(ctx, c, u, hopProxy, method, hop == 0)
@@ -264,10 +269,11 @@ func (pr *prober) fetch(ctx context.Context, c *Check, u *url.URL, p *ProxyConfi
 		}
 		defer pc.Close()
 		block := resp.StatusCode < 400 && blockPage(resp.Header, body)
-		// A 5xx that no relay stamped with Via is the proxy's own failure to reach the
-		// origin, whatever product wrote it; counting it as the origin's answer would pass
-		// an endpoint nobody reached.
-		made := proxyMade(resp.Header) || block || (resp.StatusCode >= 500 && resp.Header.Get("Via") == "")
+		// A gateway error (502, 503, 504) through a proxy, or any 5xx no relay stamped with
+		// Via, is the proxy's own failure to reach the origin, whatever product wrote it:
+		// counting it as the origin's answer would pass an endpoint nobody reached.
+		gateway := resp.StatusCode >= 502 && resp.StatusCode <= 504
+		made := proxyMade(resp.Header) || block || gateway || (resp.StatusCode >= 500 && resp.Header.Get("Via") == "")
 		if first {
 			c.Evidence.HTTP.ProxyMade = made
 			c.Evidence.HTTP.BytesRead = pc.cr.read
@@ -277,7 +283,9 @@ func (pr *prober) fetch(ctx context.Context, c *Check, u *url.URL, p *ProxyConfi
 			return nil, &ProbeError{Stage: StageProxyDenied, Reason: "block-page",
 				Detail: fmt.Sprintf("the proxy answered %s with its own block page %q (%s)", u.Host, pev.PageTitle, statusLine(resp))}
 		}
-		if resp.StatusCode == http.StatusProxyAuthRequired || made && resp.StatusCode >= 400 {
+		if resp.StatusCode == http.StatusProxyAuthRequired || made {
+			// Whatever its status (a 302 to a portal, a 200 error page), an answer the proxy
+			// wrote itself is not the origin's.
 			return nil, proxyFailure(resp, body, u.Host, pev)
 		}
 		return resp, nil
@@ -323,6 +331,10 @@ func (pr *prober) fetch(ctx context.Context, c *Check, u *url.URL, p *ProxyConfi
 		pe := classifyReadErr(ctx, StageHTTP, err)
 		pe.Detail = fmt.Sprintf("waiting for %s's answer: %s", u.Host, pe.Detail)
 		return nil, pe
+	}
+	if plain && proxyMade(resp.Header) {
+		return nil, &ProbeError{Stage: StageHTTP, Reason: "proxy-made",
+			Detail: fmt.Sprintf("a proxy or filter on the direct path answered %s itself (%s, %s): port %s is intercepted, not open", u.Host, statusLine(resp), resp.Header.Get("X-Squid-Error"), port)}
 	}
 	if plain && resp.StatusCode < 400 && blockPage(resp.Header, body) {
 		return nil, &ProbeError{Stage: StageHTTP, Reason: "block-page",

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/Azure/go-ntlmssp"
@@ -361,7 +362,8 @@ func proxyFailure(resp *http.Response, body []byte, target string, ev *ProxyEvid
 		return &ProbeError{Stage: StageProxyUpstream, Reason: reason,
 			Detail: fmt.Sprintf("the proxy could not reach %s: %s%s", target, statusLine(resp), why)}
 	}
-	return &ProbeError{Stage: StageProxyDenied, Reason: reason, Detail: "unexpected proxy answer " + statusLine(resp)}
+	return &ProbeError{Stage: StageProxyDenied, Reason: "proxy-made-" + strconv.Itoa(code),
+		Detail: fmt.Sprintf("the proxy answered %s itself instead of relaying the origin: %s%s", target, statusLine(resp), why)}
 }
 
 // stopOnDone makes every blocking call on c return when ctx ends (deadline or Ctrl-C).
