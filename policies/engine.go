@@ -82,6 +82,9 @@ func Load(ctx context.Context, o Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkUserHeads(mods, user); err != nil {
+		return nil, err
+	}
 	collector, files := collectorModule(mods)
 	cm, err := ast.ParseModuleWithOpts("<collector>", collector, ast.ParserOptions{RegoVersion: ast.RegoV1})
 	if err != nil {
@@ -251,6 +254,39 @@ func underCmpreflight(path ast.Ref) bool {
 
 func underBuiltin(path ast.Ref) bool {
 	return len(path) >= 3 && underCmpreflight(path) && path[2].Value.Compare(ast.String("builtin")) == 0
+}
+
+// checkUserHeads refuses a user rule named deny or warn that the engine would never collect:
+// one outside a cmpreflight.* package, or one that is not a plain set (deny[msg], deny.x).
+// Loaded silently, such a gate would look active and never fire.
+func checkUserHeads(mods map[string]*ast.Module, user []source) error {
+	for _, u := range user {
+		m := mods[u.name]
+		if m == nil {
+			continue
+		}
+		for _, r := range m.Rules {
+			ref := r.Head.Ref()
+			if len(ref) == 0 {
+				continue
+			}
+			name := ref[0].String()
+			if name != "deny" && name != "warn" {
+				continue
+			}
+			line := 0
+			if r.Location != nil {
+				line = r.Location.Row
+			}
+			switch {
+			case !underCmpreflight(m.Package.Path):
+				return newError("policy", u.name, line, "%s in package %s is never evaluated: deny and warn are collected from packages named cmpreflight.<name>", name, pkgID(m.Package.Path))
+			case len(ref) != 1 || r.Head.Key == nil && r.Head.Value != nil:
+				return newError("policy", u.name, line, "%s must be a set rule (\"%s contains msg if { ... }\"), not %s", name, name, r.Head.Ref().String())
+			}
+		}
+	}
+	return nil
 }
 
 // pkgID is a package path without its "data." root: data.cmpreflight.mine -> cmpreflight.mine.
@@ -484,9 +520,15 @@ func checkDisabled(ids []string) ([]string, error) {
 		if id == "" {
 			continue
 		}
+		// An exact rule id, or a parent that is itself a rule id (scp.facts_missing turns off
+		// scp.facts_missing.site and .trust); never a bare namespace like "scp", and never
+		// the rule that keeps an interrupted run from reading as compliant.
 		ok := slices.ContainsFunc(known, func(r RuleInfo) bool {
-			return r.ID == id || strings.HasPrefix(r.ID, id+".")
+			return r.ID == id || strings.Count(id, ".") >= 1 && strings.HasPrefix(r.ID, id+".")
 		})
+		if id == "scp.run_interrupted" {
+			return nil, newError("policy", "", 0, "rule %q cannot be turned off: an interrupted run is never compliant", id)
+		}
 		if !ok {
 			return nil, newError("policy", "", 0, "disabled rule %q is not a built-in rule id (see BuiltinRules / the SARIF rules)", id)
 		}

@@ -567,3 +567,48 @@ func TestPolicyViewAbridgesOnlyPassingChecks(t *testing.T) {
 		t.Errorf("a failing check lost evidence: %+v", fail.Evidence)
 	}
 }
+
+// Review findings: gates that would silently never fire are refused; broad waivers and
+// disabled namespaces cannot make a run compliant.
+func TestReviewHardening(t *testing.T) {
+	dir := t.TempDir()
+	for name, src := range map[string]string{
+		"partial.rego": "package cmpreflight.mine\n\ndeny[msg] if {\n\tmsg := \"x\"\n}\n",
+		"outside.rego": "package corp.gate\n\ndeny contains \"x\" if { true }\n",
+	} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(src), 0o644)
+		_, err := Load(context.Background(), Options{Paths: []string{p}})
+		if err == nil || !strings.Contains(err.Error(), name+":") {
+			t.Errorf("%s: err = %v; want an error naming the file and line", name, err)
+		}
+	}
+	for _, id := range []string{"scp", "scp.run_interrupted"} {
+		if _, err := Load(context.Background(), Options{Disabled: []string{id}}); err == nil {
+			t.Errorf("--disable-rule %s accepted", id)
+		}
+	}
+	if _, err := Load(context.Background(), Options{Disabled: []string{"scp.facts_missing"}}); err != nil {
+		t.Errorf("a parent rule id is refused: %v", err)
+	}
+	w := filepath.Join(dir, "w.yaml")
+	os.WriteFile(w, []byte("waivers:\n  - {rule: \"scp.*\", target: \"*\", reason: r, owner: o, expires: 2099-01-01}\n"), 0o644)
+	e, err := Load(context.Background(), Options{WaiversFile: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := quietDoc()
+	doc.Interrupted = true
+	doc.Trust = &checks.TrustFacts{Roots: []checks.RootPresence{{Name: "DigiCert Global Root G2", Required: true, Present: false}}}
+	v, err := e.Evaluate(context.Background(), doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	denied := map[string]bool{}
+	for _, d := range v.Deny {
+		denied[d.Rule] = true
+	}
+	if v.Compliant || !denied["scp.run_interrupted"] || !denied["scp.required_roots"] {
+		t.Errorf("a glob waiver with target * waived too much: deny %+v waived %+v", v.Deny, v.Waived)
+	}
+}

@@ -133,14 +133,18 @@ func (e waiverEntry) expired(now time.Time) bool {
 }
 
 // matches says whether the waiver covers deny f: its rule matches and any related check id,
-// or that check's host:port, matches the target. "*" covers everything, including findings
-// that name no check.
+// or that check's host:port, matches the target. A finding that names no check (placement,
+// roots) is covered only by target "*" with its exact rule id, so a glob such as "scp.*" never
+// waives what nobody listed; an interrupted run is never waived.
 func (e waiverEntry) matches(f checks.Finding, hostports map[string]string) bool {
+	if f.Rule == "scp.run_interrupted" {
+		return false
+	}
 	if ok, _ := path.Match(e.w.Rule, f.Rule); !ok {
 		return false
 	}
 	if e.w.Target == "*" {
-		return true
+		return len(f.Checks) > 0 || e.w.Rule == f.Rule
 	}
 	for _, id := range f.Checks {
 		if ok, _ := path.Match(e.w.Target, id); ok {
