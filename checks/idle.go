@@ -3,6 +3,7 @@ package checks
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -19,12 +20,16 @@ func (env *Env) IdleTunnel(ctx context.Context, host string, wait time.Duration)
 	start := time.Now()
 	c := Check{ID: "proxy/idle-tunnel", Kind: "https", Host: host, Port: 443, URL: "https://" + host + "/",
 		Route: RouteProxy, Groups: []string{"proxy"}, Sources: []string{"IE"}}
-	ev := &ProxyEvidence{Method: http.MethodConnect, IdleTunnel: &IdleTunnel{ProbeHost: host, IdleMs: wait.Milliseconds()}}
+	// The idle-tunnel evidence is attached only once a tunnel is up: a check that never got
+	// that far says nothing about the proxy's idle timeout.
+	ev := &ProxyEvidence{Method: http.MethodConnect}
 	c.Evidence.Proxy = ev
 	fail := func(stage, reason, detail string) Check {
 		c.Status, c.Stage, c.Reason, c.Message = StatusFail, stage, reason, detail
 		c.Timings.Total = time.Since(start).Milliseconds()
-		ev.IdleTunnel.Error = detail
+		if ev.IdleTunnel != nil {
+			ev.IdleTunnel.Error = detail
+		}
 		return c
 	}
 	var p *ProxyConfig
@@ -59,10 +64,15 @@ func (env *Env) IdleTunnel(ctx context.Context, host string, wait time.Duration)
 	tc, tev, err := Handshake(ctx, pc, host, env.Trust)
 	c.Evidence.TLS = tev
 	if err != nil {
+		var te *TLSError
+		if errors.As(err, &te) {
+			return fail(te.Stage, te.Reason, te.Detail)
+		}
 		return fail(StageTLS, "handshake", err.Error())
 	}
 	cr := &capReader{r: tc}
 	br := bufio.NewReader(cr)
+	var last *http.Response
 	ask := func() error {
 		req, _ := http.NewRequest(http.MethodHead, "https://"+host+"/", nil)
 		req.Header.Set("User-Agent", env.UserAgent)
@@ -73,16 +83,30 @@ func (env *Env) IdleTunnel(ctx context.Context, host string, wait time.Duration)
 		if err != nil {
 			return err
 		}
+		last = resp
 		c.Evidence.HTTP = &HTTPEvidence{Method: http.MethodHead, URL: req.URL.String(), StatusCode: resp.StatusCode, StatusLine: statusLine(resp)}
 		return nil
 	}
 	if err := ask(); err != nil {
-		return fail(StageHTTP, "bad-response", "first request in the tunnel: "+err.Error())
+		pe := classifyReadErr(ctx, StageHTTP, err)
+		return fail(pe.Stage, pe.Reason, "first request in the tunnel: "+pe.Detail)
 	}
+	if pe := httpFailure(last); pe != nil {
+		return fail(pe.Stage, pe.Reason, pe.Detail)
+	}
+	if last.Close {
+		c.Status, c.Reason = StatusSkip, "origin-closes"
+		c.Message = host + " closes the connection after each answer, so it cannot show whether the proxy keeps an idle tunnel"
+		c.Timings.Total = time.Since(start).Milliseconds()
+		return c
+	}
+	ev.IdleTunnel = &IdleTunnel{ProbeHost: host, IdleMs: wait.Milliseconds()}
 	select {
 	case <-time.After(wait):
 	case <-ctx.Done():
-		return fail(StageProxyConnect, "interrupted", "the run ended during the idle wait")
+		c.Status, c.Reason, c.Message = StatusError, "interrupted", "the run ended during the idle wait"
+		c.Timings.Total = time.Since(start).Milliseconds()
+		return c
 	}
 	if err := ask(); err != nil {
 		ce := classifyNetErr(ctx, err)

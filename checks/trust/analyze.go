@@ -202,14 +202,21 @@ func (a *allowlist) coveredBy(host string) string {
 	return ""
 }
 
-// wildcardCoverage lists, per wildcard pattern, the hosts of checks that ran and the hop
-// names that match it.
+// wildcardCoverage lists, per wildcard pattern, the hosts of checks that passed and the hop
+// names seen on passing checks that match it. A failed check exercised nothing: through a
+// proxy its CNAME chain is only this machine's own lookup of a name the proxy refused.
 func wildcardCoverage(patterns []string, cs []checks.Check, hops []checks.AllowlistHop) []checks.WildcardCoverage {
+	passed := map[string]bool{}
+	for _, c := range cs {
+		if c.Status == checks.StatusPass {
+			passed[c.ID] = true
+		}
+	}
 	out := make([]checks.WildcardCoverage, 0, len(patterns))
 	for _, p := range patterns {
 		hosts := []string{}
 		for _, c := range cs {
-			if !ran(c) {
+			if c.Status != checks.StatusPass || c.Host == "" {
 				continue
 			}
 			h := normName(c.Host)
@@ -218,7 +225,7 @@ func wildcardCoverage(patterns []string, cs []checks.Check, hops []checks.Allowl
 			}
 		}
 		for _, h := range hops {
-			if checks.MatchPattern(p, h.Name) && !slices.Contains(hosts, h.Name) {
+			if passed[h.Check] && checks.MatchPattern(p, h.Name) && !slices.Contains(hosts, h.Name) {
 				hosts = append(hosts, h.Name)
 			}
 		}
@@ -226,15 +233,6 @@ func wildcardCoverage(patterns []string, cs []checks.Check, hops []checks.Allowl
 		out = append(out, checks.WildcardCoverage{Pattern: p, Hosts: hosts, Exercised: len(hosts) > 0})
 	}
 	return out
-}
-
-// ran is false for checks that never touched the network (skipped, or interrupted before
-// they could).
-func ran(c checks.Check) bool {
-	if c.Status == checks.StatusSkip || c.Host == "" {
-		return false
-	}
-	return !(c.Status == checks.StatusError && c.Reason == "interrupted")
 }
 
 // markRequiredGaps sets Required on discovered rules whose check was required.

@@ -219,3 +219,18 @@ func TestAnalyzeEmptyIsArrays(t *testing.T) {
 		t.Errorf("null in %s", data)
 	}
 }
+
+// A wildcard seen only on a failed check's chain was not exercised.
+func TestWildcardNotExercisedByFailedChecks(t *testing.T) {
+	c := checks.Check{ID: "download.windowsupdate.com:443", Host: "download.windowsupdate.com", Port: 443, Status: checks.StatusFail,
+		Stage: checks.StageProxyDenied, Evidence: checks.Evidence{DNS: &checks.DNSEvidence{CNAMEs: []string{"a1.dscd.akamaiedge.net"}}}}
+	hops := []checks.AllowlistHop{{Name: "a1.dscd.akamaiedge.net", Via: "cname", Check: c.ID}}
+	cov := wildcardCoverage([]string{"*.akamaiedge.net"}, []checks.Check{c}, hops)
+	if cov[0].Exercised {
+		t.Errorf("coverage %+v: a proxy-denied check exercised nothing", cov[0])
+	}
+	c.Status = checks.StatusPass
+	if cov = wildcardCoverage([]string{"*.akamaiedge.net"}, []checks.Check{c}, hops); !cov[0].Exercised {
+		t.Errorf("coverage %+v: the passing check's hop exercises the wildcard", cov[0])
+	}
+}

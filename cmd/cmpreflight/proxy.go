@@ -38,6 +38,16 @@ func selectProxy(f *runFlags, env *checks.Env, siteFacts *checks.SiteFacts) (*ch
 		return nil, usagef("%v", err)
 	}
 	facts := sel.Facts()
+	// The probes speak plain HTTP to the proxy (as WinHTTP does); a proxy URL with https://
+	// would get credentials in clear text on a TLS port, so it is refused up front.
+	for _, probe := range []struct {
+		port   int
+		scheme string
+	}{{443, "https"}, {80, "http"}} {
+		if p, _ := sel.For("cmpreflight.invalid", probe.port, probe.scheme); p != nil && p.Scheme == "https" {
+			return nil, usagef("the proxy %s (from %s) is an https:// URL; cmpreflight talks to proxies in plain HTTP, as WinHTTP does: give its http:// address", redactURL(p), facts.Source)
+		}
+	}
 	if f.proxyUser != "" {
 		facts.User = f.proxyUser
 	} else if facts.Source == proxyconf.SourceConfigMgr && configUser != "" {
@@ -65,4 +75,10 @@ func selectProxy(f *runFlags, env *checks.Env, siteFacts *checks.SiteFacts) (*ch
 		env.ProxyFor = nil
 	}
 	return facts, nil
+}
+
+func redactURL(u *url.URL) string {
+	v := *u
+	v.User = nil
+	return v.String()
 }

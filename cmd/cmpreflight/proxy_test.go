@@ -303,3 +303,16 @@ func TestProxyFromEnvironmentWithUserinfoIsRedacted(t *testing.T) {
 		t.Errorf("bypassed target went %s: %s", c.Route, c.Status)
 	}
 }
+
+// An https:// proxy from the environment is refused up front rather than sent credentials in
+// clear text on its TLS port.
+func TestHTTPSProxyIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	eps := writeEndpoints(t, dir, "go.microsoft.com")
+	r := runBin(t, []string{"HTTPS_PROXY=https://u:" + labPassword + "@proxy.lab.test:8443", "CMPREFLIGHT_PROXY_PASSWORD=" + labPassword},
+		"run", "--endpoints-only", "--endpoints", eps, "--dns-server", "127.0.0.1:1", "--quiet")
+	if r.code != 2 || !strings.Contains(r.stderr, "https://") || !strings.Contains(r.stderr, "env") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	assertNoSecret(t, r)
+}

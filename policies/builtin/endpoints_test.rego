@@ -33,7 +33,7 @@ test_remediation_per_stage if {
 		"dns": "resolvable",
 		"proxy-auth": "site system proxy server account",
 		"proxy-upstream": "proxy's outbound firewall",
-		"proxy-connect": "CONNECT",
+		"proxy-connect": "in a way no proxy should",
 		"tls": "TLS 1.2",
 		"tls-intercepted": "bypass TLS inspection",
 		"http": "failure status",
@@ -43,6 +43,15 @@ test_remediation_per_stage if {
 		some f in d
 		contains(f.remediation, want)
 	}
+}
+
+test_proxy_unreachable_says_so if {
+	d := endpoints.deny with input as {"checks": [chk({"status": "fail", "stage": "proxy-connect", "reason": "refused", "route": "proxy", "proxyUrl": "http://p.contoso.com:3128"})]}
+	some f in d
+	contains(f.remediation, "cannot reach its proxy http://p.contoso.com:3128")
+	e := endpoints.deny with input as {"checks": [chk({"status": "fail", "stage": "proxy-auth", "reason": "connection-closed", "route": "proxy"})]}
+	some g in e
+	contains(g.remediation, "could not complete")
 }
 
 test_connect_through_proxy_names_proxy if {

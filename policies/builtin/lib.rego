@@ -60,16 +60,27 @@ detail(c) := sprintf("stage %s, reason %s: %s", [c.stage, c.reason, c.message]) 
 not_run(c) if c.status in {"error", "skip"}
 
 # remediation says what an admin changes, by the stage where the check stopped.
-remediation(c) := sprintf("make %s resolvable from this server: check the DNS servers it uses (through a proxy, the proxy's resolver)", [c.host]) if {
+remediation(c) := sprintf("re-run the check of %s; it did not complete, so nothing is known about this endpoint (%s)", [hostport(c), object.get(c, "message", "")]) if {
+	not_run(c)
+} else := sprintf("make %s resolvable from this server: check the DNS servers it uses (through a proxy, the proxy's resolver)", [c.host]) if {
 	c.stage == "dns"
 } else := sprintf("open outbound TCP to %s on the firewall so this server reaches its proxy", [proxy_name(c)]) if {
 	c.stage == "connect"
 	route(c) == "proxy"
 } else := sprintf("open TCP %v to %s on the firewall", [c.port, c.host]) if {
 	c.stage == "connect"
-} else := sprintf("let %s accept CONNECT to %s (port %v) from this server", [proxy_name(c), c.host, c.port]) if {
+} else := sprintf("this server cannot reach its proxy %s (%s): open outbound TCP to it on the firewall, check its name resolves and that it is running", [proxy_name(c), object.get(c, "reason", "")]) if {
+	c.stage == "proxy-connect"
+	object.get(c, "reason", "") in {"refused", "timeout", "unreachable", "reset", "no-address"}
+} else := sprintf("this server cannot reach its proxy %s: its name does not resolve (%s)", [proxy_name(c), object.get(c, "reason", "")]) if {
+	c.stage == "proxy-connect"
+	startswith(object.get(c, "reason", ""), "dns-")
+} else := sprintf("%s answered the request for %s in a way no proxy should (%s): check the proxy's health and that the URL really is an HTTP proxy", [proxy_name(c), hostport(c), object.get(c, "reason", "")]) if {
 	c.stage == "proxy-connect"
 } else := sprintf("%s refused the credentials: let the computer account authenticate (Negotiate/NTLM) or set the site system proxy server account in ConfigMgr, then allow %s", [proxy_name(c), c.host]) if {
+	c.stage == "proxy-auth"
+	startswith(object.get(c, "reason", "status-"), "status-")
+} else := sprintf("the authentication with %s could not complete (%s): %s", [proxy_name(c), object.get(c, "reason", ""), object.get(c, "message", "")]) if {
 	c.stage == "proxy-auth"
 } else := sprintf("allow %s on the proxy (%s) for port %v", [c.host, proxy_name(c), c.port]) if {
 	c.stage == "proxy-denied"
@@ -81,8 +92,6 @@ remediation(c) := sprintf("make %s resolvable from this server: check the DNS se
 	c.stage == "tls"
 } else := sprintf("%s answered with a failure status: check the proxy is not answering for it (block page) and that %s is allowed end to end", [c.host, hostport(c)]) if {
 	c.stage == "http"
-} else := sprintf("re-run the check of %s; it did not complete, so nothing is known about this endpoint", [hostport(c)]) if {
-	not_run(c)
 } else := sprintf("check the path from this server to %s", [hostport(c)])
 
 intercepting_ca(c) := c.evidence.tls.interceptingCa if {

@@ -37,6 +37,8 @@ warn contains f if {
 	some c in lib.with_idle_tunnel
 	t := c.evidence.proxy.idleTunnel
 	t.survived == false
+	c.status == "fail"
+	c.reason == "idle-closed"
 	lib.network_check(c)
 	f := {
 		"rule": "scp.proxy_idle_timeout",

@@ -21,8 +21,13 @@ test_optional_site_check_is_quiet if {
 }
 
 test_idle_tunnel_dropped_warns if {
-	c := {"id": "sccm.manage.microsoft.com:443", "host": "sccm.manage.microsoft.com", "port": 443, "required": true, "status": "pass", "proxyUrl": "http://proxy:8080", "evidence": {"proxy": {"idleTunnel": {"idleMs": 60000, "survived": false, "probeHost": "sccm.manage.microsoft.com"}}}}
+	c := {"id": "proxy/idle-tunnel", "kind": "https", "host": "sccm.manage.microsoft.com", "port": 443, "required": false, "status": "fail", "reason": "idle-closed", "proxyUrl": "http://proxy:8080", "evidence": {"proxy": {"idleTunnel": {"idleMs": 60000, "survived": false, "probeHost": "sccm.manage.microsoft.com"}}}}
 	w := run.warn with input as {"checks": [c]}
 	[f] := only(w, "scp.proxy_idle_timeout")
 	contains(f.remediation, "3 minutes")
+}
+
+test_idle_tunnel_that_never_came_up_does_not_blame_the_idle_timeout if {
+	c := {"id": "proxy/idle-tunnel", "kind": "https", "host": "sccm.manage.microsoft.com", "port": 443, "required": false, "status": "fail", "stage": "proxy-auth", "reason": "status-407", "evidence": {"proxy": {"idleTunnel": {"idleMs": 60000, "survived": false}}}}
+	count(only(run.warn, "scp.proxy_idle_timeout")) == 0 with input as {"checks": [c]}
 }
