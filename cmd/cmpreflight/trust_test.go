@@ -144,8 +144,9 @@ func TestTrustInterceptionGapsAndFirewallThroughSquidBump(t *testing.T) {
 	if w := wild["*.akamaiedge.net"]; !w.Exercised || !slices.Equal(w.Hosts, []string{"a.akamaiedge.net"}) {
 		t.Errorf("*.akamaiedge.net = %+v", w)
 	}
-	if w := wild["*.manage.microsoft.com"]; !w.Exercised || !slices.Equal(w.Hosts, []string{"sccm.manage.microsoft.com"}) {
-		t.Errorf("*.manage.microsoft.com = %+v (its probe ran, even though intercepted)", w)
+	// Its probe was intercepted, so nothing proves the name is reachable for the role.
+	if w := wild["*.manage.microsoft.com"]; w.Exercised || len(w.Hosts) != 0 {
+		t.Errorf("*.manage.microsoft.com = %+v: an intercepted probe does not exercise it", w)
 	}
 	if w := wild["*.akamaitechnologies.com"]; w.Exercised || len(w.Hosts) != 0 {
 		t.Errorf("*.akamaitechnologies.com = %+v, want never exercised", w)
