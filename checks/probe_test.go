@@ -13,7 +13,7 @@ import (
 func cannedEnv(t *testing.T, resp string, proxied bool) (*Env, *fuzzProxy) {
 	t.Helper()
 	p := startFuzzProxy(t)
-	p.resp = []byte(resp)
+	p.answer(resp)
 	env := &Env{Resolver: &Resolver{Servers: []string{"127.0.0.1:1"}}, Timeout: 3 * time.Second, UserAgent: "test"}
 	if proxied {
 		u, _ := url.Parse("http://" + p.ln.Addr().String())
@@ -54,9 +54,9 @@ func TestDirectProxyMadeAnswerFails(t *testing.T) {
 // Each redirect hop is routed on its own: a bypassed first host does not send the next hop direct.
 func TestRedirectHopsAskTheProxySelection(t *testing.T) {
 	origin := startFuzzProxy(t)
-	origin.resp = []byte("HTTP/1.1 302 Found\r\nLocation: http://next.example/x\r\nContent-Length: 0\r\n\r\n")
+	origin.answer("HTTP/1.1 302 Found\r\nLocation: http://next.example/x\r\nContent-Length: 0\r\n\r\n")
 	proxy := startFuzzProxy(t)
-	proxy.resp = []byte("HTTP/1.1 403 Forbidden\r\nX-Squid-Error: ERR_ACCESS_DENIED 0\r\nContent-Length: 0\r\n\r\n")
+	proxy.answer("HTTP/1.1 403 Forbidden\r\nX-Squid-Error: ERR_ACCESS_DENIED 0\r\nContent-Length: 0\r\n\r\n")
 	pu, _ := url.Parse("http://" + proxy.ln.Addr().String())
 	asked := map[string]bool{}
 	env := &Env{Resolver: &Resolver{Servers: []string{"127.0.0.1:1"}}, Timeout: 3 * time.Second, UserAgent: "test",
@@ -101,4 +101,11 @@ func TestRunDeadlineIsNotTheEndpointsTimeout(t *testing.T) {
 	if c.Status != StatusError || c.Reason != "interrupted" {
 		t.Errorf("%s (%s): %s", c.Status, c.Reason, c.Message)
 	}
+}
+
+// answer sets what the fake peer sends back, safely while it serves.
+func (p *fuzzProxy) answer(resp string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.resp = []byte(resp)
 }

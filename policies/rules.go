@@ -17,6 +17,8 @@ var builtinRules = []RuleInfo{
 		"The service connection point and the service connection tool need TLS 1.2 (.NET SchUseStrongCrypto=1, SystemDefaultTlsVersions=1); an endpoint that negotiated an older version is a deny.", "KB4561945, IE"},
 	{"scp.no_interception", "No TLS interception",
 		"A proxy or firewall that terminates TLS with its own CA breaks the chain the role verifies; bypass inspection for the endpoint.", "KB3187516, G2"},
+	{"scp.direct_path", "Direct path (information)",
+		"Under --compare-direct, a target the role reaches through its proxy is also probed directly; a direct failure is information for the network team.", "PX"},
 	{"scp.tls_config", "TLS 1.2 for .NET and Schannel",
 		"The role's .NET code needs SchUseStrongCrypto and SystemDefaultTlsVersions, the Schannel TLS 1.2 client and the ECDHE GCM suites of KB4561945.", "KB4561945"},
 	{"scp.proxy_mismatch", "WinHTTP agrees with the ConfigMgr proxy",

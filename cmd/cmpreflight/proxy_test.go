@@ -202,8 +202,19 @@ func TestCompareDirectAndProxiedDNSIsInformational(t *testing.T) {
 	}
 	// The client cannot resolve this name, the proxy can: through the proxy it passes and
 	// the DNS failure is kept as information.
-	if c := got["only-proxy.lab.test:443@direct"]; c.Stage != checks.StageDNS {
-		t.Errorf("direct to a name only the proxy resolves: %s at %s", c.Status, c.Stage)
+	if c := got["only-proxy.lab.test:443@direct"]; c.Stage != checks.StageDNS || c.Required {
+		t.Errorf("direct to a name only the proxy resolves: %s at %s, required %v", c.Status, c.Stage, c.Required)
+	}
+	// The role goes through the proxy: the direct failure is information, not a deny.
+	if r.code != 0 || !r.doc.Verdict.Compliant {
+		t.Errorf("exit %d, deny %+v", r.code, r.doc.Verdict.Deny)
+	}
+	info := false
+	for _, w := range r.doc.Verdict.Warn {
+		info = info || (w.Rule == "scp.direct_path" && contains(w.Checks, "only-proxy.lab.test:443@direct"))
+	}
+	if !info {
+		t.Errorf("no scp.direct_path warning: %+v", r.doc.Verdict.Warn)
 	}
 	c := got["only-proxy.lab.test:443@proxy"]
 	if c.Status != checks.StatusPass || c.Evidence.DNS == nil || !c.Evidence.DNS.Informational || c.Evidence.DNS.Error == "" {

@@ -392,7 +392,17 @@ func planJobs(targets []checks.Target, compare bool, env *checks.Env) []checks.J
 	jobs := make([]checks.Job, 0, len(targets))
 	for _, t := range targets {
 		if compare && env.ProxyFor != nil {
-			jobs = append(jobs, checks.Job{Target: t, Route: checks.RouteDirect}, checks.Job{Target: t, Route: checks.RouteProxy})
+			// The role goes the way the proxy selection says; the other way is information
+			// for the network team, never a requirement.
+			direct := t
+			scheme := "https"
+			if strings.HasPrefix(t.URL, "http://") {
+				scheme = "http"
+			}
+			if env.ProxyFor(t.Host, t.Port, scheme) != nil {
+				direct.Required = false
+			}
+			jobs = append(jobs, checks.Job{Target: direct, Route: checks.RouteDirect}, checks.Job{Target: t, Route: checks.RouteProxy})
 			continue
 		}
 		jobs = append(jobs, checks.Job{Target: t})

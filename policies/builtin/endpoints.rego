@@ -39,11 +39,28 @@ warn contains lib.informational(reach(c)) if {
 	lib.offline
 }
 
+# Under --compare-direct, the direct probe of a target the role reaches through its proxy is
+# information for the network team: it warns as such, never as an edition matter.
+warn contains f if {
+	some c in lib.not_passing
+	c.required == false
+	lib.network_check(c)
+	endswith(c.id, "@direct")
+	f := {
+		"rule": "scp.direct_path",
+		"message": sprintf("%s is not reachable directly (%s); the role goes through the proxy, so this is information only", [lib.hostport(c), lib.detail(c)]),
+		"checks": [c.id],
+		"remediation": "nothing to do for the role; open the direct path only if the proxy is to be removed",
+		"source": "PX",
+	}
+}
+
 # A check required only by the other edition warns, naming the edition that lists it.
 warn contains f if {
 	some c in lib.not_passing
 	c.required == false
 	lib.network_check(c)
+	not endswith(c.id, "@direct")
 	f := {
 		"rule": "scp.other_edition",
 		"message": other_message(c),

@@ -102,3 +102,12 @@ test_offline_mode_turns_denies_into_warns if {
 	startswith(f.message, "offline mode, informational")
 	contains(f.remediation, "service connection tool")
 }
+
+test_compare_direct_direct_failure_is_information if {
+	c := chk({"id": "go.microsoft.com:443@direct", "status": "fail", "stage": "connect", "reason": "refused", "required": false, "requiredIn": ["current"], "route": "direct"})
+	w := endpoints.warn with input as {"checks": [c]}
+	[f] := only(w, "scp.direct_path")
+	contains(f.message, "information only")
+	count(only(w, "scp.other_edition")) == 0
+	count(endpoints.deny) == 0 with input as {"checks": [c]}
+}
