@@ -69,7 +69,11 @@ func (env *Env) RunTarget(ctx context.Context, t Target, route string) Check {
 	c.Timings.Total = time.Since(start).Milliseconds()
 	if perr != nil {
 		c.Status, c.Stage, c.Reason, c.Message = StatusFail, perr.Stage, perr.Reason, perr.Detail
-		if runCtx.Err() != nil {
+		// The connection deadline can fire a moment before the run context reports it, so
+		// a deadline that belongs to the run (earlier than this check's own) also counts.
+		runDL, hasRunDL := runCtx.Deadline()
+		cutByRun := hasRunDL && runDL.Before(start.Add(timeout)) && !time.Now().Before(runDL)
+		if runCtx.Err() != nil || cutByRun {
 			// Ctrl-C or the whole-run deadline cut it short: not the endpoint's fault.
 			c.Status = StatusError
 			c.Reason = "interrupted"
