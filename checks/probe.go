@@ -346,11 +346,3 @@ func (pr *prober) fetch(ctx context.Context, c *Check, u *url.URL, p *ProxyConfi
 	}
 	return resp, nil
 }
-
-// describe is a one-line account of a check for logs and the terminal.
-func (c *Check) describe() string {
-	if c.Status == StatusPass {
-		return fmt.Sprintf("%s %s via %s in %d ms", c.ID, c.Status, c.Route, c.Timings.Total)
-	}
-	return strings.TrimSpace(fmt.Sprintf("%s %s at %s (%s) via %s: %s", c.ID, c.Status, c.Stage, c.Reason, c.Route, c.Message))
-}

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -119,7 +118,8 @@ func newAuthenticator(scheme string, p *ProxyConfig) (authenticator, error) {
 		if p.User == "" {
 			return nil, errors.New("basic proxy authentication needs --proxy-user")
 		}
-		return &basicAuth{user: basicUser(p.User), pass: p.Password}, nil
+		// DOMAIN\user is sent as typed: proxies that check Basic against a directory expect it.
+		return &basicAuth{user: p.User, pass: p.Password}, nil
 	case AuthNTLM, AuthNegotiate:
 		hs := "NTLM"
 		if scheme == AuthNegotiate {
@@ -132,9 +132,6 @@ func newAuthenticator(scheme string, p *ProxyConfig) (authenticator, error) {
 	}
 	return nil, fmt.Errorf("unknown proxy authentication %q", scheme)
 }
-
-// basicUser keeps DOMAIN\user as typed: proxies that check Basic against a directory expect it.
-func basicUser(u string) string { return u }
 
 // offeredSchemes lists the schemes of Proxy-Authenticate (or WWW-Authenticate from proxies
 // that answer 401, as tinyproxy does), lower-case.
@@ -375,5 +372,3 @@ func stopOnDone(ctx context.Context, c net.Conn) {
 }
 
 var errNoSSPI = errors.New("authenticating as the current Windows identity needs Windows; pass --proxy-user and CMPREFLIGHT_PROXY_PASSWORD")
-
-var _ = os.ErrDeadlineExceeded

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/url"
@@ -428,5 +427,3 @@ func proxyURLFlag(raw string) (*url.URL, error) {
 	}
 	return u, nil
 }
-
-var _ = fmt.Sprint
