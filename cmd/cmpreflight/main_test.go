@@ -343,6 +343,7 @@ func TestBadInputsExitTwoNamingTheInput(t *testing.T) {
 		{[]string{"run", "--policy", badPolicy, "--dns-server", "127.0.0.1:1"}, "p.rego:"},
 		{[]string{"run", "--proxy", "http://u:secretpw@proxy.lab:3128"}, "--proxy"},
 		{[]string{"run", "--output", "pdf=x.pdf"}, "pdf"},
+		{[]string{"run", "--output", "json=" + filepath.Join(dir, "missing", "r.json")}, "does not exist"},
 		{[]string{"frobnicate"}, "frobnicate"},
 	}
 	for _, c := range cases {

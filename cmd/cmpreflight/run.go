@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"runtime/debug"
@@ -150,8 +151,13 @@ func (f *runFlags) validate() error {
 		}
 	}
 	for _, o := range f.outputs {
-		if _, _, err := reports.ParseOutputSpec(o); err != nil {
+		_, path, err := reports.ParseOutputSpec(o)
+		if err != nil {
 			return usagef("%v", err)
+		}
+		// Found before the run, not after minutes of probing.
+		if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
+			return usagef("--output %q: the folder %s does not exist", o, filepath.Dir(path))
 		}
 	}
 	return nil
