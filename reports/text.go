@@ -37,6 +37,9 @@ func renderText(w io.Writer, doc *checks.Document) error {
 			line += fmt.Sprintf(" (waived until %s: %s)", plain(f.Waiver.Expires), plain(f.Waiver.Reason))
 		}
 		fmt.Fprintln(ew, line)
+		if level != "waived" && f.Remediation != "" {
+			fmt.Fprintf(ew, "       fix: %s\n", plain(f.Remediation))
+		}
 	})
 	deny, warn, waived := verdictCounts(doc)
 	fmt.Fprintf(ew, "Verdict: %s (%d deny, %d warn, %d waived)\n", strings.ToUpper(verdictWord(doc)), deny, warn, waived)
