@@ -4,20 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"net"
-	"os"
 	"testing"
 
 	"github.com/cmpreflight/cmpreflight/checks"
 )
-
-// needLab skips a test whose real peer is missing, except under CI=true where it fails.
-func needLab(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("lab unavailable under CI=true: %s", why)
-	}
-	t.Skipf("lab unavailable: %s", why)
-}
 
 func freePort(t *testing.T) int {
 	t.Helper()
