@@ -7,17 +7,10 @@ import (
 	"testing"
 
 	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/internal/lab"
 )
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+func freePort(t *testing.T) int { return lab.FreePort(t) }
 
 // rpcStandIn is a listener in place of the RPC endpoint mapper.
 func rpcStandIn(t *testing.T) int {

@@ -20,11 +20,7 @@ import (
 func TestInterruptWritesTheReportAndExitsTwo(t *testing.T) {
 	needRoot(t)
 	ca, _ := lab.NewCA("lab root")
-	d, err := lab.StartDNS("127.0.0.1", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Close)
+	d := startLabDNS(t)
 	ip, _ := lab.AllocIP(443)
 	w, err := lab.StartWeb(ip, 443, -1, ca, lab.ConnHang)
 	if err != nil {

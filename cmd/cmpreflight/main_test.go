@@ -56,6 +56,17 @@ func needRoot(t *testing.T) {
 	}
 }
 
+// startLabDNS runs a lab DNS server for the test and stops it in Cleanup.
+func startLabDNS(t *testing.T) *lab.DNS {
+	t.Helper()
+	d, err := lab.StartDNS("127.0.0.1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	return d
+}
+
 // catalogLab serves every catalog name of the SCP profile on one loopback address.
 type catalogLab struct {
 	dns    *lab.DNS
@@ -81,11 +92,7 @@ func startCatalogLab(t *testing.T) *catalogLab {
 		t.Fatal(err)
 	}
 	t.Cleanup(web.Close)
-	d, err := lab.StartDNS("127.0.0.1", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Close)
+	d := startLabDNS(t)
 	cat, err := checks.LoadProfile("scp")
 	if err != nil {
 		t.Fatal(err)
@@ -241,11 +248,7 @@ func TestRunEveryCatalogEndpointPassesAgainstTheLab(t *testing.T) {
 func TestRunReportsTheStageOfMisbehavingEndpoints(t *testing.T) {
 	needRoot(t)
 	ca, _ := lab.NewCA("lab root")
-	d, err := lab.StartDNS("127.0.0.1", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Close)
+	d := startLabDNS(t)
 	type bad struct {
 		name, conn   string
 		route        *lab.Route

@@ -13,29 +13,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
-
-// sambaOutput collects a daemon's output for failure messages.
-type sambaOutput struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *sambaOutput) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *sambaOutput) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // Samba is a throwaway smbd on 127.0.0.1 whose ADMIN$ share only Admin may open, as only a
 // local administrator opens a Windows server's ADMIN$; Other is a valid user who may not.
@@ -147,9 +128,9 @@ func StartSamba(t testing.TB) *Samba {
 
 	var lastOut string
 	for attempt := 0; attempt < 3; attempt++ {
-		lab.Port = freeLoopbackPort(t)
+		lab.Port = FreePort(t)
 		writeConf(lab.Port)
-		out := &sambaOutput{}
+		out := &lockedBuffer{}
 		cmd := exec.Command("smbd", "-F", "--no-process-group", "--debug-stdout", "-s", lab.Conf)
 		cmd.Stdout, cmd.Stderr = out, out
 		// Its own process group lets Cleanup stop smbd's children (and any samba-dcerpcd it
@@ -215,14 +196,4 @@ func waitListening(port int, exited <-chan error, within time.Duration) bool {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return false
-}
-
-func freeLoopbackPort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"net"
 	"os"
 	"testing"
 )
@@ -13,4 +14,15 @@ func skipOrFail(t testing.TB, why string) {
 		t.Fatal(why)
 	}
 	t.Skip(why)
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that nothing listens on right now.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
