@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 //go:embed catalog/*.yaml
@@ -439,8 +441,8 @@ func addUnique(list []string, vals ...string) []string {
 }
 
 // Sources converts entries to their report form.
-func EntrySources(entries []Entry, edition, cloud string) []EntrySource {
-	var out []EntrySource
+func EntrySources(entries []Entry, edition, cloud string) []facts.EntrySource {
+	var out []facts.EntrySource
 	for _, e := range entries {
 		if e.Cloud != "" && cloud != "" && e.Cloud != cloud {
 			continue
@@ -451,7 +453,7 @@ func EntrySources(entries []Entry, edition, cloud string) []EntrySource {
 		} else {
 			req = isRequired(e.Editions, edition)
 		}
-		out = append(out, EntrySource{
+		out = append(out, facts.EntrySource{
 			Name: e.Name, Kind: e.Kind, Ports: e.Ports, Group: e.Group, Editions: e.Editions,
 			Sources: e.Sources, ProbeHosts: e.Probes, Required: req, NoInspection: e.NoInspection,
 			Description: e.Description,

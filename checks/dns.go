@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // Resolver asks DNS servers directly with miekg/dns, so that the whole CNAME chain and the
@@ -42,9 +44,9 @@ func (e *DNSError) Error() string { return e.Reason + ": " + e.Detail }
 const maxCNAMEHops = 12
 
 // Resolve returns the CNAME chain and addresses (IPv4 first) of host.
-func (r *Resolver) Resolve(ctx context.Context, host string) *DNSEvidence {
+func (r *Resolver) Resolve(ctx context.Context, host string) *facts.DNSEvidence {
 	start := time.Now()
-	ev := &DNSEvidence{CNAMEs: []string{}, Addresses: []string{}}
+	ev := &facts.DNSEvidence{CNAMEs: []string{}, Addresses: []string{}}
 	defer func() { ev.Ms = time.Since(start).Milliseconds() }()
 	if ip := net.ParseIP(host); ip != nil {
 		ev.Addresses = []string{ip.String()}

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // FuzzParseCatalog feeds arbitrary YAML to the catalog loader in both modes (a profile and a
@@ -176,11 +178,11 @@ func FuzzProxyResponse(f *testing.F) {
 			t.Fatalf("the check took %v; its deadline is %v", took, timeout)
 		}
 		switch c.Stage {
-		case "", StageProxyConnect, StageProxyAuth, StageProxyDenied, StageProxyUpstream, StageTLS, StageHTTP:
+		case "", facts.StageProxyConnect, facts.StageProxyAuth, facts.StageProxyDenied, facts.StageProxyUpstream, facts.StageTLS, facts.StageHTTP:
 		default:
 			t.Fatalf("unexpected stage %q (%s)", c.Stage, c.Message)
 		}
-		if c.Status != StatusPass && c.Reason == "" {
+		if c.Status != facts.StatusPass && c.Reason == "" {
 			t.Fatalf("%s without a reason: %+v", c.Status, c)
 		}
 		out, _ := json.Marshal(c)

@@ -18,6 +18,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/lab"
 )
 
@@ -111,7 +112,7 @@ func target(scheme, host string, port int, path string, follow bool) Target {
 }
 
 // run runs one check and asserts its outcome, its duration and the bytes it read.
-func run(t *testing.T, env *Env, tg Target, status, stage, reason string) Check {
+func run(t *testing.T, env *Env, tg Target, status, stage, reason string) facts.Check {
 	t.Helper()
 	start := time.Now()
 	c := env.RunTarget(context.Background(), tg, "")
@@ -120,7 +121,7 @@ func run(t *testing.T, env *Env, tg Target, status, stage, reason string) Check 
 	return c
 }
 
-func assertCheck(t *testing.T, c Check, wall time.Duration, status, stage, reason string) {
+func assertCheck(t *testing.T, c facts.Check, wall time.Duration, status, stage, reason string) {
 	t.Helper()
 	if c.Status != status || c.Stage != stage || c.Reason != reason {
 		t.Errorf("%s: %s at %q (%s): %s; want %s at %q (%s)", c.ID, c.Status, c.Stage, c.Reason, c.Message, status, stage, reason)
@@ -138,8 +139,8 @@ func TestHostileAcceptAndNeverSpeak(t *testing.T) {
 	h := newHostileLab(t)
 	w := h.web("silent.lab.test", lab.ConnHang, nil)
 	env := h.env(nil)
-	run(t, env, target("https", "silent.lab.test", w.TLSPort, "/", false), StatusFail, StageTLS, "timeout")
-	run(t, env, target("http", "silent.lab.test", w.HTTPPort, "/", false), StatusFail, StageHTTP, "timeout")
+	run(t, env, target("https", "silent.lab.test", w.TLSPort, "/", false), facts.StatusFail, facts.StageTLS, "timeout")
+	run(t, env, target("http", "silent.lab.test", w.HTTPPort, "/", false), facts.StatusFail, facts.StageHTTP, "timeout")
 	h.close(ignore)
 }
 
@@ -147,7 +148,7 @@ func TestHostileStallMidTLSHandshake(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	h := newHostileLab(t)
 	w := h.web("stall.lab.test", lab.ConnStallTLS, nil)
-	c := run(t, h.env(nil), target("https", "stall.lab.test", w.TLSPort, "/", false), StatusFail, StageTLS, "timeout")
+	c := run(t, h.env(nil), target("https", "stall.lab.test", w.TLSPort, "/", false), facts.StatusFail, facts.StageTLS, "timeout")
 	if c.Evidence.TLS == nil || c.Evidence.TLS.Error == "" {
 		t.Errorf("TLS evidence %+v; want the handshake error recorded", c.Evidence.TLS)
 	}
@@ -160,7 +161,7 @@ func TestHostileSlowDripBodyOnURLEntry(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	h := newHostileLab(t)
 	w := h.web("drip.lab.test", lab.ConnServe, &lab.Route{DripEvery: time.Second})
-	c := run(t, h.env(nil), target("https", "drip.lab.test", w.TLSPort, "/download/file.cab", true), StatusPass, "", "")
+	c := run(t, h.env(nil), target("https", "drip.lab.test", w.TLSPort, "/download/file.cab", true), facts.StatusPass, "", "")
 	if c.Evidence.HTTP == nil || c.Evidence.HTTP.Method != "GET" || c.Evidence.HTTP.StatusCode != 200 {
 		t.Errorf("HTTP evidence %+v; want GET answered 200", c.Evidence.HTTP)
 	}
@@ -219,7 +220,7 @@ func TestHostileSlowDripHeadersOnURLEntry(t *testing.T) {
 	}()
 	h.closers = append(h.closers, func() { close(quit); ln.Close(); wg.Wait() })
 	port := ln.Addr().(*net.TCPAddr).Port
-	c := run(t, h.env(nil), target("https", "dripheaders.lab.test", port, "/", true), StatusFail, StageHTTP, "timeout")
+	c := run(t, h.env(nil), target("https", "dripheaders.lab.test", port, "/", true), facts.StatusFail, facts.StageHTTP, "timeout")
 	if c.Evidence.HTTP == nil || c.Evidence.HTTP.BytesRead < 1 || c.Evidence.HTTP.BytesRead > 10 {
 		t.Errorf("HTTP evidence %+v; want the one or two dripped bytes counted", c.Evidence.HTTP)
 	}
@@ -237,7 +238,7 @@ func TestHostileGigabyteBody(t *testing.T) {
 		target("https", "huge.lab.test", w.TLSPort, "/", false),
 		target("http", "huge.lab.test", w.HTTPPort, "/big.cab", true),
 	} {
-		c := run(t, env, tg, StatusPass, "", "")
+		c := run(t, env, tg, facts.StatusPass, "", "")
 		if c.Evidence.HTTP == nil || c.Evidence.HTTP.BytesRead == 0 || c.Evidence.HTTP.BytesRead > hostileMaxRead {
 			t.Errorf("%s: HTTP evidence %+v", tg.URL, c.Evidence.HTTP)
 		}
@@ -253,7 +254,7 @@ func TestHostileGigabyteBodyThroughProxyPeeksOnly(t *testing.T) {
 	w := h.web("hugeproxied.lab.test", lab.ConnServe, &lab.Route{BigBody: 1 << 30, Headers: map[string]string{"Content-Type": "text/html"}})
 	// The "proxy" is the origin itself: it answers absolute-form GETs like any server.
 	p := &lab.Proxy{URL: fmt.Sprintf("http://%s:%d", w.IP, w.HTTPPort)}
-	c := run(t, h.env(p), target("http", "hugeproxied.lab.test", w.HTTPPort, "/", false), StatusPass, "", "")
+	c := run(t, h.env(p), target("http", "hugeproxied.lab.test", w.HTTPPort, "/", false), facts.StatusPass, "", "")
 	if c.Evidence.HTTP == nil || c.Evidence.HTTP.BytesRead > maxHeaderBytes+maxBodyPeek || c.Evidence.HTTP.BytesRead < maxBodyPeek {
 		t.Errorf("HTTP evidence %+v; want the head plus a %d-byte peek", c.Evidence.HTTP, maxBodyPeek)
 	}
@@ -269,7 +270,7 @@ func TestHostileEndlessHeaders(t *testing.T) {
 		target("https", "endless.lab.test", w.TLSPort, "/", false),
 		target("http", "endless.lab.test", w.HTTPPort, "/x", true),
 	} {
-		c := run(t, env, tg, StatusFail, StageHTTP, "too-large")
+		c := run(t, env, tg, facts.StatusFail, facts.StageHTTP, "too-large")
 		if c.Evidence.HTTP == nil || c.Evidence.HTTP.BytesRead < maxHeaderBytes {
 			t.Errorf("%s: HTTP evidence %+v; want the header cap reached", tg.URL, c.Evidence.HTTP)
 		}
@@ -298,7 +299,7 @@ func TestHostileRedirectLoop(t *testing.T) {
 		{target("https", "endless-redirect.lab.test", endless.TLSPort, "/start", true), 0},
 	}
 	for _, cs := range cases {
-		c := run(t, env, cs.tg, StatusFail, StageHTTP, "too-many-redirects")
+		c := run(t, env, cs.tg, facts.StatusFail, facts.StageHTTP, "too-many-redirects")
 		if c.Evidence.HTTP == nil || len(c.Evidence.HTTP.Redirects) > maxRedirects+1 || (cs.hops > 0 && len(c.Evidence.HTTP.Redirects) != cs.hops) {
 			t.Errorf("%s: redirects %+v", cs.tg.URL, c.Evidence.HTTP)
 		}
@@ -310,7 +311,7 @@ func TestHostileDNSNeverAnswers(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	h := newHostileLab(t)
 	h.dns.Behave("mute.lab.test", lab.DNSNoAnswer)
-	c := run(t, h.env(nil), target("https", "mute.lab.test", 443, "/", false), StatusFail, StageDNS, "timeout")
+	c := run(t, h.env(nil), target("https", "mute.lab.test", 443, "/", false), facts.StatusFail, facts.StageDNS, "timeout")
 	if c.Evidence.DNS == nil || c.Evidence.DNS.Error == "" {
 		t.Errorf("DNS evidence %+v", c.Evidence.DNS)
 	}
@@ -325,7 +326,7 @@ func TestHostileDNSNeverAnswersThroughProxy(t *testing.T) {
 	w := h.web("mute-proxied.lab.test", lab.ConnServe, nil)
 	h.dns.Behave("mute-proxied.lab.test", lab.DNSNoAnswer)
 	p := &lab.Proxy{URL: fmt.Sprintf("http://%s:%d", w.IP, w.HTTPPort)}
-	c := run(t, h.env(p), target("http", "mute-proxied.lab.test", w.HTTPPort, "/", false), StatusPass, "", "")
+	c := run(t, h.env(p), target("http", "mute-proxied.lab.test", w.HTTPPort, "/", false), facts.StatusPass, "", "")
 	if c.Evidence.DNS == nil || !c.Evidence.DNS.Informational || c.Evidence.DNS.Error == "" {
 		t.Errorf("DNS evidence %+v; want the informational timeout recorded", c.Evidence.DNS)
 	}
@@ -336,7 +337,7 @@ func TestHostileDNSAnswersGarbage(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	h := newHostileLab(t)
 	h.dns.Behave("garbage.lab.test", lab.DNSGarbage)
-	run(t, h.env(nil), target("https", "garbage.lab.test", 443, "/", false), StatusFail, StageDNS, "bad-response")
+	run(t, h.env(nil), target("https", "garbage.lab.test", 443, "/", false), facts.StatusFail, facts.StageDNS, "bad-response")
 	h.close(ignore)
 }
 
@@ -345,7 +346,7 @@ func TestHostileDNSTruncatedOverUDPRetriesOverTCP(t *testing.T) {
 	h := newHostileLab(t)
 	w := h.web("truncated.lab.test", lab.ConnServe, nil)
 	h.dns.Behave("truncated.lab.test", lab.DNSTruncated)
-	c := run(t, h.env(nil), target("https", "truncated.lab.test", w.TLSPort, "/", false), StatusPass, "", "")
+	c := run(t, h.env(nil), target("https", "truncated.lab.test", w.TLSPort, "/", false), facts.StatusPass, "", "")
 	if c.Evidence.DNS == nil || !c.Evidence.DNS.TCP || len(c.Evidence.DNS.Addresses) != 1 || c.Evidence.DNS.Addresses[0] != w.IP {
 		t.Errorf("DNS evidence %+v; want the address found over TCP", c.Evidence.DNS)
 	}
@@ -358,8 +359,8 @@ func TestHostileProxyNeverAnswersCONNECT(t *testing.T) {
 	w := h.web("behind-mute-proxy.lab.test", lab.ConnServe, nil)
 	p := lab.StartHostileProxy(t, lab.HostileNeverAnswer)
 	h.closers = append(h.closers, p.Close)
-	c := run(t, h.env(p), target("https", "behind-mute-proxy.lab.test", w.TLSPort, "/", false), StatusFail, StageProxyConnect, "timeout")
-	if c.Route != RouteProxy || c.Evidence.Proxy == nil || c.Evidence.Proxy.Error == "" {
+	c := run(t, h.env(p), target("https", "behind-mute-proxy.lab.test", w.TLSPort, "/", false), facts.StatusFail, facts.StageProxyConnect, "timeout")
+	if c.Route != facts.RouteProxy || c.Evidence.Proxy == nil || c.Evidence.Proxy.Error == "" {
 		t.Errorf("route %s proxy evidence %+v", c.Route, c.Evidence.Proxy)
 	}
 	h.close(ignore)
@@ -372,8 +373,8 @@ func TestHostileProxyAnswersGarbage(t *testing.T) {
 	p := lab.StartHostileProxy(t, lab.HostileGarbage)
 	h.closers = append(h.closers, p.Close)
 	env := h.env(p)
-	run(t, env, target("https", "behind-garbage-proxy.lab.test", w.TLSPort, "/", false), StatusFail, StageProxyConnect, "bad-response")
-	run(t, env, target("http", "behind-garbage-proxy.lab.test", w.HTTPPort, "/", false), StatusFail, StageProxyConnect, "bad-response")
+	run(t, env, target("https", "behind-garbage-proxy.lab.test", w.TLSPort, "/", false), facts.StatusFail, facts.StageProxyConnect, "bad-response")
+	run(t, env, target("http", "behind-garbage-proxy.lab.test", w.HTTPPort, "/", false), facts.StatusFail, facts.StageProxyConnect, "bad-response")
 	h.close(ignore)
 }
 
@@ -384,7 +385,7 @@ func TestHostileProxyClosesMidTunnel(t *testing.T) {
 	p := lab.StartHostileProxy(t, lab.HostileCloseMidTunnel)
 	h.closers = append(h.closers, p.Close)
 	c := h.env(p).RunTarget(context.Background(), target("https", "behind-closing-proxy.lab.test", w.TLSPort, "/", false), "")
-	if c.Status != StatusFail || c.Stage != StageTLS || (c.Reason != "reset" && c.Reason != "closed") {
+	if c.Status != facts.StatusFail || c.Stage != facts.StageTLS || (c.Reason != "reset" && c.Reason != "closed") {
 		t.Errorf("%s at %s (%s): %s; want fail at tls (reset or closed)", c.Status, c.Stage, c.Reason, c.Message)
 	}
 	if c.Evidence.Proxy == nil || !strings.Contains(c.Evidence.Proxy.StatusLine, "200") {
@@ -413,14 +414,14 @@ func TestHostileRunReportsEverything(t *testing.T) {
 		tg            Target
 		stage, reason string
 	}{
-		{target("https", "r-hang.lab.test", hang.TLSPort, "/", false), StageTLS, "timeout"},
-		{target("https", "r-stall.lab.test", stall.TLSPort, "/", false), StageTLS, "timeout"},
+		{target("https", "r-hang.lab.test", hang.TLSPort, "/", false), facts.StageTLS, "timeout"},
+		{target("https", "r-stall.lab.test", stall.TLSPort, "/", false), facts.StageTLS, "timeout"},
 		{target("https", "r-huge.lab.test", huge.TLSPort, "/f", true), "", ""},
-		{target("https", "r-endless.lab.test", endless.TLSPort, "/", false), StageHTTP, "too-large"},
-		{target("http", "r-slow.lab.test", slow.HTTPPort, "/", false), StageHTTP, "timeout"},
+		{target("https", "r-endless.lab.test", endless.TLSPort, "/", false), facts.StageHTTP, "too-large"},
+		{target("http", "r-slow.lab.test", slow.HTTPPort, "/", false), facts.StageHTTP, "timeout"},
 		{target("https", "r-ok.lab.test", ok.TLSPort, "/", false), "", ""},
-		{target("https", "r-mute.lab.test", 443, "/", false), StageDNS, "timeout"},
-		{target("https", "r-garbage.lab.test", 443, "/", false), StageDNS, "bad-response"},
+		{target("https", "r-mute.lab.test", 443, "/", false), facts.StageDNS, "timeout"},
+		{target("https", "r-garbage.lab.test", 443, "/", false), facts.StageDNS, "bad-response"},
 	}
 	jobs := make([]Job, len(want))
 	for i, w := range want {
@@ -428,7 +429,7 @@ func TestHostileRunReportsEverything(t *testing.T) {
 	}
 	var mu sync.Mutex
 	done := 0
-	r := &Runner{Env: h.env(nil), Concurrency: 4, OnDone: func(Check) { mu.Lock(); done++; mu.Unlock() }}
+	r := &Runner{Env: h.env(nil), Concurrency: 4, OnDone: func(facts.Check) { mu.Lock(); done++; mu.Unlock() }}
 	start := time.Now()
 	out := r.Run(context.Background(), jobs)
 	wall := time.Since(start)
@@ -436,9 +437,9 @@ func TestHostileRunReportsEverything(t *testing.T) {
 		t.Fatalf("%d checks reported, %d done callbacks; want %d", len(out), done, len(want))
 	}
 	for i, w := range want {
-		status := StatusFail
+		status := facts.StatusFail
 		if w.stage == "" {
-			status = StatusPass
+			status = facts.StatusPass
 		}
 		assertCheck(t, out[i], time.Duration(out[i].Timings.Total)*time.Millisecond, status, w.stage, w.reason)
 	}

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // Limits on what a probe reads from a peer, so a hostile endpoint cannot hold memory.
@@ -152,7 +154,7 @@ func statusLine(resp *http.Response) string {
 // httpFailure decides whether an answer counts as reached (nil) or as a failure.
 func httpFailure(resp *http.Response) *ProbeError {
 	if failStatuses[resp.StatusCode] {
-		return &ProbeError{Stage: StageHTTP, Reason: fmt.Sprintf("status-%d", resp.StatusCode),
+		return &ProbeError{Stage: facts.StageHTTP, Reason: fmt.Sprintf("status-%d", resp.StatusCode),
 			Detail: "the endpoint answered " + statusLine(resp) + ", which ConfigMgr's endpoint check counts as a failure"}
 	}
 	return nil

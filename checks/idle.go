@@ -10,22 +10,24 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // IdleTunnel opens a tunnel through the proxy to host:443, makes one request, stays idle for
 // wait, then makes a second request on the same connection. The service connection point
 // keeps such a long-lived connection to *.manage.microsoft.com, and Microsoft asks for a proxy
 // idle timeout of at least three minutes (scp-facts.md, section 1).
-func (env *Env) IdleTunnel(ctx context.Context, host string, wait time.Duration) Check {
+func (env *Env) IdleTunnel(ctx context.Context, host string, wait time.Duration) facts.Check {
 	start := time.Now()
-	c := Check{ID: "proxy/idle-tunnel", Kind: "https", Host: host, Port: 443, URL: "https://" + host + "/",
-		Route: RouteProxy, Groups: []string{"proxy"}, Sources: []string{"IE"}}
+	c := facts.Check{ID: "proxy/idle-tunnel", Kind: "https", Host: host, Port: 443, URL: "https://" + host + "/",
+		Route: facts.RouteProxy, Groups: []string{"proxy"}, Sources: []string{"IE"}}
 	// The idle-tunnel evidence is attached only once a tunnel is up: a check that never got
 	// that far says nothing about the proxy's idle timeout.
-	ev := &ProxyEvidence{Method: http.MethodConnect}
+	ev := &facts.ProxyEvidence{Method: http.MethodConnect}
 	c.Evidence.Proxy = ev
-	fail := func(stage, reason, detail string) Check {
-		c.Status, c.Stage, c.Reason, c.Message = StatusFail, stage, reason, detail
+	fail := func(stage, reason, detail string) facts.Check {
+		c.Status, c.Stage, c.Reason, c.Message = facts.StatusFail, stage, reason, detail
 		c.Timings.Total = time.Since(start).Milliseconds()
 		if ev.IdleTunnel != nil {
 			ev.IdleTunnel.Error = detail
@@ -37,7 +39,7 @@ func (env *Env) IdleTunnel(ctx context.Context, host string, wait time.Duration)
 		p = env.ProxyFor(host, 443, "https")
 	}
 	if p == nil {
-		c.Status, c.Reason, c.Message = StatusSkip, "no-proxy", "no proxy applies to "+host+": the idle-tunnel check needs one"
+		c.Status, c.Reason, c.Message = facts.StatusSkip, "no-proxy", "no proxy applies to "+host+": the idle-tunnel check needs one"
 		return c
 	}
 	c.ProxyURL, ev.URL = p.Redacted(), p.Redacted()
@@ -68,7 +70,7 @@ func (env *Env) IdleTunnel(ctx context.Context, host string, wait time.Duration)
 		if errors.As(err, &te) {
 			return fail(te.Stage, te.Reason, te.Detail)
 		}
-		return fail(StageTLS, "handshake", err.Error())
+		return fail(facts.StageTLS, "handshake", err.Error())
 	}
 	cr := &capReader{r: tc}
 	br := bufio.NewReader(cr)
@@ -84,36 +86,36 @@ func (env *Env) IdleTunnel(ctx context.Context, host string, wait time.Duration)
 			return err
 		}
 		last = resp
-		c.Evidence.HTTP = &HTTPEvidence{Method: http.MethodHead, URL: req.URL.String(), StatusCode: resp.StatusCode, StatusLine: statusLine(resp)}
+		c.Evidence.HTTP = &facts.HTTPEvidence{Method: http.MethodHead, URL: req.URL.String(), StatusCode: resp.StatusCode, StatusLine: statusLine(resp)}
 		return nil
 	}
 	if err := ask(); err != nil {
-		pe := classifyReadErr(ctx, StageHTTP, err)
+		pe := classifyReadErr(ctx, facts.StageHTTP, err)
 		return fail(pe.Stage, pe.Reason, "first request in the tunnel: "+pe.Detail)
 	}
 	if pe := httpFailure(last); pe != nil {
 		return fail(pe.Stage, pe.Reason, pe.Detail)
 	}
 	if last.Close {
-		c.Status, c.Reason = StatusSkip, "origin-closes"
+		c.Status, c.Reason = facts.StatusSkip, "origin-closes"
 		c.Message = host + " closes the connection after each answer, so it cannot show whether the proxy keeps an idle tunnel"
 		c.Timings.Total = time.Since(start).Milliseconds()
 		return c
 	}
-	ev.IdleTunnel = &IdleTunnel{ProbeHost: host, IdleMs: wait.Milliseconds()}
+	ev.IdleTunnel = &facts.IdleTunnel{ProbeHost: host, IdleMs: wait.Milliseconds()}
 	select {
 	case <-time.After(wait):
 	case <-ctx.Done():
-		c.Status, c.Reason, c.Message = StatusError, "interrupted", "the run ended during the idle wait"
+		c.Status, c.Reason, c.Message = facts.StatusError, "interrupted", "the run ended during the idle wait"
 		c.Timings.Total = time.Since(start).Milliseconds()
 		return c
 	}
 	if err := ask(); err != nil {
 		ce := classifyNetErr(ctx, err)
-		return fail(StageProxyConnect, "idle-closed", fmt.Sprintf("the proxy closed the tunnel to %s after %s idle (%s); Microsoft asks for an idle timeout of at least 3 minutes", host, wait.Round(time.Second), ce.Reason))
+		return fail(facts.StageProxyConnect, "idle-closed", fmt.Sprintf("the proxy closed the tunnel to %s after %s idle (%s); Microsoft asks for an idle timeout of at least 3 minutes", host, wait.Round(time.Second), ce.Reason))
 	}
 	ev.IdleTunnel.Survived = true
-	c.Status = StatusPass
+	c.Status = facts.StatusPass
 	c.Message = "the tunnel survived " + strconv.FormatInt(wait.Milliseconds()/1000, 10) + " s idle"
 	c.Timings.Total = time.Since(start).Milliseconds()
 	return c

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // proxiedDNSGrace is how long a proxied check waits, once the proxy has answered, for its own
@@ -35,26 +37,26 @@ type prober struct{ env *Env }
 
 // RunTarget runs one network check. route forces "direct" or "proxy" (for --compare-direct);
 // empty lets ProxyFor decide.
-func (env *Env) RunTarget(ctx context.Context, t Target, route string) Check {
+func (env *Env) RunTarget(ctx context.Context, t Target, route string) facts.Check {
 	start := time.Now()
 	c := newCheck(t, route)
 	u, err := url.Parse(t.URL)
 	if err != nil {
-		c.Status, c.Stage, c.Reason, c.Message = StatusError, StageHTTP, "bad-url", err.Error()
+		c.Status, c.Stage, c.Reason, c.Message = facts.StatusError, facts.StageHTTP, "bad-url", err.Error()
 		return c
 	}
 	var p *ProxyConfig
-	if env.ProxyFor != nil && route != RouteDirect {
+	if env.ProxyFor != nil && route != facts.RouteDirect {
 		p = env.ProxyFor(t.Host, t.Port, u.Scheme)
 	}
-	if route == RouteProxy && p == nil {
-		c.Route = RouteProxy
-		c.Status, c.Stage, c.Reason = StatusSkip, StageProxyConnect, "no-proxy"
+	if route == facts.RouteProxy && p == nil {
+		c.Route = facts.RouteProxy
+		c.Status, c.Stage, c.Reason = facts.StatusSkip, facts.StageProxyConnect, "no-proxy"
 		c.Message = "no proxy applies to this target (bypass list or no proxy configured)"
 		return c
 	}
 	if p != nil {
-		c.Route = RouteProxy
+		c.Route = facts.RouteProxy
 		c.ProxyURL = p.Redacted()
 	}
 	timeout := env.Timeout
@@ -68,31 +70,31 @@ func (env *Env) RunTarget(ctx context.Context, t Target, route string) Check {
 	perr := pr.run(ctx, &c, u, p, route, t.FollowRedirects)
 	c.Timings.Total = time.Since(start).Milliseconds()
 	if perr != nil {
-		c.Status, c.Stage, c.Reason, c.Message = StatusFail, perr.Stage, perr.Reason, perr.Detail
+		c.Status, c.Stage, c.Reason, c.Message = facts.StatusFail, perr.Stage, perr.Reason, perr.Detail
 		// The connection deadline can fire a moment before the run context reports it, so
 		// a deadline that belongs to the run (earlier than this check's own) also counts.
 		runDL, hasRunDL := runCtx.Deadline()
 		cutByRun := hasRunDL && runDL.Before(start.Add(timeout)) && !time.Now().Before(runDL)
 		if runCtx.Err() != nil || cutByRun {
 			// Ctrl-C or the whole-run deadline cut it short: not the endpoint's fault.
-			c.Status = StatusError
+			c.Status = facts.StatusError
 			c.Reason = "interrupted"
 			c.Message = "the run was interrupted or reached --run-timeout during this check (" + perr.Stage + "): " + perr.Detail
 		}
 		return c
 	}
-	c.Status = StatusPass
+	c.Status = facts.StatusPass
 	return c
 }
 
 // newCheck is a target's check before it runs: provenance, kind and id (with the forced
 // route appended under --compare-direct).
-func newCheck(t Target, route string) Check {
-	c := Check{
+func newCheck(t Target, route string) facts.Check {
+	c := facts.Check{
 		ID: t.ID, Kind: "https", Host: t.Host, Port: t.Port, URL: t.URL,
 		Entries: t.Entries, Groups: t.Groups, Editions: t.Editions, Sources: t.Sources,
 		Wildcards: t.Wildcards, RequiredIn: t.RequiredIn, Required: t.Required,
-		Route: RouteDirect,
+		Route: facts.RouteDirect,
 	}
 	if strings.HasPrefix(t.URL, "http://") {
 		c.Kind = "http"
@@ -105,7 +107,7 @@ func newCheck(t Target, route string) Check {
 }
 
 // run probes u and, for URL entries, follows redirects.
-func (pr *prober) run(ctx context.Context, c *Check, u *url.URL, p *ProxyConfig, route string, follow bool) *ProbeError {
+func (pr *prober) run(ctx context.Context, c *facts.Check, u *url.URL, p *ProxyConfig, route string, follow bool) *ProbeError {
 	seen := map[string]bool{}
 	method := http.MethodHead
 	if follow {
@@ -115,7 +117,7 @@ func (pr *prober) run(ctx context.Context, c *Check, u *url.URL, p *ProxyConfig,
 		// Every hop is routed as the role's HTTP stack would route that URL: a bypassed first
 		// host does not make the next one direct, nor the reverse (unless the route is forced).
 		hopProxy := p
-		if hop > 0 && pr.env.ProxyFor != nil && route != RouteDirect {
+		if hop > 0 && pr.env.ProxyFor != nil && route != facts.RouteDirect {
 			hopProxy = pr.env.ProxyFor(u.Hostname(), portOf(u), u.Scheme)
 		}
 		resp, perr := pr.fetch(ctx, c, u, hopProxy, method, hop == 0)
@@ -133,18 +135,18 @@ func (pr *prober) run(ctx context.Context, c *Check, u *url.URL, p *ProxyConfig,
 		isRedirect := resp.StatusCode >= 300 && resp.StatusCode < 400 && loc != ""
 		if !follow || !isRedirect {
 			if hop > 0 {
-				h.Redirects = append(h.Redirects, RedirectHop{URL: u.String(), StatusCode: resp.StatusCode, Host: u.Hostname()})
+				h.Redirects = append(h.Redirects, facts.RedirectHop{URL: u.String(), StatusCode: resp.StatusCode, Host: u.Hostname()})
 			}
 			h.StatusCode, h.StatusLine = resp.StatusCode, statusLine(resp)
 			return httpFailure(resp)
 		}
 		next, err := u.Parse(loc)
 		if err != nil || (next.Scheme != "http" && next.Scheme != "https") {
-			return &ProbeError{Stage: StageHTTP, Reason: "bad-redirect", Detail: fmt.Sprintf("%s redirects to an unusable location %q", u.Host, loc)}
+			return &ProbeError{Stage: facts.StageHTTP, Reason: "bad-redirect", Detail: fmt.Sprintf("%s redirects to an unusable location %q", u.Host, loc)}
 		}
-		h.Redirects = append(h.Redirects, RedirectHop{URL: u.String(), StatusCode: resp.StatusCode, Location: next.String(), Host: u.Hostname()})
+		h.Redirects = append(h.Redirects, facts.RedirectHop{URL: u.String(), StatusCode: resp.StatusCode, Location: next.String(), Host: u.Hostname()})
 		if seen[next.String()] || hop+1 > maxRedirects {
-			return &ProbeError{Stage: StageHTTP, Reason: "too-many-redirects",
+			return &ProbeError{Stage: facts.StageHTTP, Reason: "too-many-redirects",
 				Detail: fmt.Sprintf("more than %d redirects or a loop (last %s → %s)", maxRedirects, u, next)}
 		}
 		seen[u.String()] = true
@@ -163,10 +165,10 @@ func portOf(u *url.URL) int {
 }
 
 // fetch makes one request to u; phase evidence and timings are recorded for the first hop.
-func (pr *prober) fetch(ctx context.Context, c *Check, u *url.URL, p *ProxyConfig, method string, first bool) (*http.Response, *ProbeError) {
+func (pr *prober) fetch(ctx context.Context, c *facts.Check, u *url.URL, p *ProxyConfig, method string, first bool) (*http.Response, *ProbeError) {
 	host := u.Hostname()
 	port := strconv.Itoa(portOf(u))
-	var tm Timings
+	var tm facts.Timings
 	defer func() {
 		if first {
 			c.Timings.DNS, c.Timings.Connect, c.Timings.Proxy, c.Timings.TLS, c.Timings.FirstByte = tm.DNS, tm.Connect, tm.Proxy, tm.TLS, tm.FirstByte
@@ -177,7 +179,7 @@ func (pr *prober) fetch(ctx context.Context, c *Check, u *url.URL, p *ProxyConfi
 	// proxy it is the proxy's job: ours runs beside the proxied exchange, only for the
 	// record (the CNAME chain still feeds the allowlist analysis), so a slow or mute local
 	// DNS neither delays nor fails a check the proxy completes.
-	var dnsEv *DNSEvidence
+	var dnsEv *facts.DNSEvidence
 	if p == nil {
 		t0 := time.Now()
 		dnsEv = pr.env.Resolver.Resolve(ctx, host)
@@ -186,14 +188,14 @@ func (pr *prober) fetch(ctx context.Context, c *Check, u *url.URL, p *ProxyConfi
 			c.Evidence.DNS = dnsEv
 		}
 		if dnsEv.Error != "" {
-			return nil, &ProbeError{Stage: StageDNS, Reason: dnsReason(dnsEv.Error), Detail: dnsEv.Error}
+			return nil, &ProbeError{Stage: facts.StageDNS, Reason: dnsReason(dnsEv.Error), Detail: dnsEv.Error}
 		}
 	} else {
 		dctx, dcancel := context.WithCancel(ctx)
-		resolved := make(chan *DNSEvidence, 1)
+		resolved := make(chan *facts.DNSEvidence, 1)
 		go func() { resolved <- pr.env.Resolver.Resolve(dctx, host) }()
 		defer func() {
-			var ev *DNSEvidence
+			var ev *facts.DNSEvidence
 			select {
 			case ev = <-resolved:
 			case <-time.After(proxiedDNSGrace):
@@ -220,7 +222,7 @@ func (pr *prober) fetch(ctx context.Context, c *Check, u *url.URL, p *ProxyConfi
 		Header: http.Header{"User-Agent": {pr.env.UserAgent}, "Accept": {"*/*"}},
 	}
 	if first {
-		c.Evidence.HTTP = &HTTPEvidence{Method: method, URL: u.String()}
+		c.Evidence.HTTP = &facts.HTTPEvidence{Method: method, URL: u.String()}
 	}
 	var conn net.Conn
 	var br *bufio.Reader
@@ -236,12 +238,12 @@ func (pr *prober) fetch(ctx context.Context, c *Check, u *url.URL, p *ProxyConfi
 		}
 		if err != nil {
 			ce := classifyNetErr(ctx, err)
-			return nil, &ProbeError{Stage: StageConnect, Reason: ce.Reason, Detail: fmt.Sprintf("TCP %s to %s: %s", port, host, ce.Detail)}
+			return nil, &ProbeError{Stage: facts.StageConnect, Reason: ce.Reason, Detail: fmt.Sprintf("TCP %s to %s: %s", port, host, ce.Detail)}
 		}
 		stopOnDone(ctx, raw)
 		conn = raw
 	case u.Scheme == "https":
-		pev := &ProxyEvidence{URL: p.Redacted(), Method: http.MethodConnect}
+		pev := &facts.ProxyEvidence{URL: p.Redacted(), Method: http.MethodConnect}
 		if first {
 			c.Evidence.Proxy = pev
 		}
@@ -261,7 +263,7 @@ func (pr *prober) fetch(ctx context.Context, c *Check, u *url.URL, p *ProxyConfi
 		conn = pc
 	default:
 		// Plain HTTP through the proxy: the request itself goes in absolute form.
-		pev := &ProxyEvidence{URL: p.Redacted(), Method: method + " (absolute form)"}
+		pev := &facts.ProxyEvidence{URL: p.Redacted(), Method: method + " (absolute form)"}
 		if first {
 			c.Evidence.Proxy = pev
 		}
@@ -284,7 +286,7 @@ func (pr *prober) fetch(ctx context.Context, c *Check, u *url.URL, p *ProxyConfi
 		}
 		if block {
 			pev.PageTitle = pageTitle(body)
-			return nil, &ProbeError{Stage: StageProxyDenied, Reason: "block-page",
+			return nil, &ProbeError{Stage: facts.StageProxyDenied, Reason: "block-page",
 				Detail: fmt.Sprintf("the proxy answered %s with its own block page %q (%s)", u.Host, pev.PageTitle, statusLine(resp))}
 		}
 		if resp.StatusCode == http.StatusProxyAuthRequired || made {
@@ -308,7 +310,7 @@ func (pr *prober) fetch(ctx context.Context, c *Check, u *url.URL, p *ProxyConfi
 			if errors.As(err, &te) {
 				return nil, &ProbeError{Stage: te.Stage, Reason: te.Reason, Detail: te.Detail}
 			}
-			return nil, &ProbeError{Stage: StageTLS, Reason: "handshake", Detail: err.Error()}
+			return nil, &ProbeError{Stage: facts.StageTLS, Reason: "handshake", Detail: err.Error()}
 		}
 		conn = tc
 	}
@@ -323,7 +325,7 @@ func (pr *prober) fetch(ctx context.Context, c *Check, u *url.URL, p *ProxyConfi
 	}
 	if err != nil {
 		ce := classifyNetErr(ctx, err)
-		return nil, &ProbeError{Stage: StageHTTP, Reason: ce.Reason, Detail: "sending the request: " + ce.Detail}
+		return nil, &ProbeError{Stage: facts.StageHTTP, Reason: ce.Reason, Detail: "sending the request: " + ce.Detail}
 	}
 	plain := u.Scheme == "http"
 	resp, body, err := readResponse(br, cr, req, plain)
@@ -332,16 +334,16 @@ func (pr *prober) fetch(ctx context.Context, c *Check, u *url.URL, p *ProxyConfi
 		c.Evidence.HTTP.BytesRead = cr.read
 	}
 	if err != nil {
-		pe := classifyReadErr(ctx, StageHTTP, err)
+		pe := classifyReadErr(ctx, facts.StageHTTP, err)
 		pe.Detail = fmt.Sprintf("waiting for %s's answer: %s", u.Host, pe.Detail)
 		return nil, pe
 	}
 	if plain && proxyMade(resp.Header) {
-		return nil, &ProbeError{Stage: StageHTTP, Reason: "proxy-made",
+		return nil, &ProbeError{Stage: facts.StageHTTP, Reason: "proxy-made",
 			Detail: fmt.Sprintf("a proxy or filter on the direct path answered %s itself (%s, %s): port %s is intercepted, not open", u.Host, statusLine(resp), resp.Header.Get("X-Squid-Error"), port)}
 	}
 	if plain && resp.StatusCode < 400 && blockPage(resp.Header, body) {
-		return nil, &ProbeError{Stage: StageHTTP, Reason: "block-page",
+		return nil, &ProbeError{Stage: facts.StageHTTP, Reason: "block-page",
 			Detail: fmt.Sprintf("%s answered with a block page %q (%s): a filter on the direct path intercepts port %s", u.Host, pageTitle(body), statusLine(resp), port)}
 	}
 	return resp, nil

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // cannedEnv points every check at a fake peer (origin or proxy) that answers with resp.
@@ -33,7 +35,7 @@ func TestProxyMadeAnswersNeverPass(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			env, _ := cannedEnv(t, resp, true)
 			c := env.RunTarget(context.Background(), Target{ID: "crl.example:80", Host: "crl.example", Port: 80, URL: "http://crl.example/"}, "")
-			if c.Status == StatusPass || (c.Stage != StageProxyDenied && c.Stage != StageProxyUpstream) {
+			if c.Status == facts.StatusPass || (c.Stage != facts.StageProxyDenied && c.Stage != facts.StageProxyUpstream) {
 				t.Errorf("%s: %s at %s (%s): %s", name, c.Status, c.Stage, c.Reason, c.Message)
 			}
 		})
@@ -46,7 +48,7 @@ func TestDirectProxyMadeAnswerFails(t *testing.T) {
 	_, port, _ := net.SplitHostPort(p.ln.Addr().String())
 	pn, _ := strconv.Atoi(port)
 	c := env.RunTarget(context.Background(), Target{ID: "127.0.0.1:" + port, Host: "127.0.0.1", Port: pn, URL: "http://127.0.0.1:" + port + "/"}, "")
-	if c.Status != StatusFail || c.Stage != StageHTTP || c.Reason != "proxy-made" {
+	if c.Status != facts.StatusFail || c.Stage != facts.StageHTTP || c.Reason != "proxy-made" {
 		t.Errorf("%s at %s (%s): %s", c.Status, c.Stage, c.Reason, c.Message)
 	}
 }
@@ -71,7 +73,7 @@ func TestRedirectHopsAskTheProxySelection(t *testing.T) {
 	pn, _ := strconv.Atoi(port)
 	c := env.RunTarget(context.Background(), Target{ID: "127.0.0.1:" + port, Host: "127.0.0.1", Port: pn,
 		URL: "http://127.0.0.1:" + port + "/start", FollowRedirects: true}, "")
-	if !asked["next.example"] || c.Status == StatusPass || c.Stage != StageProxyDenied {
+	if !asked["next.example"] || c.Status == facts.StatusPass || c.Stage != facts.StageProxyDenied {
 		t.Errorf("asked %v; %s at %s (%s): %s", asked, c.Status, c.Stage, c.Reason, c.Message)
 	}
 }
@@ -98,7 +100,7 @@ func TestRunDeadlineIsNotTheEndpointsTimeout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	c := env.RunTarget(ctx, Target{ID: "x", Host: "127.0.0.1", Port: pn, URL: "http://127.0.0.1:" + port + "/"}, "")
-	if c.Status != StatusError || c.Reason != "interrupted" {
+	if c.Status != facts.StatusError || c.Reason != "interrupted" {
 		t.Errorf("%s (%s): %s", c.Status, c.Reason, c.Message)
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"github.com/Azure/go-ntlmssp"
+
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // Proxy authentication schemes.
@@ -202,7 +204,7 @@ func (c *proxyConn) Read(p []byte) (int, error) {
 }
 
 // dialProxy connects to the proxy itself.
-func (pr *prober) dialProxy(ctx context.Context, p *ProxyConfig, ev *ProxyEvidence) (*proxyConn, *ProbeError) {
+func (pr *prober) dialProxy(ctx context.Context, p *ProxyConfig, ev *facts.ProxyEvidence) (*proxyConn, *ProbeError) {
 	host, port := p.URL.Hostname(), p.URL.Port()
 	if port == "" {
 		port = "80"
@@ -215,7 +217,7 @@ func (pr *prober) dialProxy(ctx context.Context, p *ProxyConfig, ev *ProxyEviden
 		d := pr.env.Resolver.Resolve(ctx, host)
 		if d.Error != "" {
 			ev.Error = "resolving the proxy: " + d.Error
-			return nil, &ProbeError{Stage: StageProxyConnect, Reason: "dns-" + dnsReason(d.Error), Detail: "the proxy's name " + host + " did not resolve: " + d.Error}
+			return nil, &ProbeError{Stage: facts.StageProxyConnect, Reason: "dns-" + dnsReason(d.Error), Detail: "the proxy's name " + host + " did not resolve: " + d.Error}
 		}
 		addrs = d.Addresses
 	}
@@ -223,7 +225,7 @@ func (pr *prober) dialProxy(ctx context.Context, p *ProxyConfig, ev *ProxyEviden
 	if err != nil {
 		ce := classifyNetErr(ctx, err)
 		ev.Error = err.Error()
-		return nil, &ProbeError{Stage: StageProxyConnect, Reason: ce.Reason, Detail: "cannot connect to the proxy " + p.Redacted() + ": " + ce.Detail}
+		return nil, &ProbeError{Stage: facts.StageProxyConnect, Reason: ce.Reason, Detail: "cannot connect to the proxy " + p.Redacted() + ": " + ce.Detail}
 	}
 	stopOnDone(ctx, c)
 	cr := &capReader{r: c}
@@ -233,7 +235,7 @@ func (pr *prober) dialProxy(ctx context.Context, p *ProxyConfig, ev *ProxyEviden
 // proxyRoundTrip sends req to the proxy (CONNECT, or a request in absolute form) and runs the
 // authentication the configuration asks for, on one connection where the scheme needs it.
 // It returns the final answer with the connection it arrived on.
-func (pr *prober) proxyRoundTrip(ctx context.Context, p *ProxyConfig, req *http.Request, ev *ProxyEvidence) (*proxyConn, *http.Response, []byte, *ProbeError) {
+func (pr *prober) proxyRoundTrip(ctx context.Context, p *ProxyConfig, req *http.Request, ev *facts.ProxyEvidence) (*proxyConn, *http.Response, []byte, *ProbeError) {
 	pc, perr := pr.dialProxy(ctx, p, ev)
 	if perr != nil {
 		return nil, nil, nil, perr
@@ -247,7 +249,7 @@ func (pr *prober) proxyRoundTrip(ctx context.Context, p *ProxyConfig, req *http.
 	if scheme != AuthNone && scheme != AuthAuto {
 		if auth, err = newAuthenticator(scheme, p); err != nil {
 			pc.Close()
-			return nil, nil, nil, &ProbeError{Stage: StageProxyAuth, Reason: "config", Detail: err.Error()}
+			return nil, nil, nil, &ProbeError{Stage: facts.StageProxyAuth, Reason: "config", Detail: err.Error()}
 		}
 		ev.AuthTried = scheme
 	}
@@ -258,19 +260,19 @@ func (pr *prober) proxyRoundTrip(ctx context.Context, p *ProxyConfig, req *http.
 			h, err := auth.next(challenge)
 			if err != nil {
 				pc.Close()
-				return nil, nil, nil, &ProbeError{Stage: StageProxyAuth, Reason: "handshake", Detail: err.Error()}
+				return nil, nil, nil, &ProbeError{Stage: facts.StageProxyAuth, Reason: "handshake", Detail: err.Error()}
 			}
 			req.Header.Set("Proxy-Authorization", h)
 		}
 		if err := writeProxyRequest(pc, req); err != nil {
 			pc.Close()
 			ce := classifyNetErr(ctx, err)
-			return nil, nil, nil, &ProbeError{Stage: StageProxyConnect, Reason: ce.Reason, Detail: "sending to the proxy: " + ce.Detail}
+			return nil, nil, nil, &ProbeError{Stage: facts.StageProxyConnect, Reason: ce.Reason, Detail: "sending to the proxy: " + ce.Detail}
 		}
 		resp, body, err := readResponse(pc.br, pc.cr, req, req.Method != http.MethodConnect)
 		if err != nil {
 			pc.Close()
-			pe := classifyReadErr(ctx, StageProxyConnect, err)
+			pe := classifyReadErr(ctx, facts.StageProxyConnect, err)
 			pe.Detail = "waiting for the proxy's answer to " + req.Method + ": " + pe.Detail
 			ev.Error = pe.Detail
 			return nil, nil, nil, pe
@@ -309,7 +311,7 @@ func (pr *prober) proxyRoundTrip(ctx context.Context, p *ProxyConfig, req *http.
 			// cannot complete NTLM. Basic can start over on a new connection.
 			pc.Close()
 			if challenge != nil {
-				return nil, nil, nil, &ProbeError{Stage: StageProxyAuth, Reason: "connection-closed",
+				return nil, nil, nil, &ProbeError{Stage: facts.StageProxyAuth, Reason: "connection-closed",
 					Detail: "the proxy closed the connection in the middle of the " + auth.scheme() + " handshake"}
 			}
 			if pc, perr = pr.dialProxy(ctx, p, ev); perr != nil {
@@ -318,7 +320,7 @@ func (pr *prober) proxyRoundTrip(ctx context.Context, p *ProxyConfig, req *http.
 		}
 	}
 	pc.Close()
-	return nil, nil, nil, &ProbeError{Stage: StageProxyAuth, Reason: "loop", Detail: "the proxy kept asking for authentication"}
+	return nil, nil, nil, &ProbeError{Stage: facts.StageProxyAuth, Reason: "loop", Detail: "the proxy kept asking for authentication"}
 }
 
 func writeProxyRequest(pc *proxyConn, req *http.Request) error {
@@ -336,7 +338,7 @@ func writeProxyRequest(pc *proxyConn, req *http.Request) error {
 }
 
 // proxyFailure turns a proxy's non-success answer into the failure lane it belongs to.
-func proxyFailure(resp *http.Response, body []byte, target string, ev *ProxyEvidence) *ProbeError {
+func proxyFailure(resp *http.Response, body []byte, target string, ev *facts.ProxyEvidence) *ProbeError {
 	ev.PageTitle = pageTitle(body)
 	code := resp.StatusCode
 	reason := fmt.Sprintf("status-%d", code)
@@ -350,16 +352,16 @@ func proxyFailure(resp *http.Response, body []byte, target string, ev *ProxyEvid
 		if tried == "" {
 			tried = "none"
 		}
-		return &ProbeError{Stage: StageProxyAuth, Reason: reason,
+		return &ProbeError{Stage: facts.StageProxyAuth, Reason: reason,
 			Detail: fmt.Sprintf("the proxy refused the credentials (tried %s; it offers %s)", tried, strings.Join(ev.AuthOffered, ", "))}
 	case code == http.StatusForbidden || code == 451 || (code >= 400 && code < 500):
-		return &ProbeError{Stage: StageProxyDenied, Reason: reason,
+		return &ProbeError{Stage: facts.StageProxyDenied, Reason: reason,
 			Detail: fmt.Sprintf("the proxy denied %s: %s%s", target, statusLine(resp), why)}
 	case code >= 500:
-		return &ProbeError{Stage: StageProxyUpstream, Reason: reason,
+		return &ProbeError{Stage: facts.StageProxyUpstream, Reason: reason,
 			Detail: fmt.Sprintf("the proxy could not reach %s: %s%s", target, statusLine(resp), why)}
 	}
-	return &ProbeError{Stage: StageProxyDenied, Reason: "proxy-made-" + strconv.Itoa(code),
+	return &ProbeError{Stage: facts.StageProxyDenied, Reason: "proxy-made-" + strconv.Itoa(code),
 		Detail: fmt.Sprintf("the proxy answered %s itself instead of relaying the origin: %s%s", target, statusLine(resp), why)}
 }
 

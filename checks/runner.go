@@ -1,8 +1,12 @@
+// Package checks holds the probers, the runner and the endpoint catalog: it turns targets into
+// the checks of the facts document.
 package checks
 
 import (
 	"context"
 	"sync"
+
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // Job is one check to run: a target and a forced route ("" = as the proxy selection says).
@@ -16,14 +20,14 @@ type Runner struct {
 	Env         *Env
 	Concurrency int
 	// OnDone is called (from worker goroutines) after each check.
-	OnDone func(Check)
+	OnDone func(facts.Check)
 }
 
 // Run executes every job and returns the checks in job order. When ctx ends (Ctrl-C or the
 // whole-run deadline), checks not yet started are reported as error/interrupted and running
 // ones stop at their next blocking operation.
-func (r *Runner) Run(ctx context.Context, jobs []Job) []Check {
-	out := make([]Check, len(jobs))
+func (r *Runner) Run(ctx context.Context, jobs []Job) []facts.Check {
+	out := make([]facts.Check, len(jobs))
 	n := r.Concurrency
 	if n <= 0 {
 		n = 32
@@ -59,7 +63,7 @@ feed:
 	wg.Wait()
 	for ; i < len(jobs); i++ {
 		c := newCheck(jobs[i].Target, jobs[i].Route)
-		c.Status, c.Reason, c.Message = StatusError, "interrupted", "the run was interrupted before this check started"
+		c.Status, c.Reason, c.Message = facts.StatusError, "interrupted", "the run was interrupted before this check started"
 		out[i] = c
 		if r.OnDone != nil {
 			r.OnDone(c)
@@ -69,25 +73,25 @@ feed:
 }
 
 // Summarize counts checks by status.
-func Summarize(cs []Check) Summary {
-	var s Summary
+func Summarize(cs []facts.Check) facts.Summary {
+	var s facts.Summary
 	for _, c := range cs {
 		s.Total++
 		switch c.Status {
-		case StatusPass:
+		case facts.StatusPass:
 			s.Pass++
-		case StatusFail:
+		case facts.StatusFail:
 			s.Fail++
-		case StatusWarn:
+		case facts.StatusWarn:
 			s.Warn++
-		case StatusSkip:
+		case facts.StatusSkip:
 			s.Skip++
-		case StatusError:
+		case facts.StatusError:
 			s.Error++
 		}
 		if c.Required {
 			s.Required++
-			if c.Status != StatusPass {
+			if c.Status != facts.StatusPass {
 				s.RequiredFailed++
 			}
 		}

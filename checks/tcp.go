@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // happyEyeballsDelay is how long an attempt has before the next address is tried in parallel.
@@ -25,8 +27,8 @@ func (e *ConnectError) Error() string { return e.Reason + ": " + e.Detail }
 // Connect races TCP connections to addrs (happy-eyeballs style: a new attempt starts when the
 // previous one fails or has not finished within 250 ms); the first success wins and the others
 // are closed. Every attempt is recorded.
-func Connect(ctx context.Context, addrs []string, port string) (net.Conn, *ConnectEvidence, error) {
-	ev := &ConnectEvidence{Attempts: []ConnectAttempt{}}
+func Connect(ctx context.Context, addrs []string, port string) (net.Conn, *facts.ConnectEvidence, error) {
+	ev := &facts.ConnectEvidence{Attempts: []facts.ConnectAttempt{}}
 	if len(addrs) == 0 {
 		return nil, ev, &ConnectError{Reason: "no-address", Detail: "nothing to connect to"}
 	}
@@ -39,13 +41,13 @@ func Connect(ctx context.Context, addrs []string, port string) (net.Conn, *Conne
 		ms   int64
 	}
 	results := make(chan result, len(addrs))
-	ev.Attempts = make([]ConnectAttempt, 0, len(addrs))
+	ev.Attempts = make([]facts.ConnectAttempt, 0, len(addrs))
 	started := 0
 	start := func() {
 		i := started
 		started++
 		addr := net.JoinHostPort(addrs[i], port)
-		ev.Attempts = append(ev.Attempts, ConnectAttempt{Address: addr})
+		ev.Attempts = append(ev.Attempts, facts.ConnectAttempt{Address: addr})
 		go func() {
 			t0 := time.Now()
 			var d net.Dialer

@@ -11,6 +11,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // Trust holds the two sets of roots a presented chain is verified against.
@@ -38,8 +40,8 @@ var kb4561945Suites = map[uint16]bool{
 
 // Handshake runs TLS over conn with SNI, records what the server presented and verifies the
 // chain against the machine's trust and the expected roots.
-func Handshake(ctx context.Context, conn net.Conn, sni string, trust Trust) (*tls.Conn, *TLSEvidence, error) {
-	ev := &TLSEvidence{SNI: sni}
+func Handshake(ctx context.Context, conn net.Conn, sni string, trust Trust) (*tls.Conn, *facts.TLSEvidence, error) {
+	ev := &facts.TLSEvidence{SNI: sni}
 	cfg := &tls.Config{
 		ServerName: sni,
 		// Verification is done below so that an untrusted chain is still recorded.
@@ -72,7 +74,7 @@ func Handshake(ctx context.Context, conn net.Conn, sni string, trust Trust) (*tl
 			}
 		}
 		ev.Error = err.Error()
-		return nil, ev, &TLSError{Stage: StageTLS, Reason: reason, Detail: err.Error()}
+		return nil, ev, &TLSError{Stage: facts.StageTLS, Reason: reason, Detail: err.Error()}
 	}
 	st := tc.ConnectionState()
 	ev.Version = tls.VersionName(st.Version)
@@ -87,7 +89,7 @@ func Handshake(ctx context.Context, conn net.Conn, sni string, trust Trust) (*tl
 	}
 	if len(st.PeerCertificates) == 0 {
 		tc.Close()
-		return nil, ev, &TLSError{Stage: StageTLS, Reason: "handshake", Detail: "server presented no certificate"}
+		return nil, ev, &TLSError{Stage: facts.StageTLS, Reason: "handshake", Detail: "server presented no certificate"}
 	}
 	now := time.Now()
 	machineChains, machineErr := verifyChain(st.PeerCertificates, sni, trust.Machine, now)
@@ -111,22 +113,22 @@ func Handshake(ctx context.Context, conn net.Conn, sni string, trust Trust) (*tl
 			ev.Intercepted = true
 			ev.InterceptingCA = topIssuer(machineChains)
 			tc.Close()
-			return nil, ev, &TLSError{Stage: StageTLSIntercepted, Reason: "re-signed",
+			return nil, ev, &TLSError{Stage: facts.StageTLSIntercepted, Reason: "re-signed",
 				Detail: fmt.Sprintf("certificate for %s issued by %q, not a public root; TLS inspection re-signs this traffic", sni, ev.InterceptingCA)}
 		}
 		if machineErr != nil && ok {
 			tc.Close()
-			return nil, ev, &TLSError{Stage: StageTLS, Reason: "untrusted",
+			return nil, ev, &TLSError{Stage: facts.StageTLS, Reason: "untrusted",
 				Detail: fmt.Sprintf("the chain is genuine (root %q) but this machine does not trust that root: %v", rootOf(st.PeerCertificates), machineErr)}
 		}
 	}
 	if machineErr != nil {
 		tc.Close()
-		return nil, ev, &TLSError{Stage: StageTLS, Reason: verifyReason(machineErr), Detail: machineErr.Error()}
+		return nil, ev, &TLSError{Stage: facts.StageTLS, Reason: verifyReason(machineErr), Detail: machineErr.Error()}
 	}
 	if st.Version < tls.VersionTLS12 {
 		tc.Close()
-		return nil, ev, &TLSError{Stage: StageTLS, Reason: "tls-version",
+		return nil, ev, &TLSError{Stage: facts.StageTLS, Reason: "tls-version",
 			Detail: fmt.Sprintf("negotiated %s; the role needs TLS 1.2 or later (KB4561945)", ev.Version)}
 	}
 	return tc, ev, nil
@@ -185,9 +187,9 @@ func rootOf(certs []*x509.Certificate) string {
 	return certs[len(certs)-1].Issuer.String()
 }
 
-func certInfo(c *x509.Certificate) CertInfo {
+func certInfo(c *x509.Certificate) facts.CertInfo {
 	sum := sha256.Sum256(c.Raw)
-	return CertInfo{
+	return facts.CertInfo{
 		Subject:   c.Subject.String(),
 		Issuer:    c.Issuer.String(),
 		NotBefore: c.NotBefore.UTC(),

@@ -7,48 +7,48 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // bigDoc builds a document of n network checks shaped like real ones (evidence included):
 // most pass, one in ten fails at a varying stage, one in twenty is of the other edition.
-func bigDoc(n int) *checks.Document { return bigDocFailing(n, 10) }
+func bigDoc(n int) *facts.Document { return bigDocFailing(n, 10) }
 
 // bigDocFailing is bigDoc with one required check in failEvery failing (and one in
 // 2*failEvery of the other edition failing).
-func bigDocFailing(n, failEvery int) *checks.Document {
-	stages := []string{checks.StageDNS, checks.StageConnect, checks.StageProxyDenied, checks.StageTLS, checks.StageHTTP}
-	cs := make([]checks.Check, n)
+func bigDocFailing(n, failEvery int) *facts.Document {
+	stages := []string{facts.StageDNS, facts.StageConnect, facts.StageProxyDenied, facts.StageTLS, facts.StageHTTP}
+	cs := make([]facts.Check, n)
 	for i := range cs {
 		port := 443
 		if i%3 == 0 {
 			port = 80
 		}
 		c := passCheck(fmt.Sprintf("h%05d.endpoints.example", i), port)
-		c.Route, c.ProxyURL = checks.RouteProxy, "http://proxy.contoso.com:8080"
+		c.Route, c.ProxyURL = facts.RouteProxy, "http://proxy.contoso.com:8080"
 		c.Entries, c.Groups, c.Editions = []string{c.Host}, []string{"updates and servicing"}, []string{"current", "seed"}
-		c.Timings = checks.Timings{DNS: 3, Connect: 5, Proxy: 9, TLS: 20, FirstByte: 40, Total: int64(80 + i%50)}
-		c.Evidence = checks.Evidence{
-			DNS:   &checks.DNSEvidence{CNAMEs: []string{"e1.dscb.akamaiedge.net"}, Addresses: []string{"127.0.0.1"}, Informational: true},
-			HTTP:  &checks.HTTPEvidence{Method: "HEAD", URL: "https://" + c.Host + "/", StatusCode: 200, StatusLine: "200 OK"},
-			Proxy: &checks.ProxyEvidence{URL: c.ProxyURL, Method: "CONNECT", StatusLine: "HTTP/1.1 200 Connection established"},
+		c.Timings = facts.Timings{DNS: 3, Connect: 5, Proxy: 9, TLS: 20, FirstByte: 40, Total: int64(80 + i%50)}
+		c.Evidence = facts.Evidence{
+			DNS:   &facts.DNSEvidence{CNAMEs: []string{"e1.dscb.akamaiedge.net"}, Addresses: []string{"127.0.0.1"}, Informational: true},
+			HTTP:  &facts.HTTPEvidence{Method: "HEAD", URL: "https://" + c.Host + "/", StatusCode: 200, StatusLine: "200 OK"},
+			Proxy: &facts.ProxyEvidence{URL: c.ProxyURL, Method: "CONNECT", StatusLine: "HTTP/1.1 200 Connection established"},
 		}
 		if port == 443 {
-			c.Evidence.TLS = &checks.TLSEvidence{SNI: c.Host, Version: "TLS 1.3", CipherSuite: "TLS_AES_128_GCM_SHA256", Verified: true}
+			c.Evidence.TLS = &facts.TLSEvidence{SNI: c.Host, Version: "TLS 1.3", CipherSuite: "TLS_AES_128_GCM_SHA256", Verified: true}
 		}
 		switch {
 		case i%failEvery == 0:
-			c.Status, c.Stage, c.Reason = checks.StatusFail, stages[(i/failEvery)%len(stages)], "timeout"
+			c.Status, c.Stage, c.Reason = facts.StatusFail, stages[(i/failEvery)%len(stages)], "timeout"
 		case i%(2*failEvery) == 5:
-			c.Status, c.Stage, c.Reason = checks.StatusFail, checks.StageConnect, "refused"
+			c.Status, c.Stage, c.Reason = facts.StatusFail, facts.StageConnect, "refused"
 			c.Required, c.RequiredIn = false, []string{"seed"}
 		}
 		cs[i] = c
 	}
 	doc := quietDoc(cs...)
-	doc.Trust = &checks.TrustFacts{
-		Roots:     []checks.RootPresence{{Name: "DigiCert Global Root G2", Present: true, Required: true}},
-		Wildcards: []checks.WildcardCoverage{{Pattern: "*.akamaiedge.net", Exercised: true}},
+	doc.Trust = &facts.TrustFacts{
+		Roots:     []facts.RootPresence{{Name: "DigiCert Global Root G2", Present: true, Required: true}},
+		Wildcards: []facts.WildcardCoverage{{Pattern: "*.akamaiedge.net", Exercised: true}},
 	}
 	return doc
 }
@@ -62,7 +62,7 @@ func BenchmarkEvaluate20kMostlyPass(b *testing.B) {
 	benchEvaluate(b, bigDocFailing(20000, 100), 200)
 }
 
-func benchEvaluate(b *testing.B, doc *checks.Document, wantDeny int) {
+func benchEvaluate(b *testing.B, doc *facts.Document, wantDeny int) {
 	e, err := Load(context.Background(), Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -121,7 +121,7 @@ func TestEvaluate20kTiming(t *testing.T) {
 		}
 		return min
 	}
-	var v *checks.Verdict
+	var v *facts.Verdict
 	evalTook := best(func() { v = eval(t, e, doc) })
 	jsonTook := best(func() { _, _ = json.Marshal(doc) })
 	ratio := float64(evalTook) / float64(jsonTook)

@@ -22,7 +22,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 //go:embed builtin/*.rego
@@ -354,7 +354,7 @@ func collectorModule(mods map[string]*ast.Module) (string, map[string]string) {
 
 // Evaluate runs the prepared query over doc and returns the verdict: deny and warn sorted by
 // rule then message, waived denies with their waiver, disabled rules dropped.
-func (e *Engine) Evaluate(ctx context.Context, doc *checks.Document) (*checks.Verdict, error) {
+func (e *Engine) Evaluate(ctx context.Context, doc *facts.Document) (*facts.Verdict, error) {
 	if doc == nil {
 		return nil, errors.New("policies: no facts document")
 	}
@@ -369,7 +369,7 @@ func (e *Engine) Evaluate(ctx context.Context, doc *checks.Document) (*checks.Ve
 		}
 		return nil, fromOPA(err)
 	}
-	v := &checks.Verdict{Deny: []checks.Finding{}, Warn: []checks.Finding{}, Waived: []checks.Finding{}}
+	v := &facts.Verdict{Deny: []facts.Finding{}, Warn: []facts.Finding{}, Waived: []facts.Finding{}}
 	var items []any
 	if len(rs) > 0 && len(rs[0].Expressions) > 0 {
 		items, _ = rs[0].Expressions[0].Value.([]any)
@@ -408,10 +408,10 @@ func (e *Engine) Evaluate(ctx context.Context, doc *checks.Document) (*checks.Ve
 // inputValue converts the document to the OPA value of its JSON form (see toValue), so the
 // policy input is exactly the JSON report (field names, omitted empty sections). The verdict
 // of a previous evaluation is left out.
-func inputValue(doc *checks.Document) (ast.Value, error) {
+func inputValue(doc *facts.Document) (ast.Value, error) {
 	d := *doc
 	d.Verdict = nil
-	d.Checks = make([]checks.Check, len(doc.Checks))
+	d.Checks = make([]facts.Check, len(doc.Checks))
 	for i := range doc.Checks {
 		d.Checks[i] = policyView(doc.Checks[i])
 	}
@@ -425,30 +425,30 @@ func inputValue(doc *checks.Document) (ast.Value, error) {
 // headers stay in the JSON report: at tens of thousands of checks they would take several
 // times the memory of the whole document in OPA's form. A check that did not pass keeps
 // everything, since that is where a rule needs the detail.
-func policyView(c checks.Check) checks.Check {
-	if c.Status != checks.StatusPass {
+func policyView(c facts.Check) facts.Check {
+	if c.Status != facts.StatusPass {
 		return c
 	}
 	e := c.Evidence
-	var ev checks.Evidence
+	var ev facts.Evidence
 	if d := e.DNS; d != nil && (len(d.CNAMEs) > 0 || d.Error != "") {
-		ev.DNS = &checks.DNSEvidence{CNAMEs: d.CNAMEs, Informational: d.Informational, Error: d.Error}
+		ev.DNS = &facts.DNSEvidence{CNAMEs: d.CNAMEs, Informational: d.Informational, Error: d.Error}
 	}
 	if t := e.TLS; t != nil {
-		v := &checks.TLSEvidence{SNI: t.SNI, Version: t.Version, CipherSuite: t.CipherSuite, Verified: t.Verified,
+		v := &facts.TLSEvidence{SNI: t.SNI, Version: t.Version, CipherSuite: t.CipherSuite, Verified: t.Verified,
 			ExpectedRootsVerified: t.ExpectedRootsVerified, Intercepted: t.Intercepted, InterceptingCA: t.InterceptingCA,
 			ECDHESuites: t.ECDHESuites}
 		if len(t.Chain) > 0 {
 			leaf := t.Chain[0]
-			v.Chain = []checks.CertInfo{{Subject: leaf.Subject, Issuer: leaf.Issuer, NotAfter: leaf.NotAfter}}
+			v.Chain = []facts.CertInfo{{Subject: leaf.Subject, Issuer: leaf.Issuer, NotAfter: leaf.NotAfter}}
 		}
 		ev.TLS = v
 	}
 	if h := e.HTTP; h != nil {
-		ev.HTTP = &checks.HTTPEvidence{Method: h.Method, StatusCode: h.StatusCode, Redirects: h.Redirects, ProxyMade: h.ProxyMade}
+		ev.HTTP = &facts.HTTPEvidence{Method: h.Method, StatusCode: h.StatusCode, Redirects: h.Redirects, ProxyMade: h.ProxyMade}
 	}
 	if p := e.Proxy; p != nil {
-		ev.Proxy = &checks.ProxyEvidence{URL: p.URL, StatusLine: p.StatusLine, AuthOffered: p.AuthOffered, AuthTried: p.AuthTried, IdleTunnel: p.IdleTunnel}
+		ev.Proxy = &facts.ProxyEvidence{URL: p.URL, StatusLine: p.StatusLine, AuthOffered: p.AuthOffered, AuthTried: p.AuthTried, IdleTunnel: p.IdleTunnel}
 	}
 	ev.Site = e.Site
 	c.Evidence = ev
@@ -457,8 +457,8 @@ func policyView(c checks.Check) checks.Check {
 
 // finding turns one deny/warn item (an object or a plain string) into a Finding. A string,
 // or an object without a rule, takes the package id as its rule.
-func (e *Engine) finding(pkg string, item any) checks.Finding {
-	f := checks.Finding{Rule: pkg}
+func (e *Engine) finding(pkg string, item any) facts.Finding {
+	f := facts.Finding{Rule: pkg}
 	switch x := item.(type) {
 	case string:
 		f.Message = x
@@ -537,7 +537,7 @@ func checkDisabled(ids []string) ([]string, error) {
 	return out, nil
 }
 
-func sortFindings(fs []checks.Finding) {
+func sortFindings(fs []facts.Finding) {
 	sort.SliceStable(fs, func(i, j int) bool {
 		a, b := fs[i], fs[j]
 		if a.Rule != b.Rule {

@@ -17,7 +17,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 func write(t *testing.T, dir, name, text string) string {
@@ -41,7 +41,7 @@ func load(t *testing.T, o Options) *Engine {
 	return e
 }
 
-func eval(t *testing.T, e *Engine, doc *checks.Document) *checks.Verdict {
+func eval(t *testing.T, e *Engine, doc *facts.Document) *facts.Verdict {
 	t.Helper()
 	v, err := e.Evaluate(context.Background(), doc)
 	if err != nil {
@@ -51,35 +51,35 @@ func eval(t *testing.T, e *Engine, doc *checks.Document) *checks.Verdict {
 }
 
 // quietDoc has every optional section present and nothing wrong, so built-ins say nothing.
-func quietDoc(cs ...checks.Check) *checks.Document {
-	return &checks.Document{
-		SchemaVersion: checks.SchemaVersion,
+func quietDoc(cs ...facts.Check) *facts.Document {
+	return &facts.Document{
+		SchemaVersion: facts.SchemaVersion,
 		Edition:       "current",
 		Checks:        cs,
-		Trust:         &checks.TrustFacts{},
-		Site: &checks.SiteFacts{
+		Trust:         &facts.TrustFacts{},
+		Site: &facts.SiteFacts{
 			Source: "inventory", SCPServer: "p01.contoso.com", TopLevel: true, Mode: "online",
-			Site:  &checks.SiteInfo{SiteCode: "P01", Type: 2, TypeName: "primary", ServerName: "p01.contoso.com"},
-			Sites: []checks.SiteInfo{{SiteCode: "P01", Type: 2, TypeName: "primary", ServerName: "p01.contoso.com"}},
+			Site:  &facts.SiteInfo{SiteCode: "P01", Type: 2, TypeName: "primary", ServerName: "p01.contoso.com"},
+			Sites: []facts.SiteInfo{{SiteCode: "P01", Type: 2, TypeName: "primary", ServerName: "p01.contoso.com"}},
 		},
 	}
 }
 
-func passCheck(host string, port int) checks.Check {
-	return checks.Check{
+func passCheck(host string, port int) facts.Check {
+	return facts.Check{
 		ID: fmt.Sprintf("%s:%d", host, port), Kind: "https", Host: host, Port: port, Route: "direct",
-		Required: true, RequiredIn: []string{"current"}, Status: checks.StatusPass,
-		Sources: []string{"IE"}, Timings: checks.Timings{Total: 120},
+		Required: true, RequiredIn: []string{"current"}, Status: facts.StatusPass,
+		Sources: []string{"IE"}, Timings: facts.Timings{Total: 120},
 	}
 }
 
-func failCheck(host string, port int, stage, reason string) checks.Check {
+func failCheck(host string, port int, stage, reason string) facts.Check {
 	c := passCheck(host, port)
-	c.Status, c.Stage, c.Reason = checks.StatusFail, stage, reason
+	c.Status, c.Stage, c.Reason = facts.StatusFail, stage, reason
 	return c
 }
 
-func rules(fs []checks.Finding) []string {
+func rules(fs []facts.Finding) []string {
 	out := []string{}
 	for _, f := range fs {
 		out = append(out, f.Rule)
@@ -245,8 +245,8 @@ const waiverYAML = `waivers:
     expires: 2027-01-31
 `
 
-func akamaiDoc() *checks.Document {
-	c := failCheck("e123.dscb.akamaiedge.net", 80, checks.StageConnect, "timeout")
+func akamaiDoc() *facts.Document {
+	c := failCheck("e123.dscb.akamaiedge.net", 80, facts.StageConnect, "timeout")
 	c.ID += "@proxy" // ids carry a route suffix under --compare-direct: host:port still matches
 	return quietDoc(passCheck("aka.ms", 443), c)
 }
@@ -350,13 +350,13 @@ func TestDisabledRules(t *testing.T) {
 
 func TestBuiltinVerdictEndToEnd(t *testing.T) {
 	e := load(t, Options{})
-	seedOnly := failCheck("go.microsoft.com", 80, checks.StageProxyDenied, "status-403")
+	seedOnly := failCheck("go.microsoft.com", 80, facts.StageProxyDenied, "status-403")
 	seedOnly.Required, seedOnly.RequiredIn = false, []string{"seed"}
 	notRun := passCheck("aka.ms", 443)
-	notRun.Status, notRun.Reason = checks.StatusError, "internal"
+	notRun.Status, notRun.Reason = facts.StatusError, "internal"
 	doc := quietDoc(
 		passCheck("go.microsoft.com", 443),
-		failCheck("download.microsoft.com", 443, checks.StageProxyDenied, "status-403"),
+		failCheck("download.microsoft.com", 443, facts.StageProxyDenied, "status-403"),
 		seedOnly, notRun,
 	)
 	v := eval(t, e, doc)
@@ -404,7 +404,7 @@ func TestVerdictShape(t *testing.T) {
 	}
 	// A verdict already in the document is not policy input and does not change the result.
 	doc := quietDoc(passCheck("aka.ms", 443))
-	doc.Verdict = &checks.Verdict{Deny: []checks.Finding{{Rule: "x"}}}
+	doc.Verdict = &facts.Verdict{Deny: []facts.Finding{{Rule: "x"}}}
 	if v := eval(t, load(t, Options{}), doc); !v.Compliant {
 		t.Fatal("old verdict leaked into the input")
 	}
@@ -518,9 +518,9 @@ func fill(v reflect.Value, depth int) {
 }
 
 func TestToValueMatchesJSON(t *testing.T) {
-	var full checks.Document
+	var full facts.Document
 	fill(reflect.ValueOf(&full).Elem(), 0)
-	docs := map[string]*checks.Document{"full": &full, "empty": {}, "sparse": quietDoc(passCheck("aka.ms", 443)), "big": bigDoc(50)}
+	docs := map[string]*facts.Document{"full": &full, "empty": {}, "sparse": quietDoc(passCheck("aka.ms", 443)), "big": bigDoc(50)}
 	for name, d := range docs {
 		got, err := toValue(d)
 		if err != nil {
@@ -544,15 +544,15 @@ func TestToValueMatchesJSON(t *testing.T) {
 // failing check's evidence whole.
 func TestPolicyViewAbridgesOnlyPassingChecks(t *testing.T) {
 	yes := true
-	full := checks.Evidence{
-		DNS:     &checks.DNSEvidence{Server: "10.0.0.1:53", CNAMEs: []string{"e1.akamaiedge.net"}, Addresses: []string{"1.2.3.4"}},
-		Connect: &checks.ConnectEvidence{Attempts: []checks.ConnectAttempt{{Address: "1.2.3.4:443"}}, Address: "1.2.3.4:443"},
-		TLS: &checks.TLSEvidence{Version: "TLS 1.2", ECDHESuites: &yes, Chain: []checks.CertInfo{
+	full := facts.Evidence{
+		DNS:     &facts.DNSEvidence{Server: "10.0.0.1:53", CNAMEs: []string{"e1.akamaiedge.net"}, Addresses: []string{"1.2.3.4"}},
+		Connect: &facts.ConnectEvidence{Attempts: []facts.ConnectAttempt{{Address: "1.2.3.4:443"}}, Address: "1.2.3.4:443"},
+		TLS: &facts.TLSEvidence{Version: "TLS 1.2", ECDHESuites: &yes, Chain: []facts.CertInfo{
 			{Subject: "CN=leaf", Issuer: "CN=ca", NotAfter: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), SHA256: "aa"},
 			{Subject: "CN=ca", Issuer: "CN=root"}}},
-		Proxy: &checks.ProxyEvidence{URL: "http://p:8080", AuthTried: "ntlm", Headers: map[string]string{"Via": "x"}},
+		Proxy: &facts.ProxyEvidence{URL: "http://p:8080", AuthTried: "ntlm", Headers: map[string]string{"Via": "x"}},
 	}
-	pass := policyView(checks.Check{ID: "a:443", Status: checks.StatusPass, Evidence: full})
+	pass := policyView(facts.Check{ID: "a:443", Status: facts.StatusPass, Evidence: full})
 	e := pass.Evidence
 	if e.Connect != nil || len(e.TLS.Chain) != 1 || e.TLS.Chain[0].NotAfter.Year() != 2027 || e.TLS.Chain[0].SHA256 != "" ||
 		e.DNS.CNAMEs[0] != "e1.akamaiedge.net" || e.DNS.Addresses != nil || e.Proxy.AuthTried != "ntlm" || e.Proxy.Headers != nil ||
@@ -562,7 +562,7 @@ func TestPolicyViewAbridgesOnlyPassingChecks(t *testing.T) {
 	if full.TLS.Chain[1].Subject != "CN=ca" || full.Connect == nil {
 		t.Error("policyView changed the report's own evidence")
 	}
-	fail := policyView(checks.Check{ID: "a:443", Status: checks.StatusFail, Evidence: full})
+	fail := policyView(facts.Check{ID: "a:443", Status: facts.StatusFail, Evidence: full})
 	if fail.Evidence.Connect == nil || len(fail.Evidence.TLS.Chain) != 2 || fail.Evidence.Proxy.Headers == nil {
 		t.Errorf("a failing check lost evidence: %+v", fail.Evidence)
 	}
@@ -599,7 +599,7 @@ func TestReviewHardening(t *testing.T) {
 	}
 	doc := quietDoc()
 	doc.Interrupted = true
-	doc.Trust = &checks.TrustFacts{Roots: []checks.RootPresence{{Name: "DigiCert Global Root G2", Required: true, Present: false}}}
+	doc.Trust = &facts.TrustFacts{Roots: []facts.RootPresence{{Name: "DigiCert Global Root G2", Required: true, Present: false}}}
 	v, err := e.Evaluate(context.Background(), doc)
 	if err != nil {
 		t.Fatal(err)

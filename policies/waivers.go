@@ -9,14 +9,14 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // WaiverExpiredRule is the rule id of the warn an expired waiver raises.
 const WaiverExpiredRule = "waiver.expired"
 
 type waiverEntry struct {
-	w    checks.Waiver
+	w    facts.Waiver
 	file string
 	line int
 }
@@ -136,7 +136,7 @@ func (e waiverEntry) expired(now time.Time) bool {
 // or that check's host:port, matches the target. A finding that names no check (placement,
 // roots) is covered only by target "*" with its exact rule id, so a glob such as "scp.*" never
 // waives what nobody listed; an interrupted run is never waived.
-func (e waiverEntry) matches(f checks.Finding, hostports map[string]string) bool {
+func (e waiverEntry) matches(f facts.Finding, hostports map[string]string) bool {
 	if f.Rule == "scp.run_interrupted" {
 		return false
 	}
@@ -160,7 +160,7 @@ func (e waiverEntry) matches(f checks.Finding, hostports map[string]string) bool
 }
 
 // applyWaivers moves waived denies into v.Waived and warns about expired waivers.
-func (e *Engine) applyWaivers(doc *checks.Document, v *checks.Verdict) {
+func (e *Engine) applyWaivers(doc *facts.Document, v *facts.Verdict) {
 	if len(e.waivers) == 0 {
 		return
 	}
@@ -170,7 +170,7 @@ func (e *Engine) applyWaivers(doc *checks.Document, v *checks.Verdict) {
 			active = append(active, w)
 			continue
 		}
-		f := checks.Finding{
+		f := facts.Finding{
 			Rule: WaiverExpiredRule,
 			Message: fmt.Sprintf("waiver for rule %s, target %s (owner %s) expired on %s and is ignored: %s",
 				w.w.Rule, w.w.Target, orUnknown(w.w.Owner), w.w.Expires, w.w.Reason),

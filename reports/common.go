@@ -7,12 +7,12 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // groupOf is the group a check is listed under: its first catalog group, "site" for site
 // checks, else "other".
-func groupOf(c *checks.Check) string {
+func groupOf(c *facts.Check) string {
 	if len(c.Groups) > 0 && c.Groups[0] != "" {
 		return c.Groups[0]
 	}
@@ -25,29 +25,29 @@ func groupOf(c *checks.Check) string {
 // statusRank orders statuses so that what needs attention comes first.
 func statusRank(s string) int {
 	switch s {
-	case checks.StatusFail:
+	case facts.StatusFail:
 		return 0
-	case checks.StatusError:
+	case facts.StatusError:
 		return 1
-	case checks.StatusWarn:
+	case facts.StatusWarn:
 		return 2
-	case checks.StatusSkip:
+	case facts.StatusSkip:
 		return 3
-	case checks.StatusPass:
+	case facts.StatusPass:
 		return 4
 	}
 	return 5
 }
 
 // attentionOrder returns the checks failed first, keeping the document order within a status.
-func attentionOrder(cs []checks.Check) []checks.Check {
+func attentionOrder(cs []facts.Check) []facts.Check {
 	out := slices.Clone(cs)
-	slices.SortStableFunc(out, func(a, b checks.Check) int { return statusRank(a.Status) - statusRank(b.Status) })
+	slices.SortStableFunc(out, func(a, b facts.Check) int { return statusRank(a.Status) - statusRank(b.Status) })
 	return out
 }
 
 // stageReason is "stage/reason", or whichever of them is set.
-func stageReason(c *checks.Check) string {
+func stageReason(c *facts.Check) string {
 	switch {
 	case c.Stage != "" && c.Reason != "":
 		return c.Stage + "/" + c.Reason
@@ -59,7 +59,7 @@ func stageReason(c *checks.Check) string {
 }
 
 // verdictCounts returns deny, warn, waived counts (zero without a verdict).
-func verdictCounts(doc *checks.Document) (deny, warn, waived int) {
+func verdictCounts(doc *facts.Document) (deny, warn, waived int) {
 	if doc.Verdict == nil {
 		return 0, 0, 0
 	}
@@ -67,7 +67,7 @@ func verdictCounts(doc *checks.Document) (deny, warn, waived int) {
 }
 
 // verdictWord is the one-word verdict.
-func verdictWord(doc *checks.Document) string {
+func verdictWord(doc *facts.Document) string {
 	switch {
 	case doc.Verdict == nil:
 		return "no verdict"
@@ -79,7 +79,7 @@ func verdictWord(doc *checks.Document) string {
 }
 
 // proxyLine describes the proxy the run used.
-func proxyLine(doc *checks.Document) string {
+func proxyLine(doc *facts.Document) string {
 	p := doc.Proxy
 	if p == nil {
 		return "direct (no proxy facts)"
@@ -142,7 +142,7 @@ func plain(s string) string {
 }
 
 // checkLabel names a check for tables: its id (host:port for network checks).
-func checkLabel(c *checks.Check) string {
+func checkLabel(c *facts.Check) string {
 	if c.ID != "" {
 		return c.ID
 	}
@@ -150,7 +150,7 @@ func checkLabel(c *checks.Check) string {
 }
 
 // eachFinding walks the verdict's findings in deny, warn, waived order.
-func eachFinding(v *checks.Verdict, fn func(level string, f *checks.Finding)) {
+func eachFinding(v *facts.Verdict, fn func(level string, f *facts.Finding)) {
 	if v == nil {
 		return
 	}

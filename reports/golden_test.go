@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden from the fixtures")
@@ -24,7 +24,7 @@ var goldenExt = map[string]string{
 	"json": "json", "html": "html", "junit": "xml", "sarif": "sarif", "markdown": "md", "text": "txt",
 }
 
-func loadFixture(t *testing.T, name string) *checks.Document {
+func loadFixture(t *testing.T, name string) *facts.Document {
 	t.Helper()
 	doc, err := ReadJSON(filepath.Join("testdata", name+".json"))
 	if err != nil {
@@ -33,7 +33,7 @@ func loadFixture(t *testing.T, name string) *checks.Document {
 	return doc
 }
 
-func render(t *testing.T, format string, doc *checks.Document) []byte {
+func render(t *testing.T, format string, doc *facts.Document) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := Render(&buf, format, doc); err != nil {

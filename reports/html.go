@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // The template is one self-contained page: inline CSS and JS, nothing fetched. Every value
@@ -42,7 +42,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 }).Parse(htmlTemplateText))
 
 type htmlView struct {
-	Doc          *checks.Document
+	Doc          *facts.Document
 	Title        string
 	Verdict      string
 	VerdictClass string
@@ -64,7 +64,7 @@ type statusCount struct {
 type findingView struct {
 	Anchor string
 	Level  string
-	F      *checks.Finding
+	F      *facts.Finding
 	Checks []checkRef
 }
 
@@ -79,7 +79,7 @@ type groupView struct {
 }
 
 type checkView struct {
-	C           *checks.Check
+	C           *facts.Check
 	Anchor      string
 	Group       string
 	StageReason string
@@ -120,7 +120,7 @@ func anchorFor(prefix, id string, used map[string]bool) string {
 	return a
 }
 
-func buildHTMLView(doc *checks.Document) *htmlView {
+func buildHTMLView(doc *facts.Document) *htmlView {
 	v := &htmlView{Doc: doc, Verdict: verdictWord(doc), Started: formatTime(doc.StartedAt), Duration: formatDuration(doc.DurationMs)}
 	v.Deny, v.Warn, v.Waived = verdictCounts(doc)
 	v.VerdictClass = map[string]string{"compliant": "ok", "not compliant": "bad", "no verdict": "none"}[v.Verdict]
@@ -136,7 +136,7 @@ func buildHTMLView(doc *checks.Document) *htmlView {
 	}
 	related := map[string][]findingRefView{}
 	n := 0
-	eachFinding(doc.Verdict, func(level string, f *checks.Finding) {
+	eachFinding(doc.Verdict, func(level string, f *facts.Finding) {
 		n++
 		fv := findingView{Anchor: fmt.Sprintf("finding-%d", n), Level: level, F: f}
 		for _, id := range f.Checks {
@@ -178,7 +178,7 @@ func buildHTMLView(doc *checks.Document) *htmlView {
 	}
 	v.Total = len(doc.Checks)
 	// Groups in the order their first check appears; statuses in attention order.
-	for _, s := range []string{checks.StatusFail, checks.StatusError, checks.StatusWarn, checks.StatusSkip, checks.StatusPass} {
+	for _, s := range []string{facts.StatusFail, facts.StatusError, facts.StatusWarn, facts.StatusSkip, facts.StatusPass} {
 		v.Statuses = append(v.Statuses, statusCount{s, counts[s]})
 		delete(counts, s)
 	}
@@ -193,6 +193,6 @@ func buildHTMLView(doc *checks.Document) *htmlView {
 	return v
 }
 
-func renderHTML(w io.Writer, doc *checks.Document) error {
+func renderHTML(w io.Writer, doc *facts.Document) error {
 	return htmlTemplate.Execute(w, buildHTMLView(doc))
 }

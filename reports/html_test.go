@@ -7,8 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cmpreflight/cmpreflight/checks"
 	"golang.org/x/net/html"
+
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // hostile are strings an intercepting proxy or a block page could send.
@@ -27,10 +28,10 @@ var hostile = []string{
 func TestHTMLEscapesNetworkStrings(t *testing.T) {
 	doc := loadFixture(t, "tls-intercepted")
 	// Also through fields the fixture does not cover.
-	doc.Checks[0].Evidence.HTTP = &checks.HTTPEvidence{Method: "HEAD", URL: "javascript:alert(6)",
+	doc.Checks[0].Evidence.HTTP = &facts.HTTPEvidence{Method: "HEAD", URL: "javascript:alert(6)",
 		Headers: map[string]any{`"onmouseover="alert(7)`: `'><script>alert(8)</script>`}}
-	doc.Site = &checks.SiteFacts{SCPServer: `<script>alert(9)</script>`, Site: &checks.SiteInfo{SiteName: `<img src=x onerror=alert(10)>`}}
-	doc.Trust = &checks.TrustFacts{Gaps: []checks.AllowlistHop{{Name: `<script>alert(11)</script>.example`, Via: "cname", Check: "x"}}}
+	doc.Site = &facts.SiteFacts{SCPServer: `<script>alert(9)</script>`, Site: &facts.SiteInfo{SiteName: `<img src=x onerror=alert(10)>`}}
+	doc.Trust = &facts.TrustFacts{Gaps: []facts.AllowlistHop{{Name: `<script>alert(11)</script>.example`, Via: "cname", Check: "x"}}}
 	out := render(t, "html", doc)
 
 	for _, h := range hostile {

@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // The JUnit dialect Jenkins and Azure DevOps both read: testsuites > testsuite > testcase,
@@ -65,7 +65,7 @@ func seconds(ms int64) string { return fmt.Sprintf("%.3f", float64(ms)/1000) }
 // renderJUnit writes one test case per check (suite "checks") and one per policy finding
 // (suite "policy"): a deny fails, a warn passes with its message in system-out, a waived
 // deny is skipped with the waiver's reason.
-func renderJUnit(w io.Writer, doc *checks.Document) error {
+func renderJUnit(w io.Writer, doc *facts.Document) error {
 	ts := ""
 	if !doc.StartedAt.IsZero() {
 		ts = doc.StartedAt.UTC().Format("2006-01-02T15:04:05")
@@ -80,13 +80,13 @@ func renderJUnit(w io.Writer, doc *checks.Document) error {
 		tc := junitCase{Classname: groupOf(c), Name: checkLabel(c), Time: seconds(c.Timings.Total)}
 		detail := checkDetail(c)
 		switch c.Status {
-		case checks.StatusFail:
+		case facts.StatusFail:
 			tc.Failure = &junitProblem{Message: problemMessage(c), Type: nonEmpty(c.Stage, "fail"), Text: detail}
 			cs.Failures++
-		case checks.StatusError:
+		case facts.StatusError:
 			tc.Error = &junitProblem{Message: problemMessage(c), Type: nonEmpty(c.Stage, "error"), Text: detail}
 			cs.Errors++
-		case checks.StatusSkip:
+		case facts.StatusSkip:
 			tc.Skipped = &junitSkipped{Message: nonEmpty(problemMessage(c), "skipped")}
 			cs.Skipped++
 		default:
@@ -97,7 +97,7 @@ func renderJUnit(w io.Writer, doc *checks.Document) error {
 	cs.Tests = len(cs.Cases)
 
 	ps := junitSuite{Name: "policy", Timestamp: ts, Hostname: doc.Machine.Hostname, Time: "0.000"}
-	eachFinding(doc.Verdict, func(level string, f *checks.Finding) {
+	eachFinding(doc.Verdict, func(level string, f *facts.Finding) {
 		tc := junitCase{Classname: "policy." + level, Name: findingName(f), Time: "0.000"}
 		text := findingDetail(f)
 		switch level {
@@ -137,7 +137,7 @@ func renderJUnit(w io.Writer, doc *checks.Document) error {
 	return ew.err
 }
 
-func problemMessage(c *checks.Check) string {
+func problemMessage(c *facts.Check) string {
 	sr := stageReason(c)
 	switch {
 	case sr != "" && c.Message != "":
@@ -150,7 +150,7 @@ func problemMessage(c *checks.Check) string {
 }
 
 // checkDetail is the plain-text summary of a check a CI log shows.
-func checkDetail(c *checks.Check) string {
+func checkDetail(c *facts.Check) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "status: %s\n", c.Status)
 	if sr := stageReason(c); sr != "" {
@@ -181,14 +181,14 @@ func checkDetail(c *checks.Check) string {
 	return b.String()
 }
 
-func findingName(f *checks.Finding) string {
+func findingName(f *facts.Finding) string {
 	if len(f.Checks) == 0 {
 		return f.Rule
 	}
 	return f.Rule + " [" + strings.Join(f.Checks, ", ") + "]"
 }
 
-func findingDetail(f *checks.Finding) string {
+func findingDetail(f *facts.Finding) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s\n", f.Rule, f.Message)
 	if len(f.Checks) > 0 {

@@ -5,13 +5,13 @@ import (
 	"io"
 	"strings"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // renderMarkdown writes GitHub-flavoured Markdown for a pull-request comment or
 // $GITHUB_STEP_SUMMARY: the verdict, the findings, the checks (failures first) and the
 // passing checks collapsed.
-func renderMarkdown(w io.Writer, doc *checks.Document) error {
+func renderMarkdown(w io.Writer, doc *facts.Document) error {
 	ew := &errWriter{w: w}
 	deny, warn, waived := verdictCounts(doc)
 	icon := map[string]string{"compliant": "✅", "not compliant": "❌", "no verdict": "❔"}[verdictWord(doc)]
@@ -42,9 +42,9 @@ func renderMarkdown(w io.Writer, doc *checks.Document) error {
 		mdFindings(ew, "Waived", v.Waived, true)
 	}
 
-	var attention, passed []checks.Check
+	var attention, passed []facts.Check
 	for _, c := range attentionOrder(doc.Checks) {
-		if c.Status == checks.StatusPass {
+		if c.Status == facts.StatusPass {
 			passed = append(passed, c)
 		} else {
 			attention = append(attention, c)
@@ -62,7 +62,7 @@ func renderMarkdown(w io.Writer, doc *checks.Document) error {
 	return ew.err
 }
 
-func mdFindings(w io.Writer, title string, fs []checks.Finding, waived bool) {
+func mdFindings(w io.Writer, title string, fs []facts.Finding, waived bool) {
 	if len(fs) == 0 {
 		return
 	}
@@ -83,7 +83,7 @@ func mdFindings(w io.Writer, title string, fs []checks.Finding, waived bool) {
 	fmt.Fprintln(w)
 }
 
-func mdChecks(w io.Writer, cs []checks.Check, withMessage bool) {
+func mdChecks(w io.Writer, cs []facts.Check, withMessage bool) {
 	if withMessage {
 		fmt.Fprintln(w, "| Check | Status | Stage / reason | Route | Total ms | Message |")
 		fmt.Fprintln(w, "|---|---|---|---|--:|---|")

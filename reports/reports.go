@@ -14,15 +14,15 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // renderer writes one format.
-type renderer func(w io.Writer, doc *checks.Document) error
+type renderer func(w io.Writer, doc *facts.Document) error
 
 // formats maps a format name to its renderer; the order of Formats() is the documented one.
 var formats = map[string]renderer{
-	"json":     renderJSON,
+	"json":     facts.WriteJSON,
 	"html":     renderHTML,
 	"junit":    renderJUnit,
 	"sarif":    renderSARIF,
@@ -40,7 +40,7 @@ func unknownFormat(format string) error {
 }
 
 // Render writes doc in format to w.
-func Render(w io.Writer, format string, doc *checks.Document) error {
+func Render(w io.Writer, format string, doc *facts.Document) error {
 	r, ok := formats[format]
 	if !ok {
 		return unknownFormat(format)
@@ -54,7 +54,7 @@ func Render(w io.Writer, format string, doc *checks.Document) error {
 // WriteFile renders doc into path atomically: the report is written to a temporary file in
 // the same directory and renamed over path, so a reader never sees half a report, even when
 // the run is interrupted while writing.
-func WriteFile(path, format string, doc *checks.Document) (err error) {
+func WriteFile(path, format string, doc *facts.Document) (err error) {
 	if _, ok := formats[format]; !ok {
 		return unknownFormat(format)
 	}
@@ -109,7 +109,7 @@ func ParseOutputSpec(s string) (format, path string, err error) {
 }
 
 // ReadJSON loads a saved JSON report for `report convert`.
-func ReadJSON(path string) (*checks.Document, error) {
+func ReadJSON(path string) (*facts.Document, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read report: %w", err)
@@ -123,50 +123,13 @@ func ReadJSON(path string) (*checks.Document, error) {
 	switch {
 	case probe.SchemaVersion == nil:
 		return nil, fmt.Errorf("read report %s: no schemaVersion: not a cmpreflight JSON report", path)
-	case *probe.SchemaVersion != checks.SchemaVersion:
-		return nil, fmt.Errorf("read report %s: schemaVersion %d, this build reads %d", path, *probe.SchemaVersion, checks.SchemaVersion)
+	case *probe.SchemaVersion != facts.SchemaVersion:
+		return nil, fmt.Errorf("read report %s: schemaVersion %d, this build reads %d", path, *probe.SchemaVersion, facts.SchemaVersion)
 	}
-	var doc checks.Document
+	var doc facts.Document
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
 		return nil, fmt.Errorf("read report %s: %w", path, err)
 	}
 	return &doc, nil
-}
-
-// renderJSON writes the document as indented JSON, streaming the checks one by one: the whole
-// text of a 20,000-check report held in memory at once would double the run's peak.
-func renderJSON(w io.Writer, doc *checks.Document) error {
-	head := *doc
-	head.Checks = []checks.Check{}
-	b, err := json.MarshalIndent(&head, "", "  ")
-	if err != nil {
-		return err
-	}
-	// The top-level "checks" member is the only one at two spaces of indentation; network
-	// strings inside it are escaped, so the marker cannot occur elsewhere.
-	const marker = "\n  \"checks\": []"
-	i := bytes.Index(b, []byte(marker))
-	if i < 0 {
-		return errors.New("json report: checks member not found")
-	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	bw.Write(b[:i+len(marker)-1])
-	for n := range doc.Checks {
-		c, err := json.MarshalIndent(&doc.Checks[n], "    ", "  ")
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			bw.WriteByte(',')
-		}
-		bw.WriteString("\n    ")
-		bw.Write(c)
-	}
-	if len(doc.Checks) > 0 {
-		bw.WriteString("\n  ")
-	}
-	bw.Write(b[i+len(marker)-1:])
-	bw.WriteByte('\n')
-	return bw.Flush()
 }

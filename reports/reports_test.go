@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 func TestFormats(t *testing.T) {
@@ -31,7 +31,7 @@ func TestFormats(t *testing.T) {
 }
 
 func TestRenderUnknownFormat(t *testing.T) {
-	err := Render(&bytes.Buffer{}, "pdf", &checks.Document{})
+	err := Render(&bytes.Buffer{}, "pdf", &facts.Document{})
 	if err == nil || !strings.Contains(err.Error(), "json, html, junit, sarif, markdown, text") {
 		t.Fatalf("err = %v, want it to list the formats", err)
 	}
@@ -44,7 +44,7 @@ func TestRenderUnknownFormat(t *testing.T) {
 func TestRenderEmptyDocument(t *testing.T) {
 	for _, f := range Formats() {
 		var buf bytes.Buffer
-		if err := Render(&buf, f, &checks.Document{SchemaVersion: checks.SchemaVersion}); err != nil {
+		if err := Render(&buf, f, &facts.Document{SchemaVersion: facts.SchemaVersion}); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}
 		if buf.Len() == 0 {
@@ -130,12 +130,12 @@ func TestWriteFileKeepsOldReportOnError(t *testing.T) {
 	if err := os.WriteFile(path, []byte("previous"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	formats["failing"] = func(w io.Writer, _ *checks.Document) error {
+	formats["failing"] = func(w io.Writer, _ *facts.Document) error {
 		io.WriteString(w, "half")
 		return errors.New("boom")
 	}
 	t.Cleanup(func() { delete(formats, "failing") })
-	if err := WriteFile(path, "failing", &checks.Document{}); err == nil || !strings.Contains(err.Error(), "boom") {
+	if err := WriteFile(path, "failing", &facts.Document{}); err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("err = %v", err)
 	}
 	if got, _ := os.ReadFile(path); string(got) != "previous" {
@@ -231,12 +231,12 @@ func TestMarkdownEscapesCells(t *testing.T) {
 
 // The streamed JSON report is byte for byte what encoding/json writes for the whole document.
 func TestStreamedJSONMatchesEncoder(t *testing.T) {
-	doc := &checks.Document{SchemaVersion: 1, Tool: checks.Tool{Name: "cmpreflight", Version: "x"}}
+	doc := &facts.Document{SchemaVersion: 1, Tool: facts.Tool{Name: "cmpreflight", Version: "x"}}
 	for i := 0; i < 3; i++ {
-		doc.Checks = append(doc.Checks, checks.Check{ID: fmt.Sprintf("h%d.example:443", i), Status: "pass",
+		doc.Checks = append(doc.Checks, facts.Check{ID: fmt.Sprintf("h%d.example:443", i), Status: "pass",
 			Message: "<b>\"checks\": []\n  \"checks\": [] & é"})
 	}
-	for _, d := range []*checks.Document{doc, {SchemaVersion: 1, Checks: []checks.Check{}}} {
+	for _, d := range []*facts.Document{doc, {SchemaVersion: 1, Checks: []facts.Check{}}} {
 		var want, got bytes.Buffer
 		enc := json.NewEncoder(&want)
 		enc.SetIndent("", "  ")

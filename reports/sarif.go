@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // SARIF 2.1.0, only the parts a policy result needs.
@@ -101,12 +101,12 @@ func RegisterRules(docs []RuleDoc) {
 
 // renderSARIF writes the verdict's findings as SARIF results of tool cmpreflight. Each
 // distinct rule id becomes a rule whose help text is the first remediation given for it.
-func renderSARIF(w io.Writer, doc *checks.Document) error {
+func renderSARIF(w io.Writer, doc *facts.Document) error {
 	driver := sarifDriver{Name: "cmpreflight", Version: doc.Tool.Version, Rules: []sarifRule{}}
 	index := map[string]int{}
 	firstMessage := map[string]string{}
 	var results []sarifResult
-	eachFinding(doc.Verdict, func(level string, f *checks.Finding) {
+	eachFinding(doc.Verdict, func(level string, f *facts.Finding) {
 		rule := nonEmpty(f.Rule, "unnamed")
 		i, ok := index[rule]
 		if !ok {

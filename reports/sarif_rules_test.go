@@ -5,14 +5,14 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 func TestSARIFUsesRegisteredRuleDocs(t *testing.T) {
 	RegisterRules([]RuleDoc{{ID: "test.registered", Title: "Registered title", Help: "Do this.", Source: "KB1"}})
 	t.Cleanup(func() { delete(ruleDocs, "test.registered") })
-	doc := &checks.Document{SchemaVersion: 1, Verdict: &checks.Verdict{
-		Deny: []checks.Finding{{Rule: "test.registered", Message: "m"}, {Rule: "test.other", Message: "n"}},
+	doc := &facts.Document{SchemaVersion: 1, Verdict: &facts.Verdict{
+		Deny: []facts.Finding{{Rule: "test.registered", Message: "m"}, {Rule: "test.other", Message: "n"}},
 	}}
 	var b bytes.Buffer
 	if err := Render(&b, "sarif", doc); err != nil {

@@ -6,13 +6,13 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // renderText writes the terminal summary: one aligned row per check, then the findings and
 // the verdict. Network strings go through plain() so a hostile answer cannot drive the
 // terminal.
-func renderText(w io.Writer, doc *checks.Document) error {
+func renderText(w io.Writer, doc *facts.Document) error {
 	ew := &errWriter{w: w}
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CHECK\tSTATUS\tSTAGE/REASON\tROUTE\tTOTAL MS")
@@ -31,7 +31,7 @@ func renderText(w io.Writer, doc *checks.Document) error {
 	if doc.Interrupted {
 		fmt.Fprintln(ew, "The run was interrupted: the results are incomplete.")
 	}
-	eachFinding(doc.Verdict, func(level string, f *checks.Finding) {
+	eachFinding(doc.Verdict, func(level string, f *facts.Finding) {
 		line := fmt.Sprintf("%-6s %s: %s", strings.ToUpper(level), plain(f.Rule), plain(f.Message))
 		if level == "waived" && f.Waiver != nil {
 			line += fmt.Sprintf(" (waived until %s: %s)", plain(f.Waiver.Expires), plain(f.Waiver.Reason))

@@ -11,7 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // Finding severities.
@@ -48,15 +48,15 @@ type FileStat struct {
 
 // Result is what Analyze found.
 type Result struct {
-	Findings []checks.LogFinding `json:"findings"`
-	Files    []FileStat          `json:"files"`
+	Findings []facts.LogFinding `json:"findings"`
+	Files    []FileStat         `json:"files"`
 	// LastSync is the latest successful synchronisation seen in Dmpdownloader.log, in UTC;
 	// nil when no Dmpdownloader.log was read or none showed one.
 	LastSync *time.Time `json:"lastSync,omitempty"`
 }
 
 // HasErrors reports whether any finding is error-level.
-func HasErrors(findings []checks.LogFinding) bool {
+func HasErrors(findings []facts.LogFinding) bool {
 	for _, f := range findings {
 		if f.Severity == SeverityError {
 			return true
@@ -118,7 +118,7 @@ func analyze(set *signatureSet, paths []string, now time.Time) (*Result, error) 
 		g.files = append(g.files, f)
 	}
 
-	res := &Result{Files: []FileStat{}, Findings: []checks.LogFinding{}}
+	res := &Result{Files: []FileStat{}, Findings: []facts.LogFinding{}}
 	aggs := map[string]*aggregate{}
 	for _, g := range order {
 		var lastSync *Record
@@ -215,8 +215,8 @@ func record(aggs map[string]*aggregate, s *Signature, g *logGroup, path string, 
 	}
 }
 
-func (a *aggregate) finding() checks.LogFinding {
-	f := checks.LogFinding{
+func (a *aggregate) finding() facts.LogFinding {
+	f := facts.LogFinding{
 		Signature:   a.sig.ID,
 		Severity:    a.sig.Severity,
 		Title:       a.sig.Title,
@@ -235,13 +235,13 @@ func (a *aggregate) finding() checks.LogFinding {
 	return f
 }
 
-func syncFinding(g *logGroup, last *Record, span [2]time.Time, now time.Time) *checks.LogFinding {
+func syncFinding(g *logGroup, last *Record, span [2]time.Time, now time.Time) *facts.LogFinding {
 	const remediation = "An online service connection point synchronises with Microsoft every 24 hours. " +
 		"Fix the other findings of Dmpdownloader.log first (TLS trust, TLS 1.2, proxy, name resolution); " +
 		"check that the SMS_DMP_DOWNLOADER thread of SMS_Executive runs (restart it after a mode change) " +
 		"and that the role is in online mode: an offline one never syncs and is updated with the service connection tool."
 	const ref = "scp-facts.md, section 5; memdocs: configmgr/core/servers/manage/use-the-service-connection-tool"
-	f := &checks.LogFinding{
+	f := &facts.LogFinding{
 		Severity:    SeverityWarning,
 		File:        g.display(),
 		Count:       1,
@@ -267,7 +267,7 @@ func syncFinding(g *logGroup, last *Record, span [2]time.Time, now time.Time) *c
 
 var severityRank = map[string]int{SeverityError: 0, SeverityWarning: 1, SeverityInfo: 2}
 
-func sortFindings(fs []checks.LogFinding) {
+func sortFindings(fs []facts.LogFinding) {
 	sort.SliceStable(fs, func(i, j int) bool {
 		a, b := fs[i], fs[j]
 		if severityRank[a.Severity] != severityRank[b.Severity] {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 var fixtureNow = time.Date(2023, 7, 15, 18, 0, 0, 0, time.UTC)
@@ -257,10 +257,10 @@ func TestSignaturesValid(t *testing.T) {
 }
 
 func TestHasErrors(t *testing.T) {
-	if HasErrors(nil) || HasErrors([]checks.LogFinding{{Severity: "warning"}, {Severity: "info"}}) {
+	if HasErrors(nil) || HasErrors([]facts.LogFinding{{Severity: "warning"}, {Severity: "info"}}) {
 		t.Error("HasErrors true without errors")
 	}
-	if !HasErrors([]checks.LogFinding{{Severity: "warning"}, {Severity: "error"}}) {
+	if !HasErrors([]facts.LogFinding{{Severity: "warning"}, {Severity: "error"}}) {
 		t.Error("HasErrors false with an error")
 	}
 }

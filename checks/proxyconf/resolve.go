@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/net/http/httpproxy"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // Sources of the proxy setting, as reported in the facts document (proxy.source).
@@ -38,7 +38,7 @@ type Options struct {
 	// NoProxy is --no-proxy: hosts reached directly whatever the source.
 	NoProxy []string
 	// WinHTTP reads the machine's WinHTTP setting (ReadWinHTTP in production); nil skips it.
-	WinHTTP func() (*checks.WinHTTPSetting, error)
+	WinHTTP func() (*facts.WinHTTPSetting, error)
 	// Env is getenv (os.Getenv in production); nil means an empty environment.
 	Env func(string) string
 	// Auth is --proxy-auth, copied into Facts; empty reports "auto" when a proxy is
@@ -63,7 +63,7 @@ type Selection struct {
 	envProxy    func(*url.URL) (*url.URL, error)
 	envEntryFns map[string]func(*url.URL) (*url.URL, error)
 
-	winhttp *checks.WinHTTPSetting
+	winhttp *facts.WinHTTPSetting
 	auth    string
 	notes   []string
 }
@@ -403,8 +403,8 @@ func (s *Selection) Credentials(scheme string) (user, password string, ok bool) 
 func (s *Selection) Source() string { return s.source }
 
 // Facts is the proxy section of the facts document.
-func (s *Selection) Facts() *checks.ProxyFacts {
-	f := &checks.ProxyFacts{Source: s.source, Auth: s.auth, WinHTTP: s.winhttp}
+func (s *Selection) Facts() *facts.ProxyFacts {
+	f := &facts.ProxyFacts{Source: s.source, Auth: s.auth, WinHTTP: s.winhttp}
 	main := s.all
 	if main == nil {
 		main = s.byScheme["https"]

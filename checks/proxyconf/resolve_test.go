@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 func env(kv ...string) func(string) string {
@@ -19,13 +19,13 @@ func env(kv ...string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
-func winhttp(s *checks.WinHTTPSetting, err error) func() (*checks.WinHTTPSetting, error) {
-	return func() (*checks.WinHTTPSetting, error) { return s, err }
+func winhttp(s *facts.WinHTTPSetting, err error) func() (*facts.WinHTTPSetting, error) {
+	return func() (*facts.WinHTTPSetting, error) { return s, err }
 }
 
 var (
-	winProxy  = &checks.WinHTTPSetting{Proxy: "winproxy.contoso.com:8080", Bypass: []string{"<local>", "*.contoso.com", "10.*", "*.fabrikam.com:80"}}
-	winDirect = &checks.WinHTTPSetting{Direct: true}
+	winProxy  = &facts.WinHTTPSetting{Proxy: "winproxy.contoso.com:8080", Bypass: []string{"<local>", "*.contoso.com", "10.*", "*.fabrikam.com:80"}}
+	winDirect = &facts.WinHTTPSetting{Direct: true}
 	notWin    = winhttp(nil, ErrNotWindows)
 )
 
@@ -93,7 +93,7 @@ func TestResolveSources(t *testing.T) {
 		},
 		{
 			name: "winhttp per scheme", source: "winhttp", url: "http://b:443",
-			o: Options{WinHTTP: winhttp(&checks.WinHTTPSetting{Proxy: "http=a:80;https=b:443;socks=s:1080"}, nil)},
+			o: Options{WinHTTP: winhttp(&facts.WinHTTPSetting{Proxy: "http=a:80;https=b:443;socks=s:1080"}, nil)},
 			routes: []route{
 				{"go.microsoft.com", 443, "https", "http://b:443", ""},
 				{"crl3.digicert.com", 80, "http", "http://a:80", ""},
@@ -103,7 +103,7 @@ func TestResolveSources(t *testing.T) {
 		},
 		{
 			name: "winhttp http only sends https direct", source: "winhttp", url: "http://a:8080",
-			o: Options{WinHTTP: winhttp(&checks.WinHTTPSetting{Proxy: "http=http://a:8080"}, nil)},
+			o: Options{WinHTTP: winhttp(&facts.WinHTTPSetting{Proxy: "http=http://a:8080"}, nil)},
 			routes: []route{
 				{"go.microsoft.com", 443, "https", "", ""},
 				{"crl3.digicert.com", 80, "http", "http://a:8080", ""},
@@ -117,7 +117,7 @@ func TestResolveSources(t *testing.T) {
 		},
 		{
 			name: "winhttp with only socks falls through", source: "none",
-			o:    Options{WinHTTP: winhttp(&checks.WinHTTPSetting{Proxy: "socks=s:1080"}, nil)},
+			o:    Options{WinHTTP: winhttp(&facts.WinHTTPSetting{Proxy: "socks=s:1080"}, nil)},
 			note: "socks",
 		},
 		{
@@ -292,7 +292,7 @@ func TestEnvPasswordNeverShown(t *testing.T) {
 	if p == nil || p.User.Username() != "svc" {
 		t.Fatalf("proxy %v", p)
 	}
-	facts, err := json.Marshal(sel.Facts())
+	js, err := json.Marshal(sel.Facts())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +301,7 @@ func TestEnvPasswordNeverShown(t *testing.T) {
 		t.Fatal(err)
 	}
 	var outputs []string
-	outputs = append(outputs, string(facts), string(selJSON), p.String(), p.Redacted(), sel.String())
+	outputs = append(outputs, string(js), string(selJSON), p.String(), p.Redacted(), sel.String())
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%d", "%x", "%q"} {
 		outputs = append(outputs, fmt.Sprintf(verb, sel), fmt.Sprintf(verb, *sel))
 	}
@@ -312,8 +312,8 @@ func TestEnvPasswordNeverShown(t *testing.T) {
 			}
 		}
 	}
-	var f checks.ProxyFacts
-	if err := json.Unmarshal(facts, &f); err != nil {
+	var f facts.ProxyFacts
+	if err := json.Unmarshal(js, &f); err != nil {
 		t.Fatal(err)
 	}
 	if f.Source != "env" || f.URL != "http://proxy.contoso.com:8080" || f.User != "svc" {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // ErrNotWindows is what ReadWinHTTP returns off Windows: there is no WinHTTP setting to read,
@@ -31,7 +31,7 @@ const maxWinHTTPString = 32 << 10
 // The auto-config string is absent from the value `netsh winhttp reset proxy` writes; what
 // follows it (zero padding in newer versions) is ignored. Malformed input is an error, never
 // a panic.
-func ParseWinHTTPSettings(b []byte) (*checks.WinHTTPSetting, error) {
+func ParseWinHTTPSettings(b []byte) (*facts.WinHTTPSetting, error) {
 	if len(b) < 12 {
 		return nil, fmt.Errorf("WinHttpSettings: %d bytes, the header alone takes 12", len(b))
 	}
@@ -51,7 +51,7 @@ func ParseWinHTTPSettings(b []byte) (*checks.WinHTTPSetting, error) {
 			return nil, err
 		}
 	}
-	s := &checks.WinHTTPSetting{AutoDetect: flags&flagAutoDetect != 0}
+	s := &facts.WinHTTPSetting{AutoDetect: flags&flagAutoDetect != 0}
 	if flags&flagProxy != 0 && proxy != "" {
 		s.Proxy = proxy
 		s.Bypass = splitList(bypass, ";")

@@ -2,9 +2,9 @@
 
 package proxyconf
 
-import "github.com/cmpreflight/cmpreflight/checks"
+import "github.com/cmpreflight/cmpreflight/facts"
 
 // ReadWinHTTP reads the machine's WinHTTP proxy setting; off Windows it returns ErrNotWindows.
-func ReadWinHTTP() (*checks.WinHTTPSetting, error) {
+func ReadWinHTTP() (*facts.WinHTTPSetting, error) {
 	return nil, ErrNotWindows
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // The two vectors of scp-facts.md, section 3.
@@ -45,14 +45,14 @@ func TestParseWinHTTPSettings(t *testing.T) {
 	tests := []struct {
 		name string
 		in   []byte
-		want checks.WinHTTPSetting
+		want facts.WinHTTPSetting
 	}{
-		{"reset (facts vector)", unhex(t, resetHex), checks.WinHTTPSetting{Direct: true}},
-		{"contoso (facts vector)", unhex(t, contosoHex), checks.WinHTTPSetting{Proxy: "proxy.contoso.com:8080", Bypass: []string{"<local>", "*.contoso.com"}}},
-		{"per scheme with padding", cat(header(3), lp("http=a:80;https=b:443"), lp(""), lp(""), make([]byte, 16)), checks.WinHTTPSetting{Proxy: "http=a:80;https=b:443"}},
-		{"proxy stored but flag off", cat(header(1), lp("old:80"), lp("<local>"), lp("")), checks.WinHTTPSetting{Direct: true}},
-		{"pac and autodetect", cat(header(1|4|8), lp(""), lp(""), lp("http://wpad/wpad.dat")), checks.WinHTTPSetting{Direct: true, AutoConfigURL: "http://wpad/wpad.dat", AutoDetect: true}},
-		{"NUL-terminated strings", cat(header(3), lp("p:3128\x00"), lp("a; b ;\x00"), lp("")), checks.WinHTTPSetting{Proxy: "p:3128", Bypass: []string{"a", "b"}}},
+		{"reset (facts vector)", unhex(t, resetHex), facts.WinHTTPSetting{Direct: true}},
+		{"contoso (facts vector)", unhex(t, contosoHex), facts.WinHTTPSetting{Proxy: "proxy.contoso.com:8080", Bypass: []string{"<local>", "*.contoso.com"}}},
+		{"per scheme with padding", cat(header(3), lp("http=a:80;https=b:443"), lp(""), lp(""), make([]byte, 16)), facts.WinHTTPSetting{Proxy: "http=a:80;https=b:443"}},
+		{"proxy stored but flag off", cat(header(1), lp("old:80"), lp("<local>"), lp("")), facts.WinHTTPSetting{Direct: true}},
+		{"pac and autodetect", cat(header(1|4|8), lp(""), lp(""), lp("http://wpad/wpad.dat")), facts.WinHTTPSetting{Direct: true, AutoConfigURL: "http://wpad/wpad.dat", AutoDetect: true}},
+		{"NUL-terminated strings", cat(header(3), lp("p:3128\x00"), lp("a; b ;\x00"), lp("")), facts.WinHTTPSetting{Proxy: "p:3128", Bypass: []string{"a", "b"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -115,7 +115,7 @@ func FuzzParseWinHTTPSettings(f *testing.F) {
 			}
 		}
 		// Whatever it decodes, Resolve must take it without panicking.
-		sel, err := Resolve(Options{WinHTTP: func() (*checks.WinHTTPSetting, error) { return s, nil }})
+		sel, err := Resolve(Options{WinHTTP: func() (*facts.WinHTTPSetting, error) { return s, nil }})
 		if err != nil {
 			t.Fatal(err)
 		}

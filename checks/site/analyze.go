@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // Modes of the service connection point.
@@ -76,7 +76,7 @@ func TypeName(t int) string {
 
 // ConfiguredProxyURL gives the configured proxy as http://name:port (port 80 when none is
 // set, ConfigMgr's default); "" when no proxy is used.
-func ConfiguredProxyURL(cp *checks.ConfiguredProxy) string {
+func ConfiguredProxyURL(cp *facts.ConfiguredProxy) string {
 	if cp == nil || !cp.UseProxy || cp.Name == "" {
 		return ""
 	}
@@ -95,24 +95,24 @@ func ConfiguredProxyURL(cp *checks.ConfiguredProxy) string {
 
 // Analyze derives the site facts for the target server and the site checks that present
 // them. The checks state facts; the policies decide compliance.
-func Analyze(inv *Inventory, o Options) (*checks.SiteFacts, []checks.Check) {
+func Analyze(inv *Inventory, o Options) (*facts.SiteFacts, []facts.Check) {
 	if inv == nil {
 		inv = &Inventory{}
 	}
-	f := &checks.SiteFacts{
+	f := &facts.SiteFacts{
 		Source:             inv.Source,
 		SCPServer:          o.SCPServer,
-		Sites:              []checks.SiteInfo{},
-		ExistingSCPs:       []checks.SCPRole{},
+		Sites:              []facts.SiteInfo{},
+		ExistingSCPs:       []facts.SCPRole{},
 		IntuneSubscription: o.IntuneSubscription,
 		Insecure:           inv.Insecure,
 	}
 	if f.Source == "" {
 		f.Source = "inventory"
 	}
-	byCode := map[string]checks.SiteInfo{}
+	byCode := map[string]facts.SiteInfo{}
 	for _, s := range inv.Sites {
-		si := checks.SiteInfo{
+		si := facts.SiteInfo{
 			SiteCode:          strings.ToUpper(strings.TrimSpace(s.SiteCode)),
 			SiteName:          s.SiteName,
 			Type:              int(s.Type),
@@ -133,9 +133,9 @@ func Analyze(inv *Inventory, o Options) (*checks.SiteFacts, []checks.Check) {
 
 	// The target's site: the site it is a site system of, else the site it is the server of,
 	// else the given site server's site.
-	var site *checks.SiteInfo
+	var site *facts.SiteInfo
 	roles := map[string]bool{}
-	siteOf := func(code string) *checks.SiteInfo {
+	siteOf := func(code string) *facts.SiteInfo {
 		if s, ok := byCode[strings.ToUpper(strings.TrimSpace(code))]; ok {
 			return &s
 		}
@@ -202,7 +202,7 @@ func Analyze(inv *Inventory, o Options) (*checks.SiteFacts, []checks.Check) {
 		if i, ok := idx[k]; ok {
 			return i
 		}
-		role := checks.SCPRole{ServerName: strings.TrimLeft(server, `\`), SiteCode: strings.ToUpper(code),
+		role := facts.SCPRole{ServerName: strings.TrimLeft(server, `\`), SiteCode: strings.ToUpper(code),
 			OnTarget: SameServer(server, o.SCPServer)}
 		if s, ok := byCode[role.SiteCode]; ok {
 			role.SiteType = s.Type
@@ -280,7 +280,7 @@ func Analyze(inv *Inventory, o Options) (*checks.SiteFacts, []checks.Check) {
 			continue
 		}
 		hasSiteSystem = true
-		cp := &checks.ConfiguredProxy{}
+		cp := &facts.ConfiguredProxy{}
 		seen := false
 		if p, ok := r.Prop("UseProxy"); ok {
 			cp.UseProxy, seen = p.Value != 0, true
@@ -318,9 +318,9 @@ func Analyze(inv *Inventory, o Options) (*checks.SiteFacts, []checks.Check) {
 	return f, siteChecks(f, expansionWhy, hasSiteSystem)
 }
 
-func siteCheck(name, status, msg string, ev map[string]any) checks.Check {
-	c := checks.Check{ID: "site/" + name, Kind: "site", Status: status, Message: msg, Evidence: checks.Evidence{Site: ev}}
-	if status != checks.StatusPass {
+func siteCheck(name, status, msg string, ev map[string]any) facts.Check {
+	c := facts.Check{ID: "site/" + name, Kind: "site", Status: status, Message: msg, Evidence: facts.Evidence{Site: ev}}
+	if status != facts.StatusPass {
 		// Every failed check names its stage and reason (the report contract).
 		c.Stage, c.Reason = "placement", name
 		if name == "mode" {
@@ -332,20 +332,20 @@ func siteCheck(name, status, msg string, ev map[string]any) checks.Check {
 
 func passIf(ok bool) string {
 	if ok {
-		return checks.StatusPass
+		return facts.StatusPass
 	}
-	return checks.StatusFail
+	return facts.StatusFail
 }
 
-func siteChecks(f *checks.SiteFacts, expansionWhy []string, hasSiteSystem bool) []checks.Check {
-	var out []checks.Check
+func siteChecks(f *facts.SiteFacts, expansionWhy []string, hasSiteSystem bool) []facts.Check {
+	var out []facts.Check
 	if f.Site == nil {
 		msg := fmt.Sprintf("%s is not a site system of any site in the hierarchy and no site server was given", f.SCPServer)
-		out = append(out, siteCheck("target-site", checks.StatusFail, msg, map[string]any{"scpServer": f.SCPServer}))
-		out = append(out, siteCheck("top-level", checks.StatusSkip, "the target's site is unknown", nil))
+		out = append(out, siteCheck("target-site", facts.StatusFail, msg, map[string]any{"scpServer": f.SCPServer}))
+		out = append(out, siteCheck("top-level", facts.StatusSkip, "the target's site is unknown", nil))
 	} else {
 		s := f.Site
-		out = append(out, siteCheck("target-site", checks.StatusPass,
+		out = append(out, siteCheck("target-site", facts.StatusPass,
 			fmt.Sprintf("%s belongs to site %s (%s, %s)", f.SCPServer, s.SiteCode, s.TypeName, f.SiteSource),
 			map[string]any{"siteCode": s.SiteCode, "type": s.Type, "typeName": s.TypeName, "siteSource": f.SiteSource}))
 		var msg string
@@ -376,25 +376,25 @@ func siteChecks(f *checks.SiteFacts, expansionWhy []string, hasSiteSystem bool) 
 		if len(f.ExistingSCPs) > 0 {
 			msg = fmt.Sprintf("the only service connection point is already on %s", f.SCPServer)
 		}
-		out = append(out, siteCheck("single-instance", checks.StatusPass, msg, map[string]any{"existing": len(f.ExistingSCPs)}))
+		out = append(out, siteCheck("single-instance", facts.StatusPass, msg, map[string]any{"existing": len(f.ExistingSCPs)}))
 	} else {
-		out = append(out, siteCheck("single-instance", checks.StatusFail,
+		out = append(out, siteCheck("single-instance", facts.StatusFail,
 			"the hierarchy already has a service connection point on "+strings.Join(others, ", ")+": only one is supported per hierarchy",
 			map[string]any{"existing": len(f.ExistingSCPs), "others": others}))
 	}
 
 	if f.Expansion {
-		out = append(out, siteCheck("expansion", checks.StatusFail, strings.Join(expansionWhy, "; "), map[string]any{"reasons": expansionWhy}))
+		out = append(out, siteCheck("expansion", facts.StatusFail, strings.Join(expansionWhy, "; "), map[string]any{"reasons": expansionWhy}))
 	} else {
-		out = append(out, siteCheck("expansion", checks.StatusPass, "no site expansion in progress", nil))
+		out = append(out, siteCheck("expansion", facts.StatusPass, "no site expansion in progress", nil))
 	}
 
 	intune := f.IntuneSubscription != nil && *f.IntuneSubscription
 	switch {
 	case f.Mode == "":
-		out = append(out, siteCheck("mode", checks.StatusSkip, "mode not given (--mode) and no existing role to read it from", nil))
+		out = append(out, siteCheck("mode", facts.StatusSkip, "mode not given (--mode) and no existing role to read it from", nil))
 	case f.Mode == ModeOffline && intune:
-		out = append(out, siteCheck("mode", checks.StatusFail,
+		out = append(out, siteCheck("mode", facts.StatusFail,
 			"offline mode is not supported with an Intune subscription: it forces online mode",
 			map[string]any{"mode": f.Mode, "modeSource": f.ModeSource, "intuneSubscription": true}))
 	default:
@@ -402,15 +402,15 @@ func siteChecks(f *checks.SiteFacts, expansionWhy []string, hasSiteSystem bool) 
 		if f.ExistingMode != "" && f.ExistingMode != f.Mode {
 			msg += fmt.Sprintf("; the existing role is %s: after switching, restart the SMS_DMP_DOWNLOADER thread of SMS_Executive", f.ExistingMode)
 		}
-		out = append(out, siteCheck("mode", checks.StatusPass, msg,
+		out = append(out, siteCheck("mode", facts.StatusPass, msg,
 			map[string]any{"mode": f.Mode, "modeSource": f.ModeSource, "existingMode": f.ExistingMode}))
 	}
 
 	if cp := f.ConfiguredProxy; cp == nil {
-		out = append(out, siteCheck("configured-proxy", checks.StatusSkip,
+		out = append(out, siteCheck("configured-proxy", facts.StatusSkip,
 			fmt.Sprintf("ConfigMgr holds no site system proxy settings for %s", f.SCPServer), nil))
 	} else if !cp.UseProxy {
-		out = append(out, siteCheck("configured-proxy", checks.StatusPass,
+		out = append(out, siteCheck("configured-proxy", facts.StatusPass,
 			fmt.Sprintf("ConfigMgr configures no proxy for %s: the role connects directly", f.SCPServer),
 			map[string]any{"useProxy": false}))
 	} else {
@@ -418,27 +418,27 @@ func siteChecks(f *checks.SiteFacts, expansionWhy []string, hasSiteSystem bool) 
 		if !cp.Anonymous {
 			auth = "account " + cp.User
 		}
-		out = append(out, siteCheck("configured-proxy", checks.StatusPass,
+		out = append(out, siteCheck("configured-proxy", facts.StatusPass,
 			fmt.Sprintf("ConfigMgr configures proxy %s for %s (%s)", ConfiguredProxyURL(cp), f.SCPServer, auth),
 			map[string]any{"useProxy": true, "url": ConfiguredProxyURL(cp), "anonymous": cp.Anonymous, "user": cp.User}))
 	}
 
 	switch {
 	case !f.Remote:
-		out = append(out, siteCheck("install-account", checks.StatusSkip, "the role is local to the site server", nil))
+		out = append(out, siteCheck("install-account", facts.StatusSkip, "the role is local to the site server", nil))
 	case !hasSiteSystem:
-		out = append(out, siteCheck("install-account", checks.StatusSkip,
+		out = append(out, siteCheck("install-account", facts.StatusSkip,
 			fmt.Sprintf("%s is not a site system yet: its installation account is chosen when it is added", f.SCPServer), nil))
 	case f.InstallAccount != "" || (f.UseMachineAccount != nil && *f.UseMachineAccount):
 		who := "the site server's computer account"
 		if f.InstallAccount != "" {
 			who = "installation account " + f.InstallAccount
 		}
-		out = append(out, siteCheck("install-account", checks.StatusPass,
+		out = append(out, siteCheck("install-account", facts.StatusPass,
 			fmt.Sprintf("ConfigMgr reaches %s with %s", f.SCPServer, who),
 			map[string]any{"installAccount": f.InstallAccount, "useMachineAccount": f.UseMachineAccount != nil && *f.UseMachineAccount}))
 	default:
-		out = append(out, siteCheck("install-account", checks.StatusFail,
+		out = append(out, siteCheck("install-account", facts.StatusFail,
 			fmt.Sprintf("no site system installation account is configured for %s (and the computer account is not selected)", f.SCPServer), nil))
 	}
 	return out

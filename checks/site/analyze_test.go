@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 func load(t *testing.T, dir string) *Inventory {
@@ -16,7 +16,7 @@ func load(t *testing.T, dir string) *Inventory {
 	return inv
 }
 
-func checkByID(t *testing.T, cs []checks.Check, id string) checks.Check {
+func checkByID(t *testing.T, cs []facts.Check, id string) facts.Check {
 	t.Helper()
 	for _, c := range cs {
 		if c.ID == id {
@@ -27,7 +27,7 @@ func checkByID(t *testing.T, cs []checks.Check, id string) checks.Check {
 		}
 	}
 	t.Fatalf("no check %s in %v", id, cs)
-	return checks.Check{}
+	return facts.Check{}
 }
 
 func boolp(b bool) *bool { return &b }
@@ -174,7 +174,7 @@ func TestAnalyzeHierarchies(t *testing.T) {
 
 func TestAnalyzeConfiguredProxyAndAccounts(t *testing.T) {
 	f, _ := Analyze(load(t, "proxy-creds"), Options{SCPServer: "scp02"})
-	want := checks.ConfiguredProxy{UseProxy: true, Name: "proxy.contoso.com", Port: 8080, User: `CONTOSO\svc-proxy`, Anonymous: false}
+	want := facts.ConfiguredProxy{UseProxy: true, Name: "proxy.contoso.com", Port: 8080, User: `CONTOSO\svc-proxy`, Anonymous: false}
 	if f.ConfiguredProxy == nil || *f.ConfiguredProxy != want {
 		t.Fatalf("proxy = %+v, want %+v", f.ConfiguredProxy, want)
 	}
@@ -213,15 +213,15 @@ func TestAnalyzeExistingModes(t *testing.T) {
 
 func TestConfiguredProxyURL(t *testing.T) {
 	cases := []struct {
-		cp   *checks.ConfiguredProxy
+		cp   *facts.ConfiguredProxy
 		want string
 	}{
 		{nil, ""},
-		{&checks.ConfiguredProxy{UseProxy: false, Name: "p", Port: 8080}, ""},
-		{&checks.ConfiguredProxy{UseProxy: true, Name: "proxy.contoso.com", Port: 8080}, "http://proxy.contoso.com:8080"},
-		{&checks.ConfiguredProxy{UseProxy: true, Name: "proxy.contoso.com"}, "http://proxy.contoso.com:80"},
-		{&checks.ConfiguredProxy{UseProxy: true, Name: "http://proxy:3128/", Port: 8080}, "http://proxy:3128"},
-		{&checks.ConfiguredProxy{UseProxy: true, Name: "fd00::1", Port: 8080}, "http://[fd00::1]:8080"},
+		{&facts.ConfiguredProxy{UseProxy: false, Name: "p", Port: 8080}, ""},
+		{&facts.ConfiguredProxy{UseProxy: true, Name: "proxy.contoso.com", Port: 8080}, "http://proxy.contoso.com:8080"},
+		{&facts.ConfiguredProxy{UseProxy: true, Name: "proxy.contoso.com"}, "http://proxy.contoso.com:80"},
+		{&facts.ConfiguredProxy{UseProxy: true, Name: "http://proxy:3128/", Port: 8080}, "http://proxy:3128"},
+		{&facts.ConfiguredProxy{UseProxy: true, Name: "fd00::1", Port: 8080}, "http://[fd00::1]:8080"},
 	}
 	for _, c := range cases {
 		if got := ConfiguredProxyURL(c.cp); got != c.want {

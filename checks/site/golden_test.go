@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden facts in testdata/golden")
@@ -31,8 +31,8 @@ func TestGoldenFacts(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			f, cs := Analyze(load(t, c.dir), c.o)
 			got, err := json.MarshalIndent(struct {
-				Site   *checks.SiteFacts `json:"site"`
-				Checks []checks.Check    `json:"checks"`
+				Site   *facts.SiteFacts `json:"site"`
+				Checks []facts.Check    `json:"checks"`
 			}{f, cs}, "", "  ")
 			if err != nil {
 				t.Fatal(err)

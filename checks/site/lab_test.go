@@ -6,7 +6,7 @@ import (
 	"net"
 	"testing"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/lab"
 )
 
@@ -34,11 +34,11 @@ func rpcStandIn(t *testing.T) int {
 
 // assertNoSecret checks the password appears in no field of the facts nor of the checks
 // made from them.
-func assertNoSecret(t *testing.T, r *checks.RightsFacts, password string) {
+func assertNoSecret(t *testing.T, r *facts.RightsFacts, password string) {
 	t.Helper()
 	b, err := json.Marshal(struct {
-		R *checks.RightsFacts
-		C []checks.Check
+		R *facts.RightsFacts
+		C []facts.Check
 	}{r, RightsChecks(r)})
 	if err != nil {
 		t.Fatal(err)

@@ -13,7 +13,7 @@ import (
 
 	smb2 "github.com/hirochachacha/go-smb2"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // Port outcomes.
@@ -77,7 +77,7 @@ var errNotWindows = errors.New("only available on Windows")
 // CheckRights probes TCP 445 and 135 on the SCP host, then opens its ADMIN$ share with the
 // installation account (SMB2/3, NTLM) or, without an account on Windows, as the current
 // identity. The password never appears in the result.
-func CheckRights(ctx context.Context, o RightsOptions) *checks.RightsFacts {
+func CheckRights(ctx context.Context, o RightsOptions) *facts.RightsFacts {
 	if o.SMBPort == 0 {
 		o.SMBPort = 445
 	}
@@ -90,7 +90,7 @@ func CheckRights(ctx context.Context, o RightsOptions) *checks.RightsFacts {
 	if o.host == nil {
 		o.host = nativeRights{}
 	}
-	r := &checks.RightsFacts{
+	r := &facts.RightsFacts{
 		Host: o.Host, SMBPort: o.SMBPort, RPCPort: o.RPCPort, Account: o.Account,
 		Port445: Skipped, Port135: Skipped, AdminShare: Skipped,
 	}
@@ -376,59 +376,59 @@ func accountParts(s string) (domain, name string) {
 }
 
 // RightsChecks presents the rights facts as site checks.
-func RightsChecks(r *checks.RightsFacts) []checks.Check {
+func RightsChecks(r *facts.RightsFacts) []facts.Check {
 	if r == nil {
 		return nil
 	}
-	var out []checks.Check
+	var out []facts.Check
 	portCheck := func(name string, port int, state string) {
-		st := checks.StatusFail
+		st := facts.StatusFail
 		msg := fmt.Sprintf("TCP %d on %s is %s", port, r.Host, state)
 		switch state {
 		case PortOpen:
-			st = checks.StatusPass
+			st = facts.StatusPass
 		case Skipped:
-			st, msg = checks.StatusSkip, r.SkipReason
+			st, msg = facts.StatusSkip, r.SkipReason
 		}
-		out = append(out, checks.Check{ID: "site/" + name, Kind: "site", Host: r.Host, Port: port, Status: st, Message: msg})
+		out = append(out, facts.Check{ID: "site/" + name, Kind: "site", Host: r.Host, Port: port, Status: st, Message: msg})
 	}
 	if r.Host != "" {
 		portCheck("smb-port", r.SMBPort, r.Port445)
 		portCheck("rpc-port", r.RPCPort, r.Port135)
-		st, msg := checks.StatusFail, ""
+		st, msg := facts.StatusFail, ""
 		who := r.Account
 		if who == "" {
 			who = "the current identity"
 		}
 		switch r.AdminShare {
 		case ShareOK:
-			st, msg = checks.StatusPass, fmt.Sprintf("%s opened \\\\%s\\ADMIN$: it is a local administrator there", who, r.Host)
+			st, msg = facts.StatusPass, fmt.Sprintf("%s opened \\\\%s\\ADMIN$: it is a local administrator there", who, r.Host)
 		case Skipped:
-			st, msg = checks.StatusSkip, r.SkipReason
+			st, msg = facts.StatusSkip, r.SkipReason
 		default:
 			msg = fmt.Sprintf("%s could not open \\\\%s\\ADMIN$: %s", who, r.Host, r.AdminShare)
 			if r.Detail != "" {
 				msg += " (" + r.Detail + ")"
 			}
 		}
-		out = append(out, checks.Check{ID: "site/admin-share", Kind: "site", Host: r.Host, Port: r.SMBPort,
+		out = append(out, facts.Check{ID: "site/admin-share", Kind: "site", Host: r.Host, Port: r.SMBPort,
 			Status: st, Reason: r.AdminShare, Message: msg,
-			Evidence: checks.Evidence{Site: map[string]any{"account": r.Account, "method": r.Method}}})
+			Evidence: facts.Evidence{Site: map[string]any{"account": r.Account, "method": r.Method}}})
 	}
 	if r.LocalAdmins != "" {
-		st, msg := checks.StatusFail, ""
+		st, msg := facts.StatusFail, ""
 		switch r.LocalAdmins {
 		case AdminMember:
-			st, msg = checks.StatusPass, r.SiteServerAccount+" is a member of the local Administrators group"
+			st, msg = facts.StatusPass, r.SiteServerAccount+" is a member of the local Administrators group"
 		case Skipped:
-			st, msg = checks.StatusSkip, "the local Administrators group can only be read on Windows"
+			st, msg = facts.StatusSkip, "the local Administrators group can only be read on Windows"
 		case AdminNotMember:
 			msg = r.SiteServerAccount + " is not a direct member of the local Administrators group (membership through a nested group is not resolved)"
 		default:
 			msg = "could not list the local Administrators group"
 		}
-		out = append(out, checks.Check{ID: "site/local-admin", Kind: "site", Status: st, Reason: r.LocalAdmins, Message: msg,
-			Evidence: checks.Evidence{Site: map[string]any{"members": r.AdminMembers}}})
+		out = append(out, facts.Check{ID: "site/local-admin", Kind: "site", Status: st, Reason: r.LocalAdmins, Message: msg,
+			Evidence: facts.Evidence{Site: map[string]any{"members": r.AdminMembers}}})
 	}
 	return out
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // Hop kinds of AllowlistHop.Via.
@@ -25,13 +26,13 @@ type Options struct {
 	// Store is the machine's root store; nil leaves Roots empty.
 	Store Store
 	// TLSConfig reads the machine's TLS configuration; nil leaves TLSConfig nil.
-	TLSConfig func() *checks.TLSConfigFacts
+	TLSConfig func() *facts.TLSConfigFacts
 }
 
 // Analyze builds the trust section from the checks of doc and the catalog entries the run
 // used, reading roots and TLS configuration from this machine (system store plus the
 // --ca-file files recorded in doc.Options).
-func Analyze(doc *checks.Document, entries []checks.Entry) *checks.TrustFacts {
+func Analyze(doc *facts.Document, entries []checks.Entry) *facts.TrustFacts {
 	var caFiles []string
 	if len(doc.Options.CAFiles) > 0 {
 		caFiles = doc.Options.CAFiles
@@ -40,14 +41,14 @@ func Analyze(doc *checks.Document, entries []checks.Entry) *checks.TrustFacts {
 }
 
 // AnalyzeWith is Analyze with the machine's inputs given.
-func AnalyzeWith(doc *checks.Document, entries []checks.Entry, o Options) *checks.TrustFacts {
+func AnalyzeWith(doc *facts.Document, entries []checks.Entry, o Options) *facts.TrustFacts {
 	allow := newAllowlist(entries, doc.Cloud)
-	tf := &checks.TrustFacts{
-		Roots:     []checks.RootPresence{},
-		Gaps:      []checks.AllowlistHop{},
-		Hops:      []checks.AllowlistHop{},
-		Wildcards: []checks.WildcardCoverage{},
-		Firewall:  []checks.FirewallRule{},
+	tf := &facts.TrustFacts{
+		Roots:     []facts.RootPresence{},
+		Gaps:      []facts.AllowlistHop{},
+		Hops:      []facts.AllowlistHop{},
+		Wildcards: []facts.WildcardCoverage{},
+		Firewall:  []facts.FirewallRule{},
 	}
 	gapAt := map[string]int{}
 	seen := map[string]bool{}
@@ -93,8 +94,8 @@ func AnalyzeWith(doc *checks.Document, entries []checks.Entry, o Options) *check
 
 // hopsOf lists the names a check's traffic went through besides its own host: the CNAME
 // chain of its resolution and the hosts of its redirect chain.
-func hopsOf(c checks.Check) []checks.AllowlistHop {
-	var out []checks.AllowlistHop
+func hopsOf(c facts.Check) []facts.AllowlistHop {
+	var out []facts.AllowlistHop
 	own := normName(c.Host)
 	if c.Evidence.DNS != nil {
 		for _, n := range c.Evidence.DNS.CNAMEs {
@@ -102,7 +103,7 @@ func hopsOf(c checks.Check) []checks.AllowlistHop {
 			if name == "" || name == own {
 				continue
 			}
-			out = append(out, checks.AllowlistHop{Name: name, Via: ViaCNAME, Check: c.ID, From: own, Ports: portList(c.Port)})
+			out = append(out, facts.AllowlistHop{Name: name, Via: ViaCNAME, Check: c.ID, From: own, Ports: portList(c.Port)})
 		}
 	}
 	if c.Evidence.HTTP != nil {
@@ -118,7 +119,7 @@ func hopsOf(c checks.Check) []checks.AllowlistHop {
 			if name == "" || name == own {
 				continue
 			}
-			out = append(out, checks.AllowlistHop{Name: name, Via: ViaRedirect, Check: c.ID, From: own, Ports: portList(port)})
+			out = append(out, facts.AllowlistHop{Name: name, Via: ViaRedirect, Check: c.ID, From: own, Ports: portList(port)})
 		}
 	}
 	return out
@@ -205,18 +206,18 @@ func (a *allowlist) coveredBy(host string) string {
 // wildcardCoverage lists, per wildcard pattern, the hosts of checks that passed and the hop
 // names seen on passing checks that match it. A failed check exercised nothing: through a
 // proxy its CNAME chain is only this machine's own lookup of a name the proxy refused.
-func wildcardCoverage(patterns []string, cs []checks.Check, hops []checks.AllowlistHop) []checks.WildcardCoverage {
+func wildcardCoverage(patterns []string, cs []facts.Check, hops []facts.AllowlistHop) []facts.WildcardCoverage {
 	passed := map[string]bool{}
 	for _, c := range cs {
-		if c.Status == checks.StatusPass {
+		if c.Status == facts.StatusPass {
 			passed[c.ID] = true
 		}
 	}
-	out := make([]checks.WildcardCoverage, 0, len(patterns))
+	out := make([]facts.WildcardCoverage, 0, len(patterns))
 	for _, p := range patterns {
 		hosts := []string{}
 		for _, c := range cs {
-			if c.Status != checks.StatusPass || c.Host == "" {
+			if c.Status != facts.StatusPass || c.Host == "" {
 				continue
 			}
 			h := normName(c.Host)
@@ -230,13 +231,13 @@ func wildcardCoverage(patterns []string, cs []checks.Check, hops []checks.Allowl
 			}
 		}
 		sort.Strings(hosts)
-		out = append(out, checks.WildcardCoverage{Pattern: p, Hosts: hosts, Exercised: len(hosts) > 0})
+		out = append(out, facts.WildcardCoverage{Pattern: p, Hosts: hosts, Exercised: len(hosts) > 0})
 	}
 	return out
 }
 
 // markRequiredGaps sets Required on discovered rules whose check was required.
-func markRequiredGaps(rules []checks.FirewallRule, cs []checks.Check) {
+func markRequiredGaps(rules []facts.FirewallRule, cs []facts.Check) {
 	required := map[string]bool{}
 	for _, c := range cs {
 		required[c.ID] = c.Required

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // testCatalog is a small catalog in the real one's shapes: a host of both editions, a seed-only
@@ -38,33 +39,33 @@ func loadTestCatalog(t *testing.T) []checks.Entry {
 	return c.Entries
 }
 
-func netCheck(id, host string, port int, cnames []string, redirects ...string) checks.Check {
-	c := checks.Check{ID: id, Host: host, Port: port, Status: checks.StatusPass, Required: true}
-	c.Evidence.DNS = &checks.DNSEvidence{CNAMEs: cnames, Addresses: []string{"127.0.0.1"}}
+func netCheck(id, host string, port int, cnames []string, redirects ...string) facts.Check {
+	c := facts.Check{ID: id, Host: host, Port: port, Status: facts.StatusPass, Required: true}
+	c.Evidence.DNS = &facts.DNSEvidence{CNAMEs: cnames, Addresses: []string{"127.0.0.1"}}
 	if len(redirects) > 0 {
-		h := &checks.HTTPEvidence{Method: "GET", URL: "https://" + host + "/"}
+		h := &facts.HTTPEvidence{Method: "GET", URL: "https://" + host + "/"}
 		for _, r := range redirects {
 			// r is a URL; its host is the hop.
 			host := strings.SplitN(strings.SplitN(r, "://", 2)[1], "/", 2)[0]
 			if i := strings.LastIndex(host, ":"); i > 0 {
 				host = host[:i]
 			}
-			h.Redirects = append(h.Redirects, checks.RedirectHop{URL: r, StatusCode: 302, Host: host})
+			h.Redirects = append(h.Redirects, facts.RedirectHop{URL: r, StatusCode: 302, Host: host})
 		}
 		c.Evidence.HTTP = h
 	}
 	return c
 }
 
-func analyzeDoc(t *testing.T, cs ...checks.Check) *checks.TrustFacts {
+func analyzeDoc(t *testing.T, cs ...facts.Check) *facts.TrustFacts {
 	t.Helper()
 	entries := loadTestCatalog(t)
-	doc := &checks.Document{Edition: checks.EditionCurrent, Cloud: "public", Checks: cs}
+	doc := &facts.Document{Edition: checks.EditionCurrent, Cloud: "public", Checks: cs}
 	doc.Catalog = checks.EntrySources(entries, doc.Edition, doc.Cloud)
 	return AnalyzeWith(doc, entries, Options{})
 }
 
-func hopByName(tf *checks.TrustFacts, name string) *checks.AllowlistHop {
+func hopByName(tf *facts.TrustFacts, name string) *facts.AllowlistHop {
 	for i := range tf.Hops {
 		if tf.Hops[i].Name == name {
 			return &tf.Hops[i]
@@ -73,13 +74,13 @@ func hopByName(tf *checks.TrustFacts, name string) *checks.AllowlistHop {
 	return nil
 }
 
-func coverage(tf *checks.TrustFacts, pattern string) checks.WildcardCoverage {
+func coverage(tf *facts.TrustFacts, pattern string) facts.WildcardCoverage {
 	for _, w := range tf.Wildcards {
 		if w.Pattern == pattern {
 			return w
 		}
 	}
-	return checks.WildcardCoverage{Pattern: "(missing) " + pattern}
+	return facts.WildcardCoverage{Pattern: "(missing) " + pattern}
 }
 
 // A CNAME chain through a CDN domain nobody listed: the middle hop is a gap, the last hop is
@@ -171,11 +172,11 @@ func TestAnalyzeRedirectHops(t *testing.T) {
 // exercise them; a skipped probe does not; one with no probe and no hop stays unexercised.
 func TestAnalyzeWildcardCoverage(t *testing.T) {
 	skipped := netCheck("manage.microsoft.com:443", "manage.microsoft.com", 443, nil)
-	skipped.Status = checks.StatusSkip
+	skipped.Status = facts.StatusSkip
 	probe := netCheck("sccm.manage.microsoft.com:443", "sccm.manage.microsoft.com", 443, nil)
 	probe.Wildcards = []string{"*.manage.microsoft.com", "*manage.microsoft.com"}
 	failed := netCheck("sccm.manage.microsoft.com:80", "sccm.manage.microsoft.com", 80, nil)
-	failed.Status = checks.StatusFail
+	failed.Status = facts.StatusFail
 	tf := analyzeDoc(t, skipped, probe, failed)
 	var patterns []string
 	for _, w := range tf.Wildcards {
@@ -222,15 +223,15 @@ func TestAnalyzeEmptyIsArrays(t *testing.T) {
 
 // A wildcard seen only on a failed check's chain was not exercised.
 func TestWildcardNotExercisedByFailedChecks(t *testing.T) {
-	c := checks.Check{ID: "download.windowsupdate.com:443", Host: "download.windowsupdate.com", Port: 443, Status: checks.StatusFail,
-		Stage: checks.StageProxyDenied, Evidence: checks.Evidence{DNS: &checks.DNSEvidence{CNAMEs: []string{"a1.dscd.akamaiedge.net"}}}}
-	hops := []checks.AllowlistHop{{Name: "a1.dscd.akamaiedge.net", Via: "cname", Check: c.ID}}
-	cov := wildcardCoverage([]string{"*.akamaiedge.net"}, []checks.Check{c}, hops)
+	c := facts.Check{ID: "download.windowsupdate.com:443", Host: "download.windowsupdate.com", Port: 443, Status: facts.StatusFail,
+		Stage: facts.StageProxyDenied, Evidence: facts.Evidence{DNS: &facts.DNSEvidence{CNAMEs: []string{"a1.dscd.akamaiedge.net"}}}}
+	hops := []facts.AllowlistHop{{Name: "a1.dscd.akamaiedge.net", Via: "cname", Check: c.ID}}
+	cov := wildcardCoverage([]string{"*.akamaiedge.net"}, []facts.Check{c}, hops)
 	if cov[0].Exercised {
 		t.Errorf("coverage %+v: a proxy-denied check exercised nothing", cov[0])
 	}
-	c.Status = checks.StatusPass
-	if cov = wildcardCoverage([]string{"*.akamaiedge.net"}, []checks.Check{c}, hops); !cov[0].Exercised {
+	c.Status = facts.StatusPass
+	if cov = wildcardCoverage([]string{"*.akamaiedge.net"}, []facts.Check{c}, hops); !cov[0].Exercised {
 		t.Errorf("coverage %+v: the passing check's hop exercises the wildcard", cov[0])
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // FirewallRequest is the request a network team acts on: one rule per name a firewall or
@@ -15,9 +16,9 @@ import (
 // ports, sources, groups and editions of every catalog entry of that name merged, then the
 // gaps a run discovered, each marked Discovered with the check that saw it. Catalog rules come
 // first, sorted by name; discovered rules follow, sorted by name.
-func FirewallRequest(catalog []checks.EntrySource, gaps []checks.AllowlistHop) []checks.FirewallRule {
+func FirewallRequest(catalog []facts.EntrySource, gaps []facts.AllowlistHop) []facts.FirewallRule {
 	type acc struct {
-		rule      checks.FirewallRule
+		rule      facts.FirewallRule
 		portEds   map[int][]string // port -> editions that list it
 		anyEntry  bool
 		firstSeen int
@@ -30,7 +31,7 @@ func FirewallRequest(catalog []checks.EntrySource, gaps []checks.AllowlistHop) [
 		}
 		a := byName[name]
 		if a == nil {
-			a = &acc{rule: checks.FirewallRule{Name: name, Protocol: "tcp"}, portEds: map[int][]string{}, firstSeen: i}
+			a = &acc{rule: facts.FirewallRule{Name: name, Protocol: "tcp"}, portEds: map[int][]string{}, firstSeen: i}
 			byName[name] = a
 		}
 		r := &a.rule
@@ -51,7 +52,7 @@ func FirewallRequest(catalog []checks.EntrySource, gaps []checks.AllowlistHop) [
 			a.portEds[p] = mergeStrings(a.portEds[p], eds...)
 		}
 	}
-	out := make([]checks.FirewallRule, 0, len(byName)+len(gaps))
+	out := make([]facts.FirewallRule, 0, len(byName)+len(gaps))
 	for _, a := range byName {
 		for _, eds := range a.portEds {
 			sort.Strings(eds) // "current, seed" whatever the catalog order
@@ -71,7 +72,7 @@ func FirewallRequest(catalog []checks.EntrySource, gaps []checks.AllowlistHop) [
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 
-	var found []checks.FirewallRule
+	var found []facts.FirewallRule
 	foundAt := map[string]int{}
 	for _, g := range gaps {
 		name := normName(g.Name)
@@ -82,7 +83,7 @@ func FirewallRequest(catalog []checks.EntrySource, gaps []checks.AllowlistHop) [
 			found[i].Ports = mergePorts(found[i].Ports, g.Ports...)
 			continue
 		}
-		r := checks.FirewallRule{
+		r := facts.FirewallRule{
 			Name: name, Ports: mergePorts(nil, g.Ports...), Protocol: "tcp", Discovered: true, Check: g.Check,
 			BypassInspect: bypassFor(catalog, g.From),
 		}
@@ -103,7 +104,7 @@ func FirewallRequest(catalog []checks.EntrySource, gaps []checks.AllowlistHop) [
 
 // ruleName is the name a firewall matches for an entry: the host of a URL entry, the pattern
 // of a wildcard, the host itself.
-func ruleName(e checks.EntrySource) string {
+func ruleName(e facts.EntrySource) string {
 	if e.Kind == checks.KindURL {
 		return entryHost(e.Name)
 	}
@@ -112,7 +113,7 @@ func ruleName(e checks.EntrySource) string {
 
 // bypassFor tells whether the host a gap was seen for must bypass inspection: then so must
 // the names its traffic really goes to.
-func bypassFor(catalog []checks.EntrySource, host string) bool {
+func bypassFor(catalog []facts.EntrySource, host string) bool {
 	if host == "" {
 		return false
 	}

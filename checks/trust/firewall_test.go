@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // One line per name: editions and groups merged (ports, sources, groups, editions), URL entries
@@ -14,14 +15,14 @@ import (
 func TestFirewallRequestDedupes(t *testing.T) {
 	entries := loadTestCatalog(t)
 	cat := checks.EntrySources(entries, checks.EditionCurrent, "public")
-	gaps := []checks.AllowlistHop{
+	gaps := []facts.AllowlistHop{
 		{Name: "x.edge.contoso-cdn.test", Via: ViaCNAME, Check: "download.windowsupdate.com:443", From: "download.windowsupdate.com", Ports: []int{443}},
 		{Name: "X.Edge.Contoso-CDN.test.", Via: ViaCNAME, Check: "download.windowsupdate.com:80", From: "download.windowsupdate.com", Ports: []int{80}},
 		{Name: "dl.contoso-mirror.test", Via: ViaRedirect, Check: "go.microsoft.com:443", From: "go.microsoft.com", Ports: []int{8080}},
 	}
 	rules := FirewallRequest(cat, gaps)
 	var names []string
-	byName := map[string]checks.FirewallRule{}
+	byName := map[string]facts.FirewallRule{}
 	for _, r := range rules {
 		names = append(names, r.Name)
 		if _, dup := byName[r.Name]; dup {
@@ -73,7 +74,7 @@ func TestFirewallRequestDedupes(t *testing.T) {
 	}
 
 	// Deterministic: the same input in another order gives the same request.
-	rev := make([]checks.EntrySource, len(cat))
+	rev := make([]facts.EntrySource, len(cat))
 	for i := range cat {
 		rev[len(cat)-1-i] = cat[i]
 	}

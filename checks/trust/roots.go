@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/crypto/x509roots/fallback/bundle"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // Store is a machine's trusted root store.
@@ -92,19 +92,19 @@ func RequiredRoots() []RequiredRoot {
 // CheckRoots looks for every required root in the store. A root is present when the store
 // holds a certificate with its fingerprint, or with the same subject and public key (a
 // re-issued root).
-func CheckRoots(s Store) []checks.RootPresence {
+func CheckRoots(s Store) []facts.RootPresence {
 	return checkRoots(s, RequiredRoots())
 }
 
-func checkRoots(s Store, want []RequiredRoot) []checks.RootPresence {
+func checkRoots(s Store, want []RequiredRoot) []facts.RootPresence {
 	have, err := s.Roots()
 	storeName := "machine"
 	if n, ok := s.(NamedStore); ok {
 		storeName = n.Name()
 	}
-	out := make([]checks.RootPresence, 0, len(want))
+	out := make([]facts.RootPresence, 0, len(want))
 	for _, r := range want {
-		p := checks.RootPresence{Name: r.Name, SHA256: r.SHA256, Required: r.Required, KB: r.KB, Store: storeName}
+		p := facts.RootPresence{Name: r.Name, SHA256: r.SHA256, Required: r.Required, KB: r.KB, Store: storeName}
 		if err != nil {
 			p.Error = err.Error()
 		}

@@ -3,7 +3,7 @@ package trust
 import (
 	"strings"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // Registry locations KB4561945 and Schannel use (HKLM).
@@ -48,8 +48,8 @@ type DotNetValues struct {
 // DecideTLS turns registry values into facts: .NET uses TLS 1.2 when both DWORDs are 1 in
 // every view; the suite list is the Group Policy one when set, else the local one, else the
 // OS defaults (which, from Windows Server 2016 on, enable all four suites).
-func DecideTLS(r RegistryTLS) *checks.TLSConfigFacts {
-	f := &checks.TLSConfigFacts{Source: "windows-registry", DotNet: []checks.DotNetTLS{}, Suites: []checks.SuiteState{}}
+func DecideTLS(r RegistryTLS) *facts.TLSConfigFacts {
+	f := &facts.TLSConfigFacts{Source: "windows-registry", DotNet: []facts.DotNetTLS{}, Suites: []facts.SuiteState{}}
 	keys := []string{DotNetKey, DotNetKeyWOW64}
 	if r.Only64 {
 		keys = keys[:1]
@@ -57,7 +57,7 @@ func DecideTLS(r RegistryTLS) *checks.TLSConfigFacts {
 	f.StrongCrypto = true
 	for _, k := range keys {
 		v := r.DotNet[k]
-		d := checks.DotNetTLS{Key: `HKLM\` + k, SchUseStrongCrypto: v.SchUseStrongCrypto, SystemDefaultTLSVersions: v.SystemDefaultTLSVersions}
+		d := facts.DotNetTLS{Key: `HKLM\` + k, SchUseStrongCrypto: v.SchUseStrongCrypto, SystemDefaultTLSVersions: v.SystemDefaultTLSVersions}
 		d.OK = isOne(v.SchUseStrongCrypto) && isOne(v.SystemDefaultTLSVersions)
 		f.StrongCrypto = f.StrongCrypto && d.OK
 		f.DotNet = append(f.DotNet, d)
@@ -81,7 +81,7 @@ func DecideTLS(r RegistryTLS) *checks.TLSConfigFacts {
 	f.SuitesEnabled = true
 	for _, s := range KB4561945Suites {
 		on := list == nil || enabled[s]
-		f.Suites = append(f.Suites, checks.SuiteState{Name: s, Enabled: on})
+		f.Suites = append(f.Suites, facts.SuiteState{Name: s, Enabled: on})
 		f.SuitesEnabled = f.SuitesEnabled && on
 		if on && strings.HasPrefix(s, "TLS_ECDHE_") {
 			f.ECDHEEnabled = true
@@ -120,9 +120,9 @@ func suiteBase(s string) string {
 func isOne(v *uint32) bool { return v != nil && *v == 1 }
 
 // notWindows is the TLS configuration fact on other systems: nothing to read.
-func notWindows() *checks.TLSConfigFacts {
-	return &checks.TLSConfigFacts{
-		Source: "not-windows", DotNet: []checks.DotNetTLS{}, Suites: []checks.SuiteState{},
+func notWindows() *facts.TLSConfigFacts {
+	return &facts.TLSConfigFacts{
+		Source: "not-windows", DotNet: []facts.DotNetTLS{}, Suites: []facts.SuiteState{},
 		Notes: []string{"the .NET and Schannel settings of KB4561945 exist only on Windows; the TLS evidence of each 443 check shows what this machine negotiated"},
 	}
 }

@@ -2,7 +2,7 @@
 
 package trust
 
-import "github.com/cmpreflight/cmpreflight/checks"
+import "github.com/cmpreflight/cmpreflight/facts"
 
 // ReadTLSConfig reports that there is no Windows TLS configuration to read here.
-func ReadTLSConfig() *checks.TLSConfigFacts { return notWindows() }
+func ReadTLSConfig() *facts.TLSConfigFacts { return notWindows() }

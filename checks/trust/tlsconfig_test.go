@@ -5,12 +5,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 func u32(v uint32) *uint32 { return &v }
 
-func suites(f *checks.TLSConfigFacts) map[string]bool {
+func suites(f *facts.TLSConfigFacts) map[string]bool {
 	m := map[string]bool{}
 	for _, s := range f.Suites {
 		m[s.Name] = s.Enabled

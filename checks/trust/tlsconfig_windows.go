@@ -9,11 +9,11 @@ import (
 	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/registry"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // ReadTLSConfig reads the KB4561945 settings from HKLM and decides with DecideTLS.
-func ReadTLSConfig() *checks.TLSConfigFacts {
+func ReadTLSConfig() *facts.TLSConfigFacts {
 	r := RegistryTLS{DotNet: map[string]DotNetValues{}}
 	r.Only64 = runtime.GOARCH == "386" && !isWow64()
 	var firstErr error

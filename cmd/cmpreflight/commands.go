@@ -12,6 +12,7 @@ import (
 
 	"github.com/cmpreflight/cmpreflight/checks"
 	"github.com/cmpreflight/cmpreflight/checks/cmlogs"
+	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/config"
 	"github.com/cmpreflight/cmpreflight/policies"
 	"github.com/cmpreflight/cmpreflight/reports"
@@ -62,9 +63,9 @@ func cmdEndpoints(args []string, stdout, stderr io.Writer) (int, error) {
 		w.Flush()
 		return exitOK, w.Error()
 	case "firewall":
-		return exitOK, printFirewall(stdout, firewallRequest(&checks.Document{Catalog: srcs}))
+		return exitOK, printFirewall(stdout, firewallRequest(&facts.Document{Catalog: srcs}))
 	case "firewall-csv":
-		return exitOK, printFirewallCSV(stdout, firewallRequest(&checks.Document{Catalog: srcs}))
+		return exitOK, printFirewallCSV(stdout, firewallRequest(&facts.Document{Catalog: srcs}))
 	case "table":
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "NAME\tKIND\tPORTS\tGROUP\tEDITIONS\tSOURCES\tREQUIRED")

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/lab"
 )
 
@@ -64,13 +64,13 @@ func TestInterruptWritesTheReportAndExitsTwo(t *testing.T) {
 		t.Fatalf("no report after Ctrl-C: %v", err)
 	}
 	validateReport(t, data)
-	var doc checks.Document
+	var doc facts.Document
 	json.Unmarshal(data, &doc)
 	if !doc.Interrupted || len(doc.Checks) != 8 || doc.Verdict == nil || doc.Verdict.Compliant {
 		t.Errorf("interrupted=%v checks=%d verdict=%+v", doc.Interrupted, len(doc.Checks), doc.Verdict)
 	}
 	for _, c := range doc.Checks {
-		if c.Status == checks.StatusPass {
+		if c.Status == facts.StatusPass {
 			t.Errorf("%s passed in an interrupted run", c.ID)
 		}
 	}

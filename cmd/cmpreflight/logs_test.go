@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // The role's logs feed the run's facts, and a built-in policy warns on their error findings.
@@ -16,7 +16,7 @@ func TestRunWithRoleLogsReportsFindingsAndWarns(t *testing.T) {
 	if r.doc == nil {
 		t.Fatalf("no report: exit %d %s", r.code, r.stderr)
 	}
-	found := map[string]checks.LogFinding{}
+	found := map[string]facts.LogFinding{}
 	for _, f := range r.doc.LogFindings {
 		found[f.Signature] = f
 	}

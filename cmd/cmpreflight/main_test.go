@@ -15,6 +15,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/lab"
 )
 
@@ -123,7 +124,7 @@ func (l *catalogLab) args(extra ...string) []string {
 type result struct {
 	code           int
 	stdout, stderr string
-	doc            *checks.Document
+	doc            *facts.Document
 	raw            []byte
 }
 
@@ -160,7 +161,7 @@ func runBin(t *testing.T, env []string, args ...string) result {
 	r := result{code: cmd.ProcessState.ExitCode(), stdout: so.String(), stderr: se.String()}
 	if data, err := os.ReadFile(report); err == nil {
 		r.raw = data
-		var doc checks.Document
+		var doc facts.Document
 		if err := json.Unmarshal(data, &doc); err != nil {
 			t.Fatalf("report is not JSON: %v", err)
 		}
@@ -176,7 +177,7 @@ func validateReport(t *testing.T, data []byte) {
 	t.Helper()
 	if reportSchema == nil {
 		_, file, _, _ := runtime.Caller(0)
-		path := filepath.Join(filepath.Dir(file), "..", "..", "checks", "schema", "report.schema.json")
+		path := filepath.Join(filepath.Dir(file), "..", "..", "facts", "schema", "report.schema.json")
 		c := jsonschema.NewCompiler()
 		c.AssertFormat()
 		s, err := c.Compile(path)
@@ -190,12 +191,12 @@ func validateReport(t *testing.T, data []byte) {
 		t.Fatal(err)
 	}
 	if err := reportSchema.Validate(inst); err != nil {
-		t.Fatalf("report does not match checks/schema/report.schema.json: %#v", err)
+		t.Fatalf("report does not match facts/schema/report.schema.json: %#v", err)
 	}
 }
 
-func byID(doc *checks.Document) map[string]checks.Check {
-	m := map[string]checks.Check{}
+func byID(doc *facts.Document) map[string]facts.Check {
+	m := map[string]facts.Check{}
 	for _, c := range doc.Checks {
 		m[c.ID] = c
 	}
@@ -222,10 +223,10 @@ func TestRunEveryCatalogEndpointPassesAgainstTheLab(t *testing.T) {
 			t.Errorf("%s missing from the report", tg.ID)
 			continue
 		}
-		if c.Status != checks.StatusPass {
+		if c.Status != facts.StatusPass {
 			t.Errorf("%s: %s at %s (%s): %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
 		}
-		if c.Route != checks.RouteDirect || c.Timings.Total < c.Timings.DNS {
+		if c.Route != facts.RouteDirect || c.Timings.Total < c.Timings.DNS {
 			t.Errorf("%s: route %s timings %+v", c.ID, c.Route, c.Timings)
 		}
 		if c.Port == 443 && (c.Evidence.TLS == nil || len(c.Evidence.TLS.Chain) != 2 || !c.Evidence.TLS.Verified || c.Evidence.TLS.Version != "TLS 1.3") {
@@ -255,13 +256,13 @@ func TestRunReportsTheStageOfMisbehavingEndpoints(t *testing.T) {
 		stage, reson string
 	}
 	cases := []bad{
-		{name: "hang.lab.test", conn: lab.ConnHang, stage: checks.StageTLS, reson: "timeout"},
-		{name: "stall.lab.test", conn: lab.ConnStallTLS, stage: checks.StageTLS, reson: "timeout"},
-		{name: "reset.lab.test", conn: lab.ConnReset, stage: checks.StageTLS, reson: "reset"},
-		{name: "oldtls.lab.test", conn: lab.ConnOldTLS, stage: checks.StageTLS, reson: "tls-version"},
-		{name: "status502.lab.test", route: &lab.Route{Status: 502}, stage: checks.StageHTTP, reson: "status-502"},
-		{name: "headers.lab.test", route: &lab.Route{EndlessHeaders: true}, stage: checks.StageHTTP, reson: "too-large"},
-		{name: "slow.lab.test", route: &lab.Route{Delay: time.Hour}, stage: checks.StageHTTP, reson: "timeout"},
+		{name: "hang.lab.test", conn: lab.ConnHang, stage: facts.StageTLS, reson: "timeout"},
+		{name: "stall.lab.test", conn: lab.ConnStallTLS, stage: facts.StageTLS, reson: "timeout"},
+		{name: "reset.lab.test", conn: lab.ConnReset, stage: facts.StageTLS, reson: "reset"},
+		{name: "oldtls.lab.test", conn: lab.ConnOldTLS, stage: facts.StageTLS, reson: "tls-version"},
+		{name: "status502.lab.test", route: &lab.Route{Status: 502}, stage: facts.StageHTTP, reson: "status-502"},
+		{name: "headers.lab.test", route: &lab.Route{EndlessHeaders: true}, stage: facts.StageHTTP, reson: "too-large"},
+		{name: "slow.lab.test", route: &lab.Route{Delay: time.Hour}, stage: facts.StageHTTP, reson: "timeout"},
 	}
 	var yaml strings.Builder
 	yaml.WriteString("entries:\n")
@@ -300,7 +301,7 @@ func TestRunReportsTheStageOfMisbehavingEndpoints(t *testing.T) {
 	got := byID(r.doc)
 	for _, c := range cases {
 		ch := got[c.name+":443"]
-		if ch.Status != checks.StatusFail || ch.Stage != c.stage || (c.reson != "" && ch.Reason != c.reson) {
+		if ch.Status != facts.StatusFail || ch.Stage != c.stage || (c.reson != "" && ch.Reason != c.reson) {
 			t.Errorf("%s: %s at %s (%s) %q; want fail at %s (%s)", c.name, ch.Status, ch.Stage, ch.Reason, ch.Message, c.stage, c.reson)
 		}
 		if ch.Timings.Total > 2600 {
@@ -308,9 +309,9 @@ func TestRunReportsTheStageOfMisbehavingEndpoints(t *testing.T) {
 		}
 	}
 	want := map[string][2]string{
-		"refused.lab.test:443":  {checks.StageConnect, "refused"},
-		"nxdomain.lab.test:443": {checks.StageDNS, "nxdomain"},
-		"nodns.lab.test:443":    {checks.StageDNS, "timeout"},
+		"refused.lab.test:443":  {facts.StageConnect, "refused"},
+		"nxdomain.lab.test:443": {facts.StageDNS, "nxdomain"},
+		"nodns.lab.test:443":    {facts.StageDNS, "timeout"},
 	}
 	for id, w := range want {
 		if ch := got[id]; ch.Stage != w[0] || ch.Reason != w[1] {
@@ -400,10 +401,10 @@ func TestDirectBlockPageOnPort80Fails(t *testing.T) {
 	eps := writeEndpoints(t, l.dir, "http://crl4.digicert.com/", "http://crl3.digicert.com/")
 	r := runBin(t, nil, l.args("--endpoints-only", "--endpoints", eps)...)
 	got := byID(r.doc)
-	if c := got["crl4.digicert.com:80"]; c.Status != checks.StatusFail || c.Stage != checks.StageHTTP || c.Reason != "block-page" || !strings.Contains(c.Message, "Access Denied") {
+	if c := got["crl4.digicert.com:80"]; c.Status != facts.StatusFail || c.Stage != facts.StageHTTP || c.Reason != "block-page" || !strings.Contains(c.Message, "Access Denied") {
 		t.Errorf("block page: %s at %s (%s): %s", c.Status, c.Stage, c.Reason, c.Message)
 	}
-	if c := got["crl3.digicert.com:80"]; c.Status != checks.StatusPass {
+	if c := got["crl3.digicert.com:80"]; c.Status != facts.StatusPass {
 		t.Errorf("genuine answer: %s at %s: %s", c.Status, c.Stage, c.Message)
 	}
 }

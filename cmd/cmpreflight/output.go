@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/cmlog"
 	"github.com/cmpreflight/cmpreflight/internal/progress"
 )
@@ -38,16 +38,16 @@ func (r *runLog) Close() {
 	}
 }
 
-func (r *runLog) check(c checks.Check) {
+func (r *runLog) check(c facts.Check) {
 	if r.l == nil {
 		return
 	}
 	msg := fmt.Sprintf("%s %s via %s in %d ms", c.ID, c.Status, c.Route, c.Timings.Total)
-	if c.Status != checks.StatusPass {
+	if c.Status != facts.StatusPass {
 		msg = fmt.Sprintf("%s %s at %s (%s) via %s: %s", c.ID, c.Status, c.Stage, c.Reason, c.Route, c.Message)
 	}
 	switch {
-	case c.Status == checks.StatusPass:
+	case c.Status == facts.StatusPass:
 		r.l.Info("check", msg)
 	case c.Required:
 		r.l.Error("check", msg)
@@ -56,7 +56,7 @@ func (r *runLog) check(c checks.Check) {
 	}
 }
 
-func (r *runLog) verdict(v *checks.Verdict) {
+func (r *runLog) verdict(v *facts.Verdict) {
 	if r.l == nil {
 		return
 	}

@@ -7,11 +7,12 @@ import (
 	"github.com/cmpreflight/cmpreflight/checks"
 	"github.com/cmpreflight/cmpreflight/checks/proxyconf"
 	"github.com/cmpreflight/cmpreflight/checks/site"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // selectProxy decides which proxy the checks go through and records why: --proxy/config,
 // the proxy ConfigMgr configured for the server, WinHTTP, the environment, none.
-func selectProxy(f *runFlags, env *checks.Env, siteFacts *checks.SiteFacts) (*checks.ProxyFacts, error) {
+func selectProxy(f *runFlags, env *checks.Env, siteFacts *facts.SiteFacts) (*facts.ProxyFacts, error) {
 	if f.proxy != "" {
 		if _, err := proxyURLFlag(f.proxy); err != nil {
 			return nil, err
@@ -37,7 +38,7 @@ func selectProxy(f *runFlags, env *checks.Env, siteFacts *checks.SiteFacts) (*ch
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
-	facts := sel.Facts()
+	pf := sel.Facts()
 	// The probes speak plain HTTP to the proxy (as WinHTTP does); a proxy URL with https://
 	// would get credentials in clear text on a TLS port, so it is refused up front.
 	for _, probe := range []struct {
@@ -45,15 +46,15 @@ func selectProxy(f *runFlags, env *checks.Env, siteFacts *checks.SiteFacts) (*ch
 		scheme string
 	}{{443, "https"}, {80, "http"}} {
 		if p, _ := sel.For("cmpreflight.invalid", probe.port, probe.scheme); p != nil && p.Scheme == "https" {
-			return nil, usagef("the proxy %s (from %s) is an https:// URL; cmpreflight talks to proxies in plain HTTP, as WinHTTP does: give its http:// address", redactURL(p), facts.Source)
+			return nil, usagef("the proxy %s (from %s) is an https:// URL; cmpreflight talks to proxies in plain HTTP, as WinHTTP does: give its http:// address", redactURL(p), pf.Source)
 		}
 	}
 	if f.proxyUser != "" {
-		facts.User = f.proxyUser
-	} else if facts.Source == proxyconf.SourceConfigMgr && configUser != "" {
+		pf.User = f.proxyUser
+	} else if pf.Source == proxyconf.SourceConfigMgr && configUser != "" {
 		// The site system proxy server account: its password is the operator's to supply.
-		facts.User = configUser
-		facts.Notes = append(facts.Notes, "the site system proxy server account "+configUser+" is used; its password comes from CMPREFLIGHT_PROXY_PASSWORD or --proxy-password-file")
+		pf.User = configUser
+		pf.Notes = append(pf.Notes, "the site system proxy server account "+configUser+" is used; its password comes from CMPREFLIGHT_PROXY_PASSWORD or --proxy-password-file")
 	}
 	env.ProxyFor = func(host string, port int, scheme string) *checks.ProxyConfig {
 		p, _ := sel.For(host, port, scheme)
@@ -64,17 +65,17 @@ func selectProxy(f *runFlags, env *checks.Env, siteFacts *checks.SiteFacts) (*ch
 		if user == "" {
 			if u, secret, ok := sel.Credentials(scheme); ok {
 				user, pass = u, secret
-			} else if facts.Source == proxyconf.SourceConfigMgr {
+			} else if pf.Source == proxyconf.SourceConfigMgr {
 				user = configUser
 			}
 		}
 		clean := &url.URL{Scheme: "http", Host: p.Host}
 		return &checks.ProxyConfig{URL: clean, Auth: f.proxyAuth, User: user, Password: pass}
 	}
-	if facts.URL == "" {
+	if pf.URL == "" {
 		env.ProxyFor = nil
 	}
-	return facts, nil
+	return pf, nil
 }
 
 func redactURL(u *url.URL) string {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/lab"
 )
 
@@ -59,12 +60,12 @@ func TestProxyBasicAuthWithDenyACL(t *testing.T) {
 	}
 	denied := 0
 	for _, c := range r.doc.Checks {
-		if c.Route != checks.RouteProxy || c.ProxyURL != sq.URL {
+		if c.Route != facts.RouteProxy || c.ProxyURL != sq.URL {
 			t.Errorf("%s went %s via %q", c.ID, c.Route, c.ProxyURL)
 		}
 		if strings.HasSuffix(c.Host, ".manage.microsoft.com") || c.Host == "manage.microsoft.com" {
 			denied++
-			if c.Status != checks.StatusFail || c.Stage != checks.StageProxyDenied || !strings.Contains(c.Message, c.Host) {
+			if c.Status != facts.StatusFail || c.Stage != facts.StageProxyDenied || !strings.Contains(c.Message, c.Host) {
 				t.Errorf("%s: %s at %s: %q; want proxy-denied naming the host", c.ID, c.Status, c.Stage, c.Message)
 			}
 			if c.Evidence.Proxy == nil || !strings.Contains(c.Evidence.Proxy.Headers["X-Squid-Error"], "ERR_ACCESS_DENIED") {
@@ -72,7 +73,7 @@ func TestProxyBasicAuthWithDenyACL(t *testing.T) {
 			}
 			continue
 		}
-		if c.Status != checks.StatusPass {
+		if c.Status != facts.StatusPass {
 			t.Errorf("%s: %s at %s (%s): %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
 		}
 		if c.Port == 443 && (c.Evidence.Proxy == nil || c.Evidence.Proxy.AuthTried != "basic" || c.Evidence.TLS == nil || !c.Evidence.TLS.Verified) {
@@ -94,7 +95,7 @@ func TestProxyBasicAuthWithDenyACL(t *testing.T) {
 	}
 	assertNoSecret(t, bad)
 	for _, c := range bad.doc.Checks {
-		if c.Stage != checks.StageProxyAuth || c.Evidence.Proxy == nil || !contains(c.Evidence.Proxy.AuthOffered, "basic") || c.Evidence.Proxy.AuthTried != "basic" {
+		if c.Stage != facts.StageProxyAuth || c.Evidence.Proxy == nil || !contains(c.Evidence.Proxy.AuthOffered, "basic") || c.Evidence.Proxy.AuthTried != "basic" {
 			t.Errorf("%s: stage %s, proxy evidence %+v; want proxy-auth with basic offered and tried", c.ID, c.Stage, c.Evidence.Proxy)
 		}
 	}
@@ -111,7 +112,7 @@ func TestProxyNTLMOnTheConnectConnection(t *testing.T) {
 	}
 	assertNoSecret(t, r)
 	for _, c := range r.doc.Checks {
-		if c.Status != checks.StatusPass || c.Evidence.Proxy == nil || c.Evidence.Proxy.AuthTried != "ntlm" {
+		if c.Status != facts.StatusPass || c.Evidence.Proxy == nil || c.Evidence.Proxy.AuthTried != "ntlm" {
 			t.Errorf("%s: %s at %s (%s) %s; proxy %+v", c.ID, c.Status, c.Stage, c.Reason, c.Message, c.Evidence.Proxy)
 		}
 	}
@@ -119,7 +120,7 @@ func TestProxyNTLMOnTheConnectConnection(t *testing.T) {
 	r = runBin(t, []string{"CMPREFLIGHT_PROXY_PASSWORD=" + labPassword},
 		l.args("--proxy", sq.URL, "--proxy-user", "svc-scp@contoso.com", "--endpoints-only", "--endpoints", eps)...)
 	for _, c := range r.doc.Checks {
-		if c.Status != checks.StatusPass || c.Evidence.Proxy.AuthTried != "ntlm" {
+		if c.Status != facts.StatusPass || c.Evidence.Proxy.AuthTried != "ntlm" {
 			t.Errorf("auto: %s: %s at %s; tried %q of %v", c.ID, c.Status, c.Stage, c.Evidence.Proxy.AuthTried, c.Evidence.Proxy.AuthOffered)
 		}
 	}
@@ -132,14 +133,14 @@ func TestTinyproxyWrongPasswordIsProxyAuth(t *testing.T) {
 	ok := runBin(t, []string{"CMPREFLIGHT_PROXY_PASSWORD=" + labPassword},
 		l.args("--proxy", tp.URL, "--proxy-auth", "basic", "--proxy-user", "scp", "--endpoints-only", "--endpoints", eps)...)
 	for _, c := range ok.doc.Checks {
-		if c.Status != checks.StatusPass {
+		if c.Status != facts.StatusPass {
 			t.Errorf("right password: %s: %s at %s (%s) %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
 		}
 	}
 	bad := runBin(t, []string{"CMPREFLIGHT_PROXY_PASSWORD=nope"},
 		l.args("--proxy", tp.URL, "--proxy-auth", "basic", "--proxy-user", "scp", "--endpoints-only", "--endpoints", eps)...)
 	for _, c := range bad.doc.Checks {
-		if c.Status != checks.StatusFail || c.Stage != checks.StageProxyAuth {
+		if c.Status != facts.StatusFail || c.Stage != facts.StageProxyAuth {
 			t.Errorf("wrong password: %s: %s at %s (%s) %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
 		}
 	}
@@ -152,11 +153,11 @@ func TestHostileProxiesFailInTheirLane(t *testing.T) {
 	cases := []struct {
 		behaviour, stage443, stage80, reason443 string
 	}{
-		{lab.HostileNeverAnswer, checks.StageProxyConnect, checks.StageProxyConnect, "timeout"},
-		{lab.HostileGarbage, checks.StageProxyConnect, checks.StageProxyConnect, "bad-response"},
-		{lab.HostileCloseMidTunnel, checks.StageTLS, "", ""},
-		{lab.Hostile407NTLM, checks.StageProxyAuth, checks.StageProxyAuth, "status-407"},
-		{lab.HostileBlockPage, checks.StageProxyDenied, checks.StageProxyDenied, "status-403"},
+		{lab.HostileNeverAnswer, facts.StageProxyConnect, facts.StageProxyConnect, "timeout"},
+		{lab.HostileGarbage, facts.StageProxyConnect, facts.StageProxyConnect, "bad-response"},
+		{lab.HostileCloseMidTunnel, facts.StageTLS, "", ""},
+		{lab.Hostile407NTLM, facts.StageProxyAuth, facts.StageProxyAuth, "status-407"},
+		{lab.HostileBlockPage, facts.StageProxyDenied, facts.StageProxyDenied, "status-403"},
 	}
 	for _, c := range cases {
 		t.Run(c.behaviour, func(t *testing.T) {
@@ -194,15 +195,15 @@ func TestCompareDirectAndProxiedDNSIsInformational(t *testing.T) {
 	eps := writeEndpoints(t, l.dir, "go.microsoft.com", "only-proxy.lab.test")
 	r := runBin(t, nil, l.args("--proxy", sq.URL, "--compare-direct", "--endpoints-only", "--endpoints", eps)...)
 	got := byID(r.doc)
-	if c := got["go.microsoft.com:443@direct"]; c.Status != checks.StatusPass || c.Route != checks.RouteDirect {
+	if c := got["go.microsoft.com:443@direct"]; c.Status != facts.StatusPass || c.Route != facts.RouteDirect {
 		t.Errorf("direct: %+v", c)
 	}
-	if c := got["go.microsoft.com:443@proxy"]; c.Status != checks.StatusPass || c.Route != checks.RouteProxy {
+	if c := got["go.microsoft.com:443@proxy"]; c.Status != facts.StatusPass || c.Route != facts.RouteProxy {
 		t.Errorf("proxy: %s %s %s", c.Status, c.Stage, c.Message)
 	}
 	// The client cannot resolve this name, the proxy can: through the proxy it passes and
 	// the DNS failure is kept as information.
-	if c := got["only-proxy.lab.test:443@direct"]; c.Stage != checks.StageDNS || c.Required {
+	if c := got["only-proxy.lab.test:443@direct"]; c.Stage != facts.StageDNS || c.Required {
 		t.Errorf("direct to a name only the proxy resolves: %s at %s, required %v", c.Status, c.Stage, c.Required)
 	}
 	// The role goes through the proxy: the direct failure is information, not a deny.
@@ -217,7 +218,7 @@ func TestCompareDirectAndProxiedDNSIsInformational(t *testing.T) {
 		t.Errorf("no scp.direct_path warning: %+v", r.doc.Verdict.Warn)
 	}
 	c := got["only-proxy.lab.test:443@proxy"]
-	if c.Status != checks.StatusPass || c.Evidence.DNS == nil || !c.Evidence.DNS.Informational || c.Evidence.DNS.Error == "" {
+	if c.Status != facts.StatusPass || c.Evidence.DNS == nil || !c.Evidence.DNS.Informational || c.Evidence.DNS.Error == "" {
 		t.Errorf("proxied: %s at %s; dns %+v", c.Status, c.Stage, c.Evidence.DNS)
 	}
 }
@@ -256,14 +257,14 @@ func TestProxyRealNTLMChecksThePassword(t *testing.T) {
 	ok := runBin(t, []string{"CMPREFLIGHT_PROXY_PASSWORD=" + labPassword},
 		l.args("--proxy", sq.URL, "--proxy-auth", "ntlm", "--proxy-user", account, "--endpoints-only", "--endpoints", eps)...)
 	for _, c := range ok.doc.Checks {
-		if c.Status != checks.StatusPass {
+		if c.Status != facts.StatusPass {
 			t.Errorf("right password: %s: %s at %s (%s) %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
 		}
 	}
 	bad := runBin(t, []string{"CMPREFLIGHT_PROXY_PASSWORD=" + labPassword + "x"},
 		l.args("--proxy", sq.URL, "--proxy-auth", "ntlm", "--proxy-user", account, "--endpoints-only", "--endpoints", eps)...)
 	for _, c := range bad.doc.Checks {
-		if c.Status != checks.StatusFail || c.Stage != checks.StageProxyAuth || c.Evidence.Proxy.AuthTried != "ntlm" {
+		if c.Status != facts.StatusFail || c.Stage != facts.StageProxyAuth || c.Evidence.Proxy.AuthTried != "ntlm" {
 			t.Errorf("wrong password: %s: %s at %s (%s) %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
 		}
 	}
@@ -277,13 +278,13 @@ func TestIdleTunnelReportsAProxyThatClosesIt(t *testing.T) {
 	short := lab.StartSquid(t, lab.SquidOptions{Hosts: l.hostsFor(t), IdleTimeout: time.Second})
 	r := runBin(t, nil, l.args("--proxy", short.URL, "--check-idle-timeout", "--idle-wait", "3s", "--endpoints-only", "--endpoints", eps)...)
 	idle := byID(r.doc)["proxy/idle-tunnel"]
-	if idle.Status != checks.StatusFail || idle.Reason != "idle-closed" || idle.Evidence.Proxy.IdleTunnel.Survived || idle.Host != "sccm.manage.microsoft.com" {
+	if idle.Status != facts.StatusFail || idle.Reason != "idle-closed" || idle.Evidence.Proxy.IdleTunnel.Survived || idle.Host != "sccm.manage.microsoft.com" {
 		t.Errorf("short idle limit: %s %s %s: %s", idle.Status, idle.Stage, idle.Reason, idle.Message)
 	}
 	long := lab.StartSquid(t, lab.SquidOptions{Hosts: l.hostsFor(t), IdleTimeout: 30 * time.Second})
 	r = runBin(t, nil, l.args("--proxy", long.URL, "--check-idle-timeout", "--idle-wait", "2s", "--endpoints-only", "--endpoints", eps)...)
 	idle = byID(r.doc)["proxy/idle-tunnel"]
-	if idle.Status != checks.StatusPass || !idle.Evidence.Proxy.IdleTunnel.Survived {
+	if idle.Status != facts.StatusPass || !idle.Evidence.Proxy.IdleTunnel.Survived {
 		t.Errorf("long idle limit: %s %s %s: %s", idle.Status, idle.Stage, idle.Reason, idle.Message)
 	}
 }
@@ -300,7 +301,7 @@ func TestProxyFromEnvironmentWithUserinfoIsRedacted(t *testing.T) {
 	if r.doc.Proxy == nil || r.doc.Proxy.Source != "env" || r.doc.Proxy.URL != sq.URL || r.doc.Proxy.User != "envuser" {
 		t.Errorf("proxy facts %+v", r.doc.Proxy)
 	}
-	if c := byID(r.doc)["go.microsoft.com:443"]; c.Status != checks.StatusPass || c.Route != checks.RouteProxy {
+	if c := byID(r.doc)["go.microsoft.com:443"]; c.Status != facts.StatusPass || c.Route != facts.RouteProxy {
 		t.Errorf("%s at %s: %s", c.Status, c.Stage, c.Message)
 	}
 	// The same proxy from a config file is reported as such; --no-proxy sends a target direct.
@@ -310,7 +311,7 @@ func TestProxyFromEnvironmentWithUserinfoIsRedacted(t *testing.T) {
 	if r.doc.Proxy.Source != "config" {
 		t.Errorf("source %q, want config", r.doc.Proxy.Source)
 	}
-	if c := byID(r.doc)["go.microsoft.com:443"]; c.Route != checks.RouteDirect || c.Status != checks.StatusPass {
+	if c := byID(r.doc)["go.microsoft.com:443"]; c.Route != facts.RouteDirect || c.Status != facts.StatusPass {
 		t.Errorf("bypassed target went %s: %s", c.Route, c.Status)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/config"
 	"github.com/cmpreflight/cmpreflight/policies"
 	"github.com/cmpreflight/cmpreflight/reports"
@@ -239,17 +240,17 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	defer cancelRun()
 
 	start := time.Now()
-	doc := &checks.Document{
-		SchemaVersion: checks.SchemaVersion,
-		Tool:          checks.Tool{Name: "cmpreflight", Version: version},
+	doc := &facts.Document{
+		SchemaVersion: facts.SchemaVersion,
+		Tool:          facts.Tool{Name: "cmpreflight", Version: version},
 		StartedAt:     start.UTC(),
 		Machine:       machine(),
 		Profile:       f.profile,
 		Edition:       f.edition,
 		Cloud:         f.cloud,
 		Families:      []string{},
-		Checks:        []checks.Check{},
-		Options: checks.Options{
+		Checks:        []facts.Check{},
+		Options: facts.Options{
 			Concurrency: f.concurrency, TimeoutMs: f.timeout.Milliseconds(), DNSServers: f.dnsServers,
 			CAFiles: f.caFiles, ExpectedRoots: f.expectedRoots, EndpointFiles: f.endpoints,
 			EndpointsOnly: f.endpointsOnly, TenantID: f.tenantID, Policies: f.policyPaths,
@@ -281,7 +282,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 		jobs := planJobs(targets, f.compareDirect, env)
 		prog := newProgress(stderr, len(jobs), f.quiet)
 		var mu sync.Mutex
-		r := &checks.Runner{Env: env, Concurrency: f.concurrency, OnDone: func(c checks.Check) {
+		r := &checks.Runner{Env: env, Concurrency: f.concurrency, OnDone: func(c facts.Check) {
 			prog.Done(c)
 			mu.Lock()
 			logger.check(c)
@@ -304,7 +305,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 		if err != nil {
 			return exitUsage, usagef("--previous: %v", err)
 		}
-		doc.Previous = &checks.PreviousRun{Path: f.previous}
+		doc.Previous = &facts.PreviousRun{Path: f.previous}
 		if prev.Site != nil {
 			doc.Previous.Mode = prev.Site.Mode
 		}
@@ -337,7 +338,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 }
 
 // exitCode is the one place the verdict becomes an exit code.
-func exitCode(v *checks.Verdict, failOn string) int {
+func exitCode(v *facts.Verdict, failOn string) int {
 	if !v.Compliant || len(v.Deny) > 0 {
 		return exitNotCompliant
 	}
@@ -367,9 +368,9 @@ func injectedNow() (time.Time, error) {
 	return t, nil
 }
 
-func machine() checks.Machine {
+func machine() facts.Machine {
 	h, _ := os.Hostname()
-	return checks.Machine{Hostname: fqdn(h), OS: runtime.GOOS, Arch: runtime.GOARCH}
+	return facts.Machine{Hostname: fqdn(h), OS: runtime.GOOS, Arch: runtime.GOARCH}
 }
 
 func loadEntries(f *runFlags) ([]checks.Entry, error) {
@@ -407,7 +408,7 @@ func planJobs(targets []checks.Target, compare bool, env *checks.Env) []checks.J
 			if env.ProxyFor(t.Host, t.Port, scheme) != nil {
 				direct.Required = false
 			}
-			jobs = append(jobs, checks.Job{Target: direct, Route: checks.RouteDirect}, checks.Job{Target: t, Route: checks.RouteProxy})
+			jobs = append(jobs, checks.Job{Target: direct, Route: facts.RouteDirect}, checks.Job{Target: t, Route: facts.RouteProxy})
 			continue
 		}
 		jobs = append(jobs, checks.Job{Target: t})

@@ -11,6 +11,7 @@ import (
 	"github.com/cmpreflight/cmpreflight/checks"
 	"github.com/cmpreflight/cmpreflight/checks/cmlogs"
 	"github.com/cmpreflight/cmpreflight/checks/site"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // siteFlags are the inputs of the site checks (placement, rights, mode).
@@ -50,7 +51,7 @@ func (s *siteFlags) present() bool { return s.inventory != "" || s.adminService 
 
 // gatherSite reads the hierarchy (saved exports or AdminService), derives placement facts and,
 // for a remote SCP server, checks the installation account's rights over SMB.
-func gatherSite(ctx context.Context, f *runFlags, doc *checks.Document, env *checks.Env) error {
+func gatherSite(ctx context.Context, f *runFlags, doc *facts.Document, env *checks.Env) error {
 	s := &f.site
 	if s.mode != "" && s.mode != "online" && s.mode != "offline" {
 		return usagef("--mode %q: want online or offline", s.mode)
@@ -95,9 +96,9 @@ func gatherSite(ctx context.Context, f *runFlags, doc *checks.Document, env *che
 	if scp == "" {
 		scp = doc.Machine.Hostname
 	}
-	facts, siteChecks := site.Analyze(inv, site.Options{SCPServer: scp, SiteServer: s.siteServer, Mode: s.mode, IntuneSubscription: intune})
-	facts.Source = source
-	facts.Insecure = facts.Insecure || (source == "adminservice" && s.adminInsecure)
+	sf, siteChecks := site.Analyze(inv, site.Options{SCPServer: scp, SiteServer: s.siteServer, Mode: s.mode, IntuneSubscription: intune})
+	sf.Source = source
+	sf.Insecure = sf.Insecure || (source == "adminservice" && s.adminInsecure)
 	// The rights checks run from the site server against a remote SCP host; for a role local
 	// to the site server they are reported as skipped, with the reason.
 	pw, err := readSecret("install-password-file", s.installPasswordFile, "CMPREFLIGHT_INSTALL_PASSWORD")
@@ -106,24 +107,24 @@ func gatherSite(ctx context.Context, f *runFlags, doc *checks.Document, env *che
 	}
 	account := s.installAccount
 	if account == "" && pw != "" {
-		account = facts.InstallAccount
+		account = sf.InstallAccount
 	}
 	siteServer := s.siteServer
-	if siteServer == "" && facts.Site != nil {
-		siteServer = facts.Site.ServerName
+	if siteServer == "" && sf.Site != nil {
+		siteServer = sf.Site.ServerName
 	}
-	facts.Rights = site.CheckRights(ctx, site.RightsOptions{
+	sf.Rights = site.CheckRights(ctx, site.RightsOptions{
 		Host: scp, SMBPort: s.smbPort, RPCPort: s.rpcPort, Account: account, Password: pw,
-		Timeout: f.timeout, SiteServer: siteServer, Local: !facts.Remote,
+		Timeout: f.timeout, SiteServer: siteServer, Local: !sf.Remote,
 	})
-	siteChecks = append(siteChecks, site.RightsChecks(facts.Rights)...)
-	doc.Site = facts
+	siteChecks = append(siteChecks, site.RightsChecks(sf.Rights)...)
+	doc.Site = sf
 	doc.Checks = append(doc.Checks, siteChecks...)
 	return nil
 }
 
 // gatherLogs analyzes the role's logs given with --cm-logs.
-func gatherLogs(f *runFlags, doc *checks.Document, now time.Time) error {
+func gatherLogs(f *runFlags, doc *facts.Document, now time.Time) error {
 	for _, p := range f.logs {
 		if _, err := os.Stat(p); err != nil {
 			return usagef("--cm-logs: %v", err)
@@ -135,7 +136,7 @@ func gatherLogs(f *runFlags, doc *checks.Document, now time.Time) error {
 	}
 	doc.LogFindings = res.Findings
 	if doc.LogFindings == nil {
-		doc.LogFindings = []checks.LogFinding{}
+		doc.LogFindings = []facts.LogFinding{}
 	}
 	return nil
 }

@@ -9,20 +9,21 @@ import (
 
 	"github.com/cmpreflight/cmpreflight/checks"
 	"github.com/cmpreflight/cmpreflight/checks/trust"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // analyzeTrust builds the trust section of a run (allowlist hops, wildcard coverage, roots,
 // TLS configuration, firewall request) once the network checks are done. The roots are looked
 // for in the machine's store: the system bundle plus --ca-file here, LocalMachine\ROOT on
 // Windows.
-func analyzeTrust(doc *checks.Document, entries []checks.Entry, env *checks.Env) *checks.TrustFacts {
+func analyzeTrust(doc *facts.Document, entries []checks.Entry, env *checks.Env) *facts.TrustFacts {
 	_ = env // the trust the checks used is already recorded in each check's TLS evidence
 	return trust.Analyze(doc, entries)
 }
 
 // firewallRequest lists what a network team must open: the run's trust section when it has
 // one (catalog names plus the gaps the run discovered), else the catalog alone.
-func firewallRequest(doc *checks.Document) []checks.FirewallRule {
+func firewallRequest(doc *facts.Document) []facts.FirewallRule {
 	if doc.Trust != nil && doc.Trust.Firewall != nil {
 		return doc.Trust.Firewall
 	}
@@ -31,7 +32,7 @@ func firewallRequest(doc *checks.Document) []checks.FirewallRule {
 
 // printFirewall writes the request as a table a network team can act on, with a summary of
 // what bypassing inspection means.
-func printFirewall(w io.Writer, rules []checks.FirewallRule) error {
+func printFirewall(w io.Writer, rules []facts.FirewallRule) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tPORTS\tPROTOCOL\tBYPASS TLS INSPECTION\tREQUIRED\tREASON")
 	bypass, found := 0, 0
@@ -62,7 +63,7 @@ func printFirewall(w io.Writer, rules []checks.FirewallRule) error {
 }
 
 // printFirewallCSV writes the same request as CSV for a change ticket or a firewall import.
-func printFirewallCSV(w io.Writer, rules []checks.FirewallRule) error {
+func printFirewallCSV(w io.Writer, rules []facts.FirewallRule) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"name", "ports", "protocol", "bypass_tls_inspection", "required", "discovered", "check", "sources", "reason"})
 	for _, r := range rules {

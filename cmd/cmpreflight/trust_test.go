@@ -10,6 +10,7 @@ import (
 
 	"github.com/cmpreflight/cmpreflight/checks"
 	"github.com/cmpreflight/cmpreflight/checks/trust"
+	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/lab"
 )
 
@@ -76,14 +77,14 @@ func TestTrustInterceptionGapsAndFirewallThroughSquidBump(t *testing.T) {
 	// Interception, per check.
 	n443 := 0
 	for _, c := range r.doc.Checks {
-		if c.Route != checks.RouteProxy {
+		if c.Route != facts.RouteProxy {
 			t.Errorf("%s: route %s, want proxy", c.ID, c.Route)
 		}
 		switch c.Port {
 		case 443:
 			n443++
 			tl := c.Evidence.TLS
-			if c.Status != checks.StatusFail || c.Stage != checks.StageTLSIntercepted || tl == nil || !tl.Intercepted ||
+			if c.Status != facts.StatusFail || c.Stage != facts.StageTLSIntercepted || tl == nil || !tl.Intercepted ||
 				!strings.Contains(tl.InterceptingCA, "Contoso SSL Inspection CA") {
 				t.Errorf("%s: %s at %s (%s) %s; TLS evidence %+v", c.ID, c.Status, c.Stage, c.Reason, c.Message, tl)
 				if tl == nil && c.Evidence.Proxy != nil {
@@ -91,7 +92,7 @@ func TestTrustInterceptionGapsAndFirewallThroughSquidBump(t *testing.T) {
 				}
 			}
 		case 80:
-			if c.Status != checks.StatusPass {
+			if c.Status != facts.StatusPass {
 				t.Errorf("%s: plain HTTP through squid: %s at %s (%s) %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
 			}
 		}
@@ -111,7 +112,7 @@ func TestTrustInterceptionGapsAndFirewallThroughSquidBump(t *testing.T) {
 	}
 
 	// Gaps: the CDN hop once (first seen on the 443 check, also on 80), the mirror once.
-	gaps := map[string]checks.AllowlistHop{}
+	gaps := map[string]facts.AllowlistHop{}
 	for _, g := range tf.Gaps {
 		if _, dup := gaps[g.Name]; dup {
 			t.Errorf("gap %s listed twice", g.Name)
@@ -137,7 +138,7 @@ func TestTrustInterceptionGapsAndFirewallThroughSquidBump(t *testing.T) {
 	if !covered {
 		t.Errorf("a.akamaiedge.net not covered by *.akamaiedge.net in %+v", tf.Hops)
 	}
-	wild := map[string]checks.WildcardCoverage{}
+	wild := map[string]facts.WildcardCoverage{}
 	for _, w := range tf.Wildcards {
 		wild[w.Pattern] = w
 	}
@@ -290,12 +291,12 @@ func TestTrustWholeCatalogThroughSquidBump(t *testing.T) {
 		switch c.Port {
 		case 443:
 			n443++
-			if c.Stage != checks.StageTLSIntercepted || c.Evidence.TLS == nil || !strings.Contains(c.Evidence.TLS.InterceptingCA, "Contoso SSL Inspection CA") {
+			if c.Stage != facts.StageTLSIntercepted || c.Evidence.TLS == nil || !strings.Contains(c.Evidence.TLS.InterceptingCA, "Contoso SSL Inspection CA") {
 				t.Errorf("%s: %s at %s (%s) %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
 			}
 		case 80:
 			n80++
-			if c.Status != checks.StatusPass {
+			if c.Status != facts.StatusPass {
 				t.Errorf("%s: %s at %s (%s) %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
 			}
 		}

@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/lab"
 	"github.com/cmpreflight/cmpreflight/policies"
 	"github.com/cmpreflight/cmpreflight/reports"
@@ -212,7 +213,7 @@ type procResult struct {
 	cpu     time.Duration
 	maxRSS  int64 // bytes
 	exit    int
-	doc     *checks.Document
+	doc     *facts.Document
 	stdout  string
 	stderr  string
 	report  string
@@ -274,7 +275,7 @@ func runProduct(ctx context.Context, bin string, l *benchLab, conc int, extra ..
 		l.tb.Fatalf("cmpreflight wrote no report (exit %d): %s", r.exit, r.stderr)
 	}
 	os.Remove(report)
-	var doc checks.Document
+	var doc facts.Document
 	if err := json.Unmarshal(data, &doc); err != nil {
 		l.tb.Fatalf("report: %v", err)
 	}
@@ -333,12 +334,12 @@ func tailOf(s string) string {
 // no injected delay), the proxy's CONNECT answer, the TLS handshake and the first byte.
 // Through a proxy, name resolution is the proxy's (ours runs beside it), so the path is the
 // longer of the two.
-func pathOf(c checks.Check, rtt, connectDelay time.Duration) time.Duration {
+func pathOf(c facts.Check, rtt, connectDelay time.Duration) time.Duration {
 	tls := time.Duration(0)
 	if c.Kind == "https" {
 		tls = rtt
 	}
-	if c.Route == checks.RouteProxy {
+	if c.Route == facts.RouteProxy {
 		proxy := time.Duration(0)
 		if c.Kind == "https" {
 			proxy = connectDelay
@@ -472,7 +473,7 @@ func runScenario(ctx context.Context, bin string, l *benchLab, sc scenario) *out
 		o.lastDoc = r.reportB
 		if o.passed != o.checks {
 			for _, c := range r.doc.Checks {
-				if c.Status != checks.StatusPass {
+				if c.Status != facts.StatusPass {
 					fmt.Fprintf(os.Stderr, "  %s: %s at %s (%s): %s\n", c.ID, c.Status, c.Stage, c.Reason, c.Message)
 					break
 				}
@@ -671,7 +672,7 @@ func policyFigures(ctx context.Context, tb *benchTB, o10k *outcome) {
 	data := o10k.lastDoc
 	o10k.lastDoc = nil
 	base := liveHeap() - uint64(len(data))
-	var doc checks.Document
+	var doc facts.Document
 	if err := json.Unmarshal(data, &doc); err != nil {
 		tb.Fatal(err)
 	}

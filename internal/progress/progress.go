@@ -9,8 +9,9 @@ import (
 	"sync"
 	"unicode"
 
-	"github.com/cmpreflight/cmpreflight/checks"
 	"golang.org/x/term"
+
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // Mode chooses how progress is shown.
@@ -70,7 +71,7 @@ func New(w io.Writer, total int, mode Mode) *Reporter {
 
 // Done records one finished check. It is safe for concurrent use; calls after Finish are
 // ignored.
-func (r *Reporter) Done(c checks.Check) {
+func (r *Reporter) Done(c facts.Check) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.finished {
@@ -78,7 +79,7 @@ func (r *Reporter) Done(c checks.Check) {
 	}
 	r.done++
 	r.total = max(r.total, r.done)
-	if c.Status == checks.StatusFail || c.Status == checks.StatusError {
+	if c.Status == facts.StatusFail || c.Status == facts.StatusError {
 		r.failed++
 	}
 	switch r.mode {
@@ -141,7 +142,7 @@ func bar(done, total, size int) string {
 	return "[" + strings.Repeat("#", filled) + strings.Repeat("-", size-filled) + "]"
 }
 
-func stageReason(c checks.Check) string {
+func stageReason(c facts.Check) string {
 	switch {
 	case c.Stage != "" && c.Reason != "":
 		return c.Stage + "/" + c.Reason

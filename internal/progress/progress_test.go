@@ -10,13 +10,13 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/facts"
 )
 
-func check(id, status string) checks.Check {
-	c := checks.Check{ID: id, Status: status, Timings: checks.Timings{Total: 42}}
-	if status == checks.StatusFail {
-		c.Stage, c.Reason = checks.StageProxyDenied, "status-403"
+func check(id, status string) facts.Check {
+	c := facts.Check{ID: id, Status: status, Timings: facts.Timings{Total: 42}}
+	if status == facts.StatusFail {
+		c.Stage, c.Reason = facts.StageProxyDenied, "status-403"
 	}
 	return c
 }
@@ -24,12 +24,12 @@ func check(id, status string) checks.Check {
 func TestLines(t *testing.T) {
 	var buf bytes.Buffer
 	p := New(&buf, 3, Lines)
-	p.Done(check("go.microsoft.com:443", checks.StatusPass))
-	p.Done(check("download.microsoft.com:443", checks.StatusFail))
-	p.Done(check("x:80", checks.StatusError))
+	p.Done(check("go.microsoft.com:443", facts.StatusPass))
+	p.Done(check("download.microsoft.com:443", facts.StatusFail))
+	p.Done(check("x:80", facts.StatusError))
 	p.Finish()
 	p.Finish()
-	p.Done(check("late:443", checks.StatusFail))
+	p.Done(check("late:443", facts.StatusFail))
 	want := "[1/3] pass  go.microsoft.com:443  42 ms\n" +
 		"[2/3] fail  download.microsoft.com:443  proxy-denied/status-403  42 ms\n" +
 		"[3/3] error x:80  42 ms\n" +
@@ -42,21 +42,21 @@ func TestLines(t *testing.T) {
 func TestQuiet(t *testing.T) {
 	var buf bytes.Buffer
 	p := New(&buf, 2, Quiet)
-	p.Done(check("a:443", checks.StatusFail))
+	p.Done(check("a:443", facts.StatusFail))
 	p.Finish()
 	if buf.Len() != 0 {
 		t.Errorf("quiet wrote %q", buf.String())
 	}
-	New(nil, 1, Auto).Done(check("a:443", checks.StatusPass)) // a nil writer is quiet, not a panic
+	New(nil, 1, Auto).Done(check("a:443", facts.StatusPass)) // a nil writer is quiet, not a panic
 }
 
 func TestBar(t *testing.T) {
 	var buf bytes.Buffer
 	p := New(&buf, 4, Bar)
 	p.width = 60
-	p.Done(check("go.microsoft.com:443", checks.StatusPass))
-	p.Done(check(strings.Repeat("very-long-name.", 10)+"example:443", checks.StatusFail))
-	p.Done(check("evil\x1b[2J\r:443", checks.StatusPass))
+	p.Done(check("go.microsoft.com:443", facts.StatusPass))
+	p.Done(check(strings.Repeat("very-long-name.", 10)+"example:443", facts.StatusFail))
+	p.Done(check("evil\x1b[2J\r:443", facts.StatusPass))
 	p.Finish()
 	out := buf.String()
 	if !strings.HasSuffix(out, "\n") || strings.Count(out, "\n") != 1 {
@@ -97,7 +97,7 @@ func TestAutoIsLinesWithoutTerminal(t *testing.T) {
 	if p.mode != Lines {
 		t.Errorf("file: mode %v, want Lines", p.mode)
 	}
-	p.Done(check("a:443", checks.StatusPass))
+	p.Done(check("a:443", facts.StatusPass))
 	p.Finish()
 	data, _ := os.ReadFile(f.Name())
 	if !strings.HasPrefix(string(data), "[1/1] pass  a:443") {
@@ -114,9 +114,9 @@ func TestConcurrentDone(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			status := checks.StatusPass
+			status := facts.StatusPass
 			if i%4 == 0 {
-				status = checks.StatusFail
+				status = facts.StatusFail
 			}
 			p.Done(check(fmt.Sprintf("h%d:443", i), status))
 		}()

@@ -1,4 +1,4 @@
-package checks
+package facts
 
 // ProxyFacts says which proxy the run used and why.
 type ProxyFacts struct {

@@ -1,11 +1,11 @@
-// Package checks holds the probers, the runner, the endpoint catalog and the facts document
-// they produce: the one JSON shape that policies read and reports render.
-package checks
+// Package facts defines the facts document, the one JSON shape that checks fill in, policies
+// read and reports render, with its JSON schema and streaming writer.
+package facts
 
 import "time"
 
 // SchemaVersion is the version of the facts document (the JSON report). Bump it on any
-// incompatible change and publish the schema beside it (checks/schema/report.schema.json).
+// incompatible change and publish the schema beside it (facts/schema/report.schema.json).
 const SchemaVersion = 1
 
 // Status of one check.

@@ -1,4 +1,4 @@
-package checks
+package facts
 
 // TrustFacts is the allowlist and trust analysis of a run.
 type TrustFacts struct {

@@ -1,4 +1,4 @@
-package checks
+package facts
 
 // SiteFacts is what the hierarchy and the target server say (issue: site checks).
 type SiteFacts struct {
