@@ -143,3 +143,13 @@ func minDur(a, b time.Duration) time.Duration {
 	}
 	return b
 }
+
+// BenchmarkLoadBuiltin is the compile step every run pays before its verdict (annotations are
+// not parsed there).
+func BenchmarkLoadBuiltin(b *testing.B) {
+	for b.Loop() {
+		if _, err := Load(context.Background(), Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -513,12 +513,18 @@ func (e *Engine) isDisabled(rule string) bool {
 
 // checkDisabled refuses ids that name no built-in rule, so a typo does not leave a rule on.
 func checkDisabled(ids []string) ([]string, error) {
-	known := BuiltinRules()
+	var known []RuleInfo
 	var out []string
 	for _, id := range ids {
 		id = strings.TrimSpace(id)
 		if id == "" {
 			continue
+		}
+		if known == nil { // the annotations are read only when a rule is turned off
+			var err error
+			if known, err = BuiltinRules(); err != nil {
+				return nil, err
+			}
 		}
 		// An exact rule id, or a parent that is itself a rule id (scp.facts_missing turns off
 		// scp.facts_missing.site and .trust); never a bare namespace like "scp", and never
@@ -530,7 +536,7 @@ func checkDisabled(ids []string) ([]string, error) {
 			return nil, newError("policy", "", 0, "rule %q cannot be turned off: an interrupted run is never compliant", id)
 		}
 		if !ok {
-			return nil, newError("policy", "", 0, "disabled rule %q is not a built-in rule id (see BuiltinRules / the SARIF rules)", id)
+			return nil, newError("policy", "", 0, "disabled rule %q is not a built-in rule id (see cmpreflight policy list)", id)
 		}
 		out = append(out, id)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cmpreflight/cmpreflight/facts"
+	"github.com/cmpreflight/cmpreflight/sources"
 )
 
 // The template is one self-contained page: inline CSS and JS, nothing fetched. Every value
@@ -39,6 +40,17 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 		return "no"
 	},
 	"value": func(v any) string { return fmt.Sprint(v) },
+	// sources resolves source keys (a finding's "SEED, IE" or a check's list) to the sources
+	// table, for the "srcs" template that shows them as links.
+	"sources": func(v any) []sources.Source {
+		switch x := v.(type) {
+		case string:
+			return sourceRefs(x)
+		case []string:
+			return sourceRefs(x...)
+		}
+		return nil
+	},
 }).Parse(htmlTemplateText))
 
 type htmlView struct {
@@ -66,6 +78,7 @@ type findingView struct {
 	Level  string
 	F      *facts.Finding
 	Checks []checkRef
+	Doc    *RuleDoc // the rule's metadata, when the rule is documented
 }
 
 type checkRef struct {
@@ -135,10 +148,14 @@ func buildHTMLView(doc *facts.Document) *htmlView {
 		checkAnchor[doc.Checks[i].ID] = anchorFor("check-", doc.Checks[i].ID, used)
 	}
 	related := map[string][]findingRefView{}
+	docs := ruleDocs()
 	n := 0
 	eachFinding(doc.Verdict, func(level string, f *facts.Finding) {
 		n++
 		fv := findingView{Anchor: fmt.Sprintf("finding-%d", n), Level: level, F: f}
+		if d, ok := docs[f.Rule]; ok {
+			fv.Doc = &d
+		}
 		for _, id := range f.Checks {
 			fv.Checks = append(fv.Checks, checkRef{ID: id, Anchor: checkAnchor[id]})
 			related[id] = append(related[id], findingRefView{Anchor: fv.Anchor, Level: level, Rule: f.Rule})

@@ -197,8 +197,8 @@ func findingDetail(f *facts.Finding) string {
 	if f.Remediation != "" {
 		fmt.Fprintf(&b, "remediation: %s\n", f.Remediation)
 	}
-	if f.Source != "" {
-		fmt.Fprintf(&b, "source: %s\n", f.Source)
+	if refs := sourceRefs(f.Source); len(refs) > 0 {
+		fmt.Fprintf(&b, "source: %s\n", sourcesText(refs))
 	}
 	return b.String()
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/cmpreflight/cmpreflight/facts"
+	"github.com/cmpreflight/cmpreflight/sources"
 )
 
 // renderMarkdown writes GitHub-flavoured Markdown for a pull-request comment or
@@ -37,9 +38,10 @@ func renderMarkdown(w io.Writer, doc *facts.Document) error {
 	}
 
 	if v := doc.Verdict; v != nil {
-		mdFindings(ew, "Denies", v.Deny, false)
-		mdFindings(ew, "Warnings", v.Warn, false)
-		mdFindings(ew, "Waived", v.Waived, true)
+		docs := ruleDocs()
+		mdFindings(ew, "Denies", v.Deny, false, docs)
+		mdFindings(ew, "Warnings", v.Warn, false, docs)
+		mdFindings(ew, "Waived", v.Waived, true, docs)
 	}
 
 	var attention, passed []facts.Check
@@ -62,23 +64,27 @@ func renderMarkdown(w io.Writer, doc *facts.Document) error {
 	return ew.err
 }
 
-func mdFindings(w io.Writer, title string, fs []facts.Finding, waived bool) {
+func mdFindings(w io.Writer, title string, fs []facts.Finding, waived bool, docs map[string]RuleDoc) {
 	if len(fs) == 0 {
 		return
 	}
 	fmt.Fprintf(w, "### %s (%d)\n\n", title, len(fs))
 	if waived {
-		fmt.Fprintln(w, "| Rule | Message | Checks | Waiver |")
+		fmt.Fprintln(w, "| Rule | Message | Checks | Waiver | Sources |")
 	} else {
-		fmt.Fprintln(w, "| Rule | Message | Checks | Remediation |")
+		fmt.Fprintln(w, "| Rule | Message | Checks | Remediation | Sources |")
 	}
-	fmt.Fprintln(w, "|---|---|---|---|")
+	fmt.Fprintln(w, "|---|---|---|---|---|")
 	for _, f := range fs {
 		last := md(f.Remediation)
 		if waived && f.Waiver != nil {
 			last = md(fmt.Sprintf("%s (owner %s, expires %s)", f.Waiver.Reason, f.Waiver.Owner, f.Waiver.Expires))
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", md(f.Rule), md(f.Message), md(strings.Join(f.Checks, ", ")), last)
+		rule := md(f.Rule)
+		if d, ok := docs[f.Rule]; ok && d.Title != "" {
+			rule += " (" + md(d.Title) + ")"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", rule, md(f.Message), md(strings.Join(f.Checks, ", ")), last, mdSourceLinks(sourceRefs(f.Source)))
 	}
 	fmt.Fprintln(w)
 }
@@ -112,4 +118,18 @@ var mdEscaper = strings.NewReplacer(
 // md makes a string safe for one Markdown table cell or list item.
 func md(s string) string {
 	return mdEscaper.Replace(plain(s))
+}
+
+// mdSourceLinks renders sources as Markdown links ("[IE: title](url) (date)"); a source the
+// table does not know is its key, escaped. The URLs come from the embedded sources table.
+func mdSourceLinks(ss []sources.Source) string {
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		if s.URL == "" {
+			parts[i] = md(s.Key)
+			continue
+		}
+		parts[i] = fmt.Sprintf("[%s](%s) (%s)", md(s.Key+": "+s.Title), s.URL, md(s.Date))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -34,10 +34,13 @@ type sarifDriver struct {
 }
 
 type sarifRule struct {
-	ID                   string        `json:"id"`
-	ShortDescription     sarifMessage  `json:"shortDescription"`
-	Help                 *sarifMessage `json:"help,omitempty"`
-	DefaultConfiguration *sarifConfig  `json:"defaultConfiguration,omitempty"`
+	ID                   string         `json:"id"`
+	ShortDescription     sarifMessage   `json:"shortDescription"`
+	FullDescription      *sarifMessage  `json:"fullDescription,omitempty"`
+	Help                 *sarifMessage  `json:"help,omitempty"`
+	HelpURI              string         `json:"helpUri,omitempty"`
+	DefaultConfiguration *sarifConfig   `json:"defaultConfiguration,omitempty"`
+	Properties           map[string]any `json:"properties,omitempty"`
 }
 
 type sarifConfig struct {
@@ -45,7 +48,8 @@ type sarifConfig struct {
 }
 
 type sarifMessage struct {
-	Text string `json:"text"`
+	Text     string `json:"text"`
+	Markdown string `json:"markdown,omitempty"`
 }
 
 type sarifInvocation struct {
@@ -86,22 +90,12 @@ type sarifSuppression struct {
 // carries its suppression.
 var sarifLevel = map[string]string{"deny": "error", "warn": "warning", "waived": "note"}
 
-// RuleDoc is the documentation of a policy rule, for the SARIF rule descriptors.
-type RuleDoc struct{ ID, Title, Help, Source string }
-
-var ruleDocs = map[string]RuleDoc{}
-
-// RegisterRules gives SARIF the titles and help of known rules (the built-in policy set);
-// call it before rendering. Rules not registered fall back to their first finding.
-func RegisterRules(docs []RuleDoc) {
-	for _, d := range docs {
-		ruleDocs[d.ID] = d
-	}
-}
-
 // renderSARIF writes the verdict's findings as SARIF results of tool cmpreflight. Each
-// distinct rule id becomes a rule whose help text is the first remediation given for it.
+// distinct rule id becomes a rule: a documented rule (Rego # METADATA) carries its title,
+// description, remediation and sources (helpUri is the first source's page); any other takes
+// the first remediation given for it.
 func renderSARIF(w io.Writer, doc *facts.Document) error {
+	docs := ruleDocs()
 	driver := sarifDriver{Name: "cmpreflight", Version: doc.Tool.Version, Rules: []sarifRule{}}
 	index := map[string]int{}
 	firstMessage := map[string]string{}
@@ -118,13 +112,8 @@ func renderSARIF(w io.Writer, doc *facts.Document) error {
 				ShortDescription:     sarifMessage{Text: "cmpreflight policy rule " + rule},
 				DefaultConfiguration: &sarifConfig{Level: sarifLevel[level]},
 			}
-			if d, known := ruleDocs[rule]; known {
-				sr.ShortDescription = sarifMessage{Text: d.Title}
-				help := d.Help
-				if d.Source != "" {
-					help += " (source: " + d.Source + ")"
-				}
-				sr.Help = &sarifMessage{Text: help}
+			if d, known := docs[rule]; known {
+				documentSARIFRule(&sr, d)
 			}
 			driver.Rules = append(driver.Rules, sr)
 		}
@@ -186,4 +175,47 @@ func renderSARIF(w io.Writer, doc *facts.Document) error {
 		Version: "2.1.0",
 		Runs:    []sarifRun{run},
 	})
+}
+
+// sarifLevelOf maps a rule's severity to its SARIF default level.
+var sarifLevelOf = map[string]string{"deny": "error", "warn": "warning"}
+
+// documentSARIFRule fills a rule descriptor from the rule's metadata: title, description,
+// help (description, fix and sources, in text and Markdown with links), helpUri and the
+// sources as properties.
+func documentSARIFRule(sr *sarifRule, d RuleDoc) {
+	sr.ShortDescription = sarifMessage{Text: nonEmpty(d.Title, d.ID)}
+	if d.Help != "" {
+		sr.FullDescription = &sarifMessage{Text: d.Help}
+	}
+	refs := sourceRefs(strings.Join(d.Sources, ","))
+	text, markdown := d.Help, md(d.Help)
+	if d.Remediation != "" {
+		text += "\nFix: " + d.Remediation
+		markdown += "\n\n**Fix:** " + md(d.Remediation)
+	}
+	if len(refs) > 0 {
+		text += "\nSources: " + sourcesText(refs)
+		markdown += "\n\n**Sources:** " + mdSourceLinks(refs)
+	}
+	sr.Help = &sarifMessage{Text: strings.TrimSpace(text), Markdown: strings.TrimSpace(markdown)}
+	props := map[string]any{}
+	if d.Severity != "" {
+		props["severity"] = d.Severity
+		if lvl, ok := sarifLevelOf[d.Severity]; ok {
+			sr.DefaultConfiguration = &sarifConfig{Level: lvl}
+		}
+	}
+	if len(refs) > 0 {
+		props["sources"] = refs
+		for _, r := range refs {
+			if r.URL != "" {
+				sr.HelpURI = r.URL
+				break
+			}
+		}
+	}
+	if len(props) > 0 {
+		sr.Properties = props
+	}
 }

@@ -31,14 +31,22 @@ func renderText(w io.Writer, doc *facts.Document) error {
 	if doc.Interrupted {
 		fmt.Fprintln(ew, "The run was interrupted: the results are incomplete.")
 	}
+	docs := ruleDocs()
 	eachFinding(doc.Verdict, func(level string, f *facts.Finding) {
-		line := fmt.Sprintf("%-6s %s: %s", strings.ToUpper(level), plain(f.Rule), plain(f.Message))
+		rule := plain(f.Rule)
+		if d, ok := docs[f.Rule]; ok && d.Title != "" {
+			rule += " (" + plain(d.Title) + ")"
+		}
+		line := fmt.Sprintf("%-6s %s: %s", strings.ToUpper(level), rule, plain(f.Message))
 		if level == "waived" && f.Waiver != nil {
 			line += fmt.Sprintf(" (waived until %s: %s)", plain(f.Waiver.Expires), plain(f.Waiver.Reason))
 		}
 		fmt.Fprintln(ew, line)
 		if level != "waived" && f.Remediation != "" {
 			fmt.Fprintf(ew, "       fix: %s\n", plain(f.Remediation))
+		}
+		if refs := sourceRefs(f.Source); level != "waived" && len(refs) > 0 {
+			fmt.Fprintf(ew, "       source: %s\n", plain(sourcesText(refs)))
 		}
 	})
 	deny, warn, waived := verdictCounts(doc)

@@ -97,8 +97,11 @@ func ports(ps []int) string {
 
 // cmdPolicy runs `policy test`.
 func cmdPolicy(args []string, stdout, stderr io.Writer) (int, error) {
+	if len(args) > 0 && args[0] == "list" {
+		return cmdPolicyList(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "test" {
-		return exitUsage, usagef("usage: cmpreflight policy test [PATH...]")
+		return exitUsage, usagef("usage: cmpreflight policy test [PATH...] | policy list [--format table|json|markdown] [--policy DIR]")
 	}
 	fs := newFlagSet("policy test", stderr)
 	if err := parseFlags(fs, args[1:]); err != nil {

@@ -11,9 +11,6 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
-
-	"github.com/cmpreflight/cmpreflight/policies"
-	"github.com/cmpreflight/cmpreflight/reports"
 )
 
 // version is set at build time (-ldflags "-X main.version=...").
@@ -43,7 +40,7 @@ func commands() []command {
 	return []command{
 		{"run", "check this machine (the main job)", cmdRun},
 		{"endpoints", "print the endpoint catalog (table, json, csv, firewall)", cmdEndpoints},
-		{"policy", "policy test: run Rego unit tests", cmdPolicy},
+		{"policy", "policy test: run Rego unit tests; policy list: every rule with its metadata", cmdPolicy},
 		{"report", "report convert: render a saved JSON report in another format", cmdReport},
 		{"logs", "logs analyze: read the role's logs (Dmpdownloader.log, Dmpuploader.log, ...)", cmdLogs},
 		{"version", "print the version", cmdVersion},
@@ -51,11 +48,7 @@ func commands() []command {
 }
 
 func main() {
-	var docs []reports.RuleDoc
-	for _, r := range policies.BuiltinRules() {
-		docs = append(docs, reports.RuleDoc{ID: r.ID, Title: r.Title, Help: r.Help, Source: r.Source})
-	}
-	reports.RegisterRules(docs)
+	registerRuleDocs(nil, false)
 	os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
 }
 

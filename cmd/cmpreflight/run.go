@@ -218,6 +218,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return exitUsage, usagef("%v", err)
 	}
+	registerRuleDocs(f.policyPaths, true)
 	env, err := buildEnv(&f)
 	if err != nil {
 		return exitUsage, err

@@ -5,6 +5,20 @@ package cmpreflight.builtin.config
 
 tls_config := input.trust.tlsConfig
 
+# METADATA
+# title: TLS 1.2 for .NET and Schannel
+# description: >-
+#   The role's .NET code needs SchUseStrongCrypto and SystemDefaultTlsVersions, the Schannel TLS
+#   1.2 client and the ECDHE GCM suites of KB4561945; a registry value read from this machine
+#   that disables one of them is a deny.
+# custom:
+#   id: scp.tls_config
+#   severity: deny
+#   remediation: >-
+#     Set SchUseStrongCrypto=1 and SystemDefaultTlsVersions=1 under
+#     HKLM\SOFTWARE\Microsoft\.NETFramework\v4.0.30319 (and WOW6432Node), enable the Schannel
+#     TLS 1.2 client and the KB4561945 suites, then restart.
+#   sources: [KB4561945]
 deny contains f if {
 	tls_config.source == "windows-registry"
 	not tls_config.strongCrypto
@@ -58,6 +72,18 @@ warn contains f if {
 # services running as SYSTEM use. When they disagree, one of the two paths is untested.
 configured := sprintf("%s:%v", [lower(input.site.configuredProxy.name), input.site.configuredProxy.port])
 
+# METADATA
+# title: WinHTTP agrees with the ConfigMgr proxy
+# description: >-
+#   The proxy ConfigMgr configured for the server differs from the machine's WinHTTP setting;
+#   one of the two paths is untested.
+# custom:
+#   id: scp.proxy_mismatch
+#   severity: warn
+#   remediation: >-
+#     Make the site system's proxy in ConfigMgr and the machine's WinHTTP proxy (netsh winhttp
+#     show proxy) the same, or run cmpreflight with each.
+#   sources: [PX]
 warn contains f if {
 	input.site.configuredProxy.useProxy == true
 	w := input.proxy.winhttp
@@ -81,6 +107,18 @@ winhttp_text(w) := "direct access" if {
 } else := w.proxy
 
 # ServiceConnectionTool.exe -connect supports a basic proxy only (SCT).
+# METADATA
+# title: Basic proxy for the service connection tool
+# description: >-
+#   ServiceConnectionTool.exe -connect supports only a basic proxy; a proxy that demands NTLM or
+#   Negotiate blocks it.
+# custom:
+#   id: scp.connect_tool_proxy
+#   severity: warn
+#   remediation: >-
+#     Give the machine that runs the service connection tool a proxy path with basic
+#     authentication or none.
+#   sources: [SCT]
 warn contains f if {
 	input.profile == "scp-connect"
 	some c in input.checks

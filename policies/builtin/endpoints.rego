@@ -11,6 +11,19 @@ unreachable(c) if {
 }
 
 # reach is the finding of a required network check that did not pass.
+# METADATA
+# title: Required endpoint reachable
+# description: >-
+#   Every check required by the run's edition must pass: a required internet endpoint that
+#   failed, or that could not be checked (error, skip), is a deny. In offline mode it is
+#   reported as a warn, because the role never connects.
+# custom:
+#   id: scp.endpoint_reachable
+#   severity: deny
+#   remediation: >-
+#     Follow the finding's remediation: it names what to open or fix for the stage where the
+#     check stopped (DNS, firewall, proxy rule, proxy authentication, TLS inspection).
+#   sources: [SEED, IE]
 reach(c) := {
 	"rule": "scp.endpoint_reachable",
 	"message": reach_message(c),
@@ -41,6 +54,17 @@ warn contains lib.informational(reach(c)) if {
 
 # Under --compare-direct, the direct probe of a target the role reaches through its proxy is
 # information for the network team: it warns as such, never as an edition matter.
+# METADATA
+# title: Direct path (information)
+# description: >-
+#   Under --compare-direct, a target the role reaches through its proxy is also probed directly;
+#   a direct failure is information for the network team.
+# custom:
+#   id: scp.direct_path
+#   severity: warn
+#   remediation: >-
+#     Nothing to do for the role; open the direct path only if the proxy is to be removed.
+#   sources: [PX]
 warn contains f if {
 	some c in lib.not_passing
 	c.required == false
@@ -56,6 +80,18 @@ warn contains f if {
 }
 
 # A check required only by the other edition warns, naming the edition that lists it.
+# METADATA
+# title: Endpoint of the other edition
+# description: >-
+#   A failing check that only the other edition of Microsoft's list requires warns, naming that
+#   edition (SEED 2018: 443 and 80 to every location; current: 443, and 80 for revocation).
+# custom:
+#   id: scp.other_edition
+#   severity: warn
+#   remediation: >-
+#     Open it too if the site runs a version that follows that edition of the list; otherwise no
+#     action.
+#   sources: [SEED, IE]
 warn contains f if {
 	some c in lib.not_passing
 	c.required == false

@@ -5,6 +5,18 @@ package cmpreflight.builtin.mode
 
 import data.cmpreflight.builtin.lib
 
+# METADATA
+# title: Offline mode
+# description: >-
+#   In offline mode the role never connects: internet endpoint results are informational and
+#   updates are imported with the service connection tool.
+# custom:
+#   id: scp.offline_mode
+#   severity: warn
+#   remediation: >-
+#     Run the service connection tool with -connect on a machine that reaches the endpoints, and
+#     import its download on the site.
+#   sources: [SEED, SCT]
 warn contains f if {
 	lib.offline
 	f := {
@@ -16,6 +28,17 @@ warn contains f if {
 	}
 }
 
+# METADATA
+# title: No offline mode with an Intune subscription
+# description: >-
+#   An Intune subscription forces online mode; offline is not supported with it.
+# custom:
+#   id: scp.intune_offline
+#   severity: deny
+#   remediation: >-
+#     Switch the service connection point to online mode, or remove the Intune subscription
+#     first.
+#   sources: [SEED]
 deny contains f if {
 	lib.offline
 	input.site.intuneSubscription == true
@@ -28,6 +51,17 @@ deny contains f if {
 	}
 }
 
+# METADATA
+# title: Mode changed since the previous report
+# description: >-
+#   After switching between online and offline, restart the SMS_DMP_DOWNLOADER thread of
+#   SMS_Executive.
+# custom:
+#   id: scp.mode_changed
+#   severity: warn
+#   remediation: >-
+#     Restart the SMS_DMP_DOWNLOADER thread with Configuration Manager Service Manager.
+#   sources: [SEED]
 warn contains f if {
 	prev := lower(object.get(input, ["previous", "mode"], ""))
 	cur := lower(object.get(input, ["site", "mode"], ""))

@@ -5,6 +5,18 @@ package cmpreflight.builtin.run
 
 import data.cmpreflight.builtin.lib
 
+# METADATA
+# title: Run completed
+# description: >-
+#   An interrupted run has checks missing, so it is never compliant. A rule of cmpreflight
+#   itself: no Microsoft page is its source.
+# custom:
+#   id: scp.run_interrupted
+#   severity: deny
+#   remediation: >-
+#     Run cmpreflight again to completion (raise --timeout or --run-timeout if checks were cut
+#     short).
+#   sources: []
 deny contains f if {
 	input.interrupted == true
 	f := {
@@ -12,10 +24,19 @@ deny contains f if {
 		"message": "the run was interrupted: some checks did not complete, so compliance is unknown",
 		"checks": [],
 		"remediation": "run cmpreflight again to completion (raise --timeout if checks were cut short)",
-		"source": "design",
 	}
 }
 
+# METADATA
+# title: Required site check passed
+# description: >-
+#   A required site check (site/<name>) that failed or could not run is a deny.
+# custom:
+#   id: scp.site_check
+#   severity: deny
+#   remediation: >-
+#     Fix what the site check reports (its message and evidence), then run cmpreflight again.
+#   sources: [SEED, PORTS]
 deny contains f if {
 	some c in lib.not_passing
 	c.required == true
@@ -33,6 +54,17 @@ site_message(c) := sprintf("required check %s could not be checked (status %s; %
 	lib.not_run(c)
 } else := sprintf("required check %s did not pass (status %s; %s)", [c.id, c.status, lib.detail(c)])
 
+# METADATA
+# title: Proxy idle timeout
+# description: >-
+#   The SCP keeps a long-lived connection to *.manage.microsoft.com; Microsoft recommends a
+#   proxy idle timeout of at least 3 minutes.
+# custom:
+#   id: scp.proxy_idle_timeout
+#   severity: warn
+#   remediation: >-
+#     Raise the proxy's idle timeout for *.manage.microsoft.com to at least 3 minutes.
+#   sources: [IE]
 warn contains f if {
 	some c in lib.with_idle_tunnel
 	t := c.evidence.proxy.idleTunnel
@@ -48,3 +80,19 @@ warn contains f if {
 		"source": "IE",
 	}
 }
+
+# The engine raises waiver.expired itself when a waiver's date has passed; the rule below only
+# carries that rule's documentation, so every rule id has its metadata in the Rego.
+# METADATA
+# title: Waiver expired
+# description: >-
+#   A waiver whose expiry date has passed is ignored, and the deny it covered is back. Raised by
+#   the engine (policies/waivers.go), not by a Rego rule; its documentation lives here so every
+#   rule id has one source.
+# custom:
+#   id: waiver.expired
+#   severity: warn
+#   remediation: >-
+#     Renew the waiver with a new expiry date, or fix the cause and remove it.
+#   sources: []
+waiver_expired := "waiver.expired"

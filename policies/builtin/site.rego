@@ -4,6 +4,18 @@ package cmpreflight.builtin.site
 
 import data.cmpreflight.builtin.lib
 
+# METADATA
+# title: Site facts missing
+# description: >-
+#   Without site facts (--inventory or --adminservice) placement, single instance, remote rights
+#   and mode were not checked.
+# custom:
+#   id: scp.facts_missing.site
+#   severity: warn
+#   remediation: >-
+#     Supply --inventory DIR or --adminservice URL, or turn the rule off with --disable-rule
+#     scp.facts_missing.site.
+#   sources: [SEED]
 warn contains f if {
 	not input.site
 	f := {
@@ -36,6 +48,17 @@ top_code := cas_codes[0] if {
 	count(top_primaries) > 0
 } else := "the CAS or stand-alone primary"
 
+# METADATA
+# title: Top-level site only
+# description: >-
+#   The service connection point goes only on the central administration site or a stand-alone
+#   primary.
+# custom:
+#   id: scp.top_level
+#   severity: deny
+#   remediation: >-
+#     Install the role on a server of the CAS, or of the stand-alone primary site.
+#   sources: [SEED]
 deny contains f if {
 	input.site.topLevel == false
 	s := input.site.site
@@ -72,6 +95,17 @@ type_name(s) := s.typeName if {
 
 # An existing service connection point on a primary while the hierarchy has a CAS: the site
 # was expanded without moving the role (SEED: uninstall it from the primary first).
+# METADATA
+# title: No service connection point left on a primary under a CAS
+# description: >-
+#   In a hierarchy with a CAS the role belongs on the CAS: uninstall it from the primary first,
+#   then install it at the CAS.
+# custom:
+#   id: scp.cas_placement
+#   severity: deny
+#   remediation: >-
+#     Remove the role from the primary site, then add it at the CAS.
+#   sources: [SEED]
 deny contains f if {
 	input.site.hasCas == true
 	some e in input.site.existingScps
@@ -85,6 +119,18 @@ deny contains f if {
 	}
 }
 
+# METADATA
+# title: One instance per hierarchy
+# description: >-
+#   A hierarchy has one service connection point; another SMS Dmp Connector on a different
+#   server would be a second instance.
+# custom:
+#   id: scp.single_instance
+#   severity: deny
+#   remediation: >-
+#     Use the existing service connection point, or remove it before installing the role
+#     elsewhere.
+#   sources: [SEED, WMI]
 deny contains f if {
 	some e in input.site.existingScps
 	not lib.same_server(e.serverName, server)
@@ -104,6 +150,17 @@ expanding contains s.siteCode if {
 
 expanding contains input.site.site.siteCode if input.site.site.mode == 5
 
+# METADATA
+# title: No site expansion in progress
+# description: >-
+#   A site in Mode 5 is being expanded into a hierarchy; wait for it, then place the role at the
+#   CAS.
+# custom:
+#   id: scp.site_expansion
+#   severity: deny
+#   remediation: >-
+#     Wait for the expansion to finish, then install the role at the CAS.
+#   sources: [SEED, WMI]
 deny contains f if {
 	some code in expanding
 	f := {
@@ -117,6 +174,18 @@ deny contains f if {
 
 remote if input.site.remote == true
 
+# METADATA
+# title: Remote host rights
+# description: >-
+#   When the SCP host is remote, the site server's computer account or the site system
+#   installation account must be a local administrator there and open its ADMIN$ share.
+# custom:
+#   id: scp.remote_rights
+#   severity: deny
+#   remediation: >-
+#     Add the site server's computer account (or the site system installation account) to the
+#     remote host's local Administrators group.
+#   sources: [SEED, PORTS]
 deny contains f if {
 	remote
 	r := input.site.rights
@@ -156,6 +225,17 @@ warn contains f if {
 
 ports := {"port445": "TCP 445 (SMB)", "port135": "TCP 135 (RPC endpoint mapper)"}
 
+# METADATA
+# title: Remote host ports
+# description: >-
+#   The site server reaches a remote SCP host over SMB TCP 445 and RPC TCP 135 (plus the RPC
+#   dynamic ports).
+# custom:
+#   id: scp.remote_ports
+#   severity: deny
+#   remediation: >-
+#     Open TCP 445, TCP 135 and the RPC dynamic ports from the site server to the remote host.
+#   sources: [PORTS]
 deny contains f if {
 	remote
 	some key, label in ports
@@ -174,6 +254,19 @@ port_message(label, state) := sprintf("%s from the site server to %s could not b
 	state in {"skipped", ""}
 } else := sprintf("%s from the site server to %s is %s", [label, server, state])
 
+# METADATA
+# title: Site system installation account
+# description: >-
+#   A remote SCP host should have a site system installation account (or the site server's
+#   computer account as local administrator): the distribution manager uses it to transfer
+#   updates.
+# custom:
+#   id: scp.install_account
+#   severity: warn
+#   remediation: >-
+#     Set a site system installation account for the remote host in ConfigMgr, or make the site
+#     server's computer account a local administrator there.
+#   sources: [SEED]
 warn contains f if {
 	remote
 	object.get(input.site, "installAccount", "") == ""

@@ -10,6 +10,19 @@ good_versions := {"1.2", "1.3"}
 # version_number reduces "TLS 1.2", "TLSv1.2", "tls1.2" to "1.2".
 version_number(v) := trim_space(replace(replace(replace(lower(v), "tlsv", ""), "tls", ""), " ", ""))
 
+# METADATA
+# title: TLS 1.2 or later
+# description: >-
+#   The service connection point and the service connection tool need TLS 1.2 (.NET
+#   SchUseStrongCrypto=1, SystemDefaultTlsVersions=1); an endpoint that negotiated an older
+#   version is a deny.
+# custom:
+#   id: scp.tls12
+#   severity: deny
+#   remediation: >-
+#     Enable TLS 1.2 for .NET and Schannel on this server (KB4561945) and remove any device that
+#     downgrades the connection.
+#   sources: [KB4561945, IE]
 findings contains f if {
 	some c in lib.with_tls
 	v := c.evidence.tls.version
@@ -39,6 +52,17 @@ intercepted contains c if {
 	lib.network_check(c)
 }
 
+# METADATA
+# title: No TLS interception
+# description: >-
+#   A proxy or firewall that terminates TLS with its own CA breaks the chain the role verifies;
+#   bypass inspection for the endpoint.
+# custom:
+#   id: scp.no_interception
+#   severity: deny
+#   remediation: >-
+#     Bypass TLS inspection for the endpoint on the proxy or firewall that re-signs it.
+#   sources: [KB3187516, G2]
 findings contains f if {
 	some c in intercepted
 	f := {
@@ -62,6 +86,16 @@ warn contains lib.informational(f) if {
 
 # A Go client can only offer KB4561945's ECDHE suites; none negotiable is a warn (the DHE
 # ones can only be read from the Windows configuration).
+# METADATA
+# title: KB4561945 cipher suites
+# description: >-
+#   None of the ECDHE GCM cipher suites KB4561945 lists could be negotiated with the endpoint.
+# custom:
+#   id: scp.tls_suites
+#   severity: warn
+#   remediation: >-
+#     Enable the KB4561945 cipher suites and make sure no TLS-terminating device restricts them.
+#   sources: [KB4561945]
 warn contains f if {
 	some c in lib.with_tls
 	c.evidence.tls.ecdheSuites == false

@@ -5,6 +5,18 @@ package cmpreflight.builtin.trust
 
 import data.cmpreflight.builtin.lib
 
+# METADATA
+# title: Trust facts missing
+# description: >-
+#   The report has no trust section, so required roots, wildcard coverage and allowlist gaps
+#   were not checked; supply them or turn the rule off.
+# custom:
+#   id: scp.facts_missing.trust
+#   severity: warn
+#   remediation: >-
+#     Run the network checks with trust analysis so the report has a trust section, or
+#     --disable-rule scp.facts_missing.trust.
+#   sources: [G2]
 warn contains f if {
 	not input.trust
 	lib.has_network_checks
@@ -17,6 +29,18 @@ warn contains f if {
 	}
 }
 
+# METADATA
+# title: Required roots installed
+# description: >-
+#   A root certificate the endpoints chain to (DigiCert Global Root G2, DigiCert Global Root CA,
+#   Microsoft RSA/ECC Root CA 2017) is missing from the machine store.
+# custom:
+#   id: scp.required_roots
+#   severity: deny
+#   remediation: >-
+#     Install the missing root in the machine's Trusted Root Certification Authorities store (or
+#     let automatic root update run).
+#   sources: [KB3187516, G2]
 deny contains f if {
 	some r in input.trust.roots
 	r.required == true
@@ -39,6 +63,18 @@ store_of(r) := r.store if {
 	object.get(r, "store", "") != ""
 } else := "machine"
 
+# METADATA
+# title: Wildcard never exercised
+# description: >-
+#   A wildcard entry of the list (e.g. *.akamaiedge.net) was not matched by any CNAME or
+#   redirect hop of a real check: it is listed, not verified.
+# custom:
+#   id: scp.wildcard_unexercised
+#   severity: warn
+#   remediation: >-
+#     Allow the wildcard as listed; add a concrete probe host for it with --endpoints if you
+#     know one.
+#   sources: [IE]
 warn contains f if {
 	some w in input.trust.wildcards
 	w.exercised == false
@@ -51,6 +87,18 @@ warn contains f if {
 	}
 }
 
+# METADATA
+# title: Allowlist gap on a hop
+# description: >-
+#   A name seen on a CNAME or redirect hop is covered by no catalog entry; a firewall matching
+#   names must allow every hop.
+# custom:
+#   id: scp.allowlist_gap
+#   severity: warn
+#   remediation: >-
+#     Allow the hop's name on name-matching firewalls and proxies, or confirm it is covered by
+#     another rule.
+#   sources: [TS]
 warn contains f if {
 	some g in input.trust.gaps
 	f := {
