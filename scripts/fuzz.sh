@@ -15,12 +15,12 @@ fi
 # package  target
 targets=(
 	"./internal/config FuzzApplyBytes"             # YAML config file
-	"./checks FuzzParseCatalog"                    # catalog profiles and --endpoints files
-	"./checks FuzzProxyResponse"                   # what a proxy answers to CONNECT / absolute-form requests
-	"./checks FuzzNTLMChallenge"                   # NTLM CHALLENGE messages from proxies
-	"./checks/proxyconf FuzzParseWinHTTPSettings"  # WinHttpSettings registry blob
-	"./checks/site FuzzLoadInventoryJSON"          # site inventory JSON (exports and AdminService)
-	"./checks/cmlogs FuzzParse"                    # ConfigMgr logs (CMTrace formats)
+	"./catalog FuzzParseCatalog"                   # catalog profiles and --endpoints files
+	"./probers FuzzProxyResponse"                  # what a proxy answers to CONNECT / absolute-form requests
+	"./probers FuzzNTLMChallenge"                  # NTLM CHALLENGE messages from proxies
+	"./proxyconf FuzzParseWinHTTPSettings"        # WinHttpSettings registry blob
+	"./site FuzzLoadInventoryJSON"                # site inventory JSON (exports and AdminService)
+	"./cmlogs FuzzParse"                          # ConfigMgr logs (CMTrace formats)
 )
 
 failed=()

@@ -10,11 +10,12 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/cmpreflight/cmpreflight/checks"
-	"github.com/cmpreflight/cmpreflight/checks/cmlogs"
+	"github.com/cmpreflight/cmpreflight/catalog"
+	"github.com/cmpreflight/cmpreflight/cmlogs"
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/config"
 	"github.com/cmpreflight/cmpreflight/policies"
+	"github.com/cmpreflight/cmpreflight/probers"
 	"github.com/cmpreflight/cmpreflight/reports"
 )
 
@@ -25,7 +26,7 @@ func cmdEndpoints(args []string, stdout, stderr io.Writer) (int, error) {
 	var format string
 	fs.StringVar(&f.configFile, "config", "", "YAML config file")
 	fs.StringVar(&f.profile, "profile", "scp", "endpoint profile")
-	fs.StringVar(&f.edition, "edition", checks.EditionCurrent, "required edition: current, seed, all")
+	fs.StringVar(&f.edition, "edition", catalog.EditionCurrent, "required edition: current, seed, all")
 	fs.StringVar(&f.cloud, "cloud", "public", "cloud: public, usgov")
 	fs.StringVar(&f.tenantID, "tenant-id", "", "tenant id for {TenantID} URLs")
 	fs.StringArrayVar(&f.endpoints, "endpoints", nil, "extra endpoint file (repeatable)")
@@ -39,7 +40,7 @@ func cmdEndpoints(args []string, stdout, stderr io.Writer) (int, error) {
 			return exitUsage, usagef("%v", err)
 		}
 	}
-	f.failOn, f.proxyAuth, f.concurrency, f.timeout, f.runTimeout = "deny", checks.AuthAuto, 1, time.Second, time.Second
+	f.failOn, f.proxyAuth, f.concurrency, f.timeout, f.runTimeout = "deny", probers.AuthAuto, 1, time.Second, time.Second
 	if err := f.validate(); err != nil {
 		return exitUsage, err
 	}
@@ -47,8 +48,8 @@ func cmdEndpoints(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
-	srcs := checks.EntrySources(entries, f.edition, f.cloud)
-	targets, _ := checks.Plan(entries, checks.PlanOptions{Edition: f.edition, Cloud: f.cloud, TenantID: f.tenantID})
+	srcs := catalog.EntrySources(entries, f.edition, f.cloud)
+	targets, _ := catalog.Plan(entries, catalog.PlanOptions{Edition: f.edition, Cloud: f.cloud, TenantID: f.tenantID})
 	switch format {
 	case "json":
 		enc := json.NewEncoder(stdout)
@@ -79,7 +80,7 @@ func cmdEndpoints(args []string, stdout, stderr io.Writer) (int, error) {
 	return exitUsage, usagef("--format %q: want table, json, csv, firewall or firewall-csv", format)
 }
 
-func targetRows(ts []checks.Target) []map[string]any {
+func targetRows(ts []catalog.Target) []map[string]any {
 	out := make([]map[string]any, 0, len(ts))
 	for _, t := range ts {
 		out = append(out, map[string]any{"id": t.ID, "url": t.URL, "required": t.Required, "requiredIn": t.RequiredIn, "groups": t.Groups, "wildcards": t.Wildcards})

@@ -9,18 +9,18 @@ import (
 
 	"golang.org/x/crypto/x509roots/fallback/bundle"
 
-	"github.com/cmpreflight/cmpreflight/checks"
-	"github.com/cmpreflight/cmpreflight/checks/trust"
+	"github.com/cmpreflight/cmpreflight/probers"
+	"github.com/cmpreflight/cmpreflight/trust"
 )
 
 // buildEnv prepares what every check shares: resolver and trust. The proxy is chosen later,
 // once the site facts (which may name the proxy ConfigMgr configured) are known.
-func buildEnv(f *runFlags) (*checks.Env, error) {
-	env := &checks.Env{Timeout: f.timeout, UserAgent: "cmpreflight/" + version}
+func buildEnv(f *runFlags) (*probers.Env, error) {
+	env := &probers.Env{Timeout: f.timeout, UserAgent: "cmpreflight/" + version}
 	if len(f.dnsServers) > 0 {
-		env.Resolver = &checks.Resolver{Servers: f.dnsServers}
+		env.Resolver = &probers.Resolver{Servers: f.dnsServers}
 	} else {
-		r, err := checks.SystemResolver()
+		r, err := probers.SystemResolver()
 		if err != nil {
 			return nil, usagef("DNS: %v", err)
 		}

@@ -4,13 +4,13 @@ import (
 	"context"
 	"strings"
 
-	"github.com/cmpreflight/cmpreflight/checks"
 	"github.com/cmpreflight/cmpreflight/facts"
+	"github.com/cmpreflight/cmpreflight/probers"
 )
 
 // runIdleCheck holds a tunnel idle to the first *.manage.microsoft.com probe host that passed
 // (the role's long-lived connection) and adds the outcome as a check.
-func runIdleCheck(ctx context.Context, f *runFlags, env *checks.Env, doc *facts.Document) {
+func runIdleCheck(ctx context.Context, f *runFlags, env *probers.Env, doc *facts.Document) {
 	host := ""
 	for _, c := range doc.Checks {
 		if c.Port == 443 && c.Status == facts.StatusPass && (strings.HasSuffix(c.Host, ".manage.microsoft.com") || strings.HasSuffix(c.Host, ".manage.microsoft.us")) {

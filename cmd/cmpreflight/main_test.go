@@ -14,7 +14,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/lab"
 )
@@ -94,12 +94,12 @@ func startCatalogLab(t *testing.T) *catalogLab {
 	}
 	t.Cleanup(web.Close)
 	d := startLabDNS(t)
-	cat, err := checks.LoadProfile("scp")
+	cat, err := catalog.LoadProfile("scp")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, cloud := range []string{"public", "usgov"} {
-		targets, _ := checks.Plan(cat.Entries, checks.PlanOptions{Edition: checks.EditionAll, Cloud: cloud})
+		targets, _ := catalog.Plan(cat.Entries, catalog.PlanOptions{Edition: catalog.EditionAll, Cloud: cloud})
 		for _, tg := range targets {
 			d.A(tg.Host, ip)
 		}
@@ -212,8 +212,8 @@ func TestRunEveryCatalogEndpointPassesAgainstTheLab(t *testing.T) {
 		t.Fatalf("no report; exit %d, stderr:\n%s", r.code, r.stderr)
 	}
 	checksByID := byID(r.doc)
-	cat, _ := checks.LoadProfile("scp")
-	targets, _ := checks.Plan(cat.Entries, checks.PlanOptions{Edition: checks.EditionAll, Cloud: "public"})
+	cat, _ := catalog.LoadProfile("scp")
+	targets, _ := catalog.Plan(cat.Entries, catalog.PlanOptions{Edition: catalog.EditionAll, Cloud: "public"})
 	if len(targets) < 45 {
 		t.Fatalf("the plan has %d checks; the catalog should give at least 45", len(targets))
 	}

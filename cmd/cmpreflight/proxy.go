@@ -4,15 +4,15 @@ import (
 	"net/url"
 	"os"
 
-	"github.com/cmpreflight/cmpreflight/checks"
-	"github.com/cmpreflight/cmpreflight/checks/proxyconf"
-	"github.com/cmpreflight/cmpreflight/checks/site"
 	"github.com/cmpreflight/cmpreflight/facts"
+	"github.com/cmpreflight/cmpreflight/probers"
+	"github.com/cmpreflight/cmpreflight/proxyconf"
+	"github.com/cmpreflight/cmpreflight/site"
 )
 
 // selectProxy decides which proxy the checks go through and records why: --proxy/config,
 // the proxy ConfigMgr configured for the server, WinHTTP, the environment, none.
-func selectProxy(f *runFlags, env *checks.Env, siteFacts *facts.SiteFacts) (*facts.ProxyFacts, error) {
+func selectProxy(f *runFlags, env *probers.Env, siteFacts *facts.SiteFacts) (*facts.ProxyFacts, error) {
 	if f.proxy != "" {
 		if _, err := proxyURLFlag(f.proxy); err != nil {
 			return nil, err
@@ -56,7 +56,7 @@ func selectProxy(f *runFlags, env *checks.Env, siteFacts *facts.SiteFacts) (*fac
 		pf.User = configUser
 		pf.Notes = append(pf.Notes, "the site system proxy server account "+configUser+" is used; its password comes from CMPREFLIGHT_PROXY_PASSWORD or --proxy-password-file")
 	}
-	env.ProxyFor = func(host string, port int, scheme string) *checks.ProxyConfig {
+	env.ProxyFor = func(host string, port int, scheme string) *probers.ProxyConfig {
 		p, _ := sel.For(host, port, scheme)
 		if p == nil {
 			return nil
@@ -70,7 +70,7 @@ func selectProxy(f *runFlags, env *checks.Env, siteFacts *facts.SiteFacts) (*fac
 			}
 		}
 		clean := &url.URL{Scheme: "http", Host: p.Host}
-		return &checks.ProxyConfig{URL: clean, Auth: f.proxyAuth, User: user, Password: pass}
+		return &probers.ProxyConfig{URL: clean, Auth: f.proxyAuth, User: user, Password: pass}
 	}
 	if pf.URL == "" {
 		env.ProxyFor = nil

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/lab"
 )
@@ -18,8 +18,8 @@ const labPassword = "S3cr3t-Pr0xy-Pa55"
 // hostsFor maps every catalog name the plan probes to the lab web address, for proxies
 // that resolve through a hosts file.
 func (l *catalogLab) hostsFor(t *testing.T) map[string]string {
-	cat, _ := checks.LoadProfile("scp")
-	targets, _ := checks.Plan(cat.Entries, checks.PlanOptions{Edition: checks.EditionAll, Cloud: "public"})
+	cat, _ := catalog.LoadProfile("scp")
+	targets, _ := catalog.Plan(cat.Entries, catalog.PlanOptions{Edition: catalog.EditionAll, Cloud: "public"})
 	hosts := map[string]string{}
 	for _, tg := range targets {
 		hosts[tg.Host] = l.web.IP

@@ -20,10 +20,11 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/config"
 	"github.com/cmpreflight/cmpreflight/policies"
+	"github.com/cmpreflight/cmpreflight/probers"
 	"github.com/cmpreflight/cmpreflight/reports"
 )
 
@@ -74,8 +75,8 @@ type runFlags struct {
 
 func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.configFile, "config", "", "YAML config file; keys are the long flag names")
-	fs.StringVar(&f.profile, "profile", "scp", "endpoint profile: "+strings.Join(checks.Profiles(), ", "))
-	fs.StringVar(&f.edition, "edition", checks.EditionCurrent, "which edition of Microsoft's list is required: current, seed, all")
+	fs.StringVar(&f.profile, "profile", "scp", "endpoint profile: "+strings.Join(catalog.Profiles(), ", "))
+	fs.StringVar(&f.edition, "edition", catalog.EditionCurrent, "which edition of Microsoft's list is required: current, seed, all")
 	fs.StringVar(&f.cloud, "cloud", "public", "cloud variant: public, usgov")
 	fs.StringVar(&f.tenantID, "tenant-id", "", "Entra tenant id for {TenantID} URLs (default: the common tenant)")
 	fs.StringArrayVar(&f.endpoints, "endpoints", nil, "extra endpoint catalog file (YAML; repeatable)")
@@ -83,7 +84,7 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&f.checkFamilies, "checks", nil, "check families to run: network, site, logs (default: every family whose inputs are present)")
 
 	fs.StringVar(&f.proxy, "proxy", "", "proxy URL (http://host:port); no password in it")
-	fs.StringVar(&f.proxyAuth, "proxy-auth", checks.AuthAuto, "proxy authentication: none, basic, ntlm, negotiate, auto")
+	fs.StringVar(&f.proxyAuth, "proxy-auth", probers.AuthAuto, "proxy authentication: none, basic, ntlm, negotiate, auto")
 	fs.StringVar(&f.proxyUser, "proxy-user", "", `proxy user (DOMAIN\user or user@domain); password from CMPREFLIGHT_PROXY_PASSWORD or --proxy-password-file`)
 	fs.StringVar(&f.proxyPasswordFile, "proxy-password-file", "", "file holding the proxy password")
 	fs.StringArrayVar(&f.noProxy, "no-proxy", nil, "host or *.domain to reach directly (repeatable)")
@@ -114,13 +115,13 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 }
 
 func (f *runFlags) validate() error {
-	if !slices.Contains([]string{checks.EditionCurrent, checks.EditionSeed, checks.EditionAll}, f.edition) {
+	if !slices.Contains([]string{catalog.EditionCurrent, catalog.EditionSeed, catalog.EditionAll}, f.edition) {
 		return usagef("--edition %q: want current, seed or all", f.edition)
 	}
 	if f.cloud != "public" && f.cloud != "usgov" {
 		return usagef("--cloud %q: want public or usgov", f.cloud)
 	}
-	if !slices.Contains([]string{checks.AuthNone, checks.AuthBasic, checks.AuthNTLM, checks.AuthNegotiate, checks.AuthAuto}, f.proxyAuth) {
+	if !slices.Contains([]string{probers.AuthNone, probers.AuthBasic, probers.AuthNTLM, probers.AuthNegotiate, probers.AuthAuto}, f.proxyAuth) {
 		return usagef("--proxy-auth %q: want none, basic, ntlm, negotiate or auto", f.proxyAuth)
 	}
 	if f.failOn != "deny" && f.failOn != "warn" {
@@ -277,13 +278,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 		if doc.Proxy, err = selectProxy(&f, env, doc.Site); err != nil {
 			return exitUsage, err
 		}
-		targets, notes := checks.Plan(entries, checks.PlanOptions{Edition: f.edition, Cloud: f.cloud, TenantID: f.tenantID})
+		targets, notes := catalog.Plan(entries, catalog.PlanOptions{Edition: f.edition, Cloud: f.cloud, TenantID: f.tenantID})
 		doc.Notes = append(doc.Notes, notes...)
-		doc.Catalog = checks.EntrySources(entries, f.edition, f.cloud)
+		doc.Catalog = catalog.EntrySources(entries, f.edition, f.cloud)
 		jobs := planJobs(targets, f.compareDirect, env)
 		prog := newProgress(stderr, len(jobs), f.quiet)
 		var mu sync.Mutex
-		r := &checks.Runner{Env: env, Concurrency: f.concurrency, OnDone: func(c facts.Check) {
+		r := &probers.Runner{Env: env, Concurrency: f.concurrency, OnDone: func(c facts.Check) {
 			prog.Done(c)
 			mu.Lock()
 			logger.check(c)
@@ -311,7 +312,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 			doc.Previous.Mode = prev.Site.Mode
 		}
 	}
-	doc.Summary = checks.Summarize(doc.Checks)
+	doc.Summary = probers.Summarize(doc.Checks)
 	doc.DurationMs = time.Since(start).Milliseconds()
 
 	verdict, err := engine.Evaluate(context.Background(), doc)
@@ -374,10 +375,10 @@ func machine() facts.Machine {
 	return facts.Machine{Hostname: fqdn(h), OS: runtime.GOOS, Arch: runtime.GOARCH}
 }
 
-func loadEntries(f *runFlags) ([]checks.Entry, error) {
-	var entries []checks.Entry
+func loadEntries(f *runFlags) ([]catalog.Entry, error) {
+	var entries []catalog.Entry
 	if !f.endpointsOnly {
-		c, err := checks.LoadProfile(f.profile)
+		c, err := catalog.LoadProfile(f.profile)
 		if err != nil {
 			return nil, usagef("--profile: %v", err)
 		}
@@ -386,7 +387,7 @@ func loadEntries(f *runFlags) ([]checks.Entry, error) {
 		return nil, usagef("--endpoints-only needs at least one --endpoints file")
 	}
 	for _, p := range f.endpoints {
-		c, err := checks.LoadEndpointFile(p)
+		c, err := catalog.LoadEndpointFile(p)
 		if err != nil {
 			return nil, usagef("--endpoints: %v", err)
 		}
@@ -395,8 +396,8 @@ func loadEntries(f *runFlags) ([]checks.Entry, error) {
 	return entries, nil
 }
 
-func planJobs(targets []checks.Target, compare bool, env *checks.Env) []checks.Job {
-	jobs := make([]checks.Job, 0, len(targets))
+func planJobs(targets []catalog.Target, compare bool, env *probers.Env) []probers.Job {
+	jobs := make([]probers.Job, 0, len(targets))
 	for _, t := range targets {
 		if compare && env.ProxyFor != nil {
 			// The role goes the way the proxy selection says; the other way is information
@@ -409,10 +410,10 @@ func planJobs(targets []checks.Target, compare bool, env *checks.Env) []checks.J
 			if env.ProxyFor(t.Host, t.Port, scheme) != nil {
 				direct.Required = false
 			}
-			jobs = append(jobs, checks.Job{Target: direct, Route: facts.RouteDirect}, checks.Job{Target: t, Route: facts.RouteProxy})
+			jobs = append(jobs, probers.Job{Target: direct, Route: facts.RouteDirect}, probers.Job{Target: t, Route: facts.RouteProxy})
 			continue
 		}
-		jobs = append(jobs, checks.Job{Target: t})
+		jobs = append(jobs, probers.Job{Target: t})
 	}
 	return jobs
 }

@@ -8,10 +8,10 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/cmpreflight/cmpreflight/checks"
-	"github.com/cmpreflight/cmpreflight/checks/cmlogs"
-	"github.com/cmpreflight/cmpreflight/checks/site"
+	"github.com/cmpreflight/cmpreflight/cmlogs"
 	"github.com/cmpreflight/cmpreflight/facts"
+	"github.com/cmpreflight/cmpreflight/probers"
+	"github.com/cmpreflight/cmpreflight/site"
 )
 
 // siteFlags are the inputs of the site checks (placement, rights, mode).
@@ -51,7 +51,7 @@ func (s *siteFlags) present() bool { return s.inventory != "" || s.adminService 
 
 // gatherSite reads the hierarchy (saved exports or AdminService), derives placement facts and,
 // for a remote SCP server, checks the installation account's rights over SMB.
-func gatherSite(ctx context.Context, f *runFlags, doc *facts.Document, env *checks.Env) error {
+func gatherSite(ctx context.Context, f *runFlags, doc *facts.Document, env *probers.Env) error {
 	s := &f.site
 	if s.mode != "" && s.mode != "online" && s.mode != "offline" {
 		return usagef("--mode %q: want online or offline", s.mode)

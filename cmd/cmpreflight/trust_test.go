@@ -8,10 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cmpreflight/cmpreflight/checks"
-	"github.com/cmpreflight/cmpreflight/checks/trust"
+	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/lab"
+	"github.com/cmpreflight/cmpreflight/trust"
 )
 
 // trustEndpoints is a small catalog in the SCP's shapes: a host served through a CDN, the
@@ -54,11 +54,11 @@ func TestTrustInterceptionGapsAndFirewallThroughSquidBump(t *testing.T) {
 	if err := os.WriteFile(endpoints, []byte(trustEndpoints), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cat, err := checks.LoadEndpointFile(endpoints)
+	cat, err := catalog.LoadEndpointFile(endpoints)
 	if err != nil {
 		t.Fatal(err)
 	}
-	targets, _ := checks.Plan(cat.Entries, checks.PlanOptions{Edition: checks.EditionCurrent, Cloud: "public"})
+	targets, _ := catalog.Plan(cat.Entries, catalog.PlanOptions{Edition: catalog.EditionCurrent, Cloud: "public"})
 	hosts := map[string]string{"crl.contoso-mirror.test": l.web.IP}
 	for _, tg := range targets {
 		hosts[tg.Host] = l.web.IP
@@ -220,11 +220,11 @@ func TestFirewallEndpointsFormat(t *testing.T) {
 		}
 		seen[f[0]] = ln
 	}
-	cat, err := checks.LoadProfile("scp")
+	cat, err := catalog.LoadProfile("scp")
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules := trust.FirewallRequest(checks.EntrySources(cat.Entries, checks.EditionAll, "public"), nil)
+	rules := trust.FirewallRequest(catalog.EntrySources(cat.Entries, catalog.EditionAll, "public"), nil)
 	var want, got []string
 	for _, fr := range rules {
 		want = append(want, fr.Name)
@@ -271,11 +271,11 @@ func TestTrustWholeCatalogThroughSquidBump(t *testing.T) {
 	if err := os.WriteFile(inspectFile, inspect.PEM(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cat, err := checks.LoadProfile("scp")
+	cat, err := catalog.LoadProfile("scp")
 	if err != nil {
 		t.Fatal(err)
 	}
-	targets, _ := checks.Plan(cat.Entries, checks.PlanOptions{Edition: checks.EditionAll, Cloud: "public"})
+	targets, _ := catalog.Plan(cat.Entries, catalog.PlanOptions{Edition: catalog.EditionAll, Cloud: "public"})
 	hosts := map[string]string{}
 	for _, tg := range targets {
 		hosts[tg.Host] = l.web.IP
@@ -309,7 +309,7 @@ func TestTrustWholeCatalogThroughSquidBump(t *testing.T) {
 		t.Errorf("gaps = %+v, want only the CDN hop", tf.Gaps)
 	}
 	want := []string{}
-	for _, fr := range trust.FirewallRequest(checks.EntrySources(cat.Entries, checks.EditionAll, "public"), nil) {
+	for _, fr := range trust.FirewallRequest(catalog.EntrySources(cat.Entries, catalog.EditionAll, "public"), nil) {
 		want = append(want, fr.Name)
 	}
 	want = append(want, "x.edge.contoso-cdn.test")

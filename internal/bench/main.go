@@ -32,10 +32,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/lab"
 	"github.com/cmpreflight/cmpreflight/policies"
+	"github.com/cmpreflight/cmpreflight/probers"
 	"github.com/cmpreflight/cmpreflight/reports"
 )
 
@@ -515,13 +516,13 @@ func endpointsFile(l *benchLab, n int) string {
 // catalogHosts serves every name of the SCP profile (both clouds) on the first lab address,
 // with download.windowsupdate.com behind a CNAME chain as in the field.
 func catalogHosts(l *benchLab) map[string]string {
-	cat, err := checks.LoadProfile("scp")
+	cat, err := catalog.LoadProfile("scp")
 	if err != nil {
 		l.tb.Fatal(err)
 	}
 	hosts := map[string]string{}
 	for _, cloud := range []string{"public", "usgov"} {
-		targets, _ := checks.Plan(cat.Entries, checks.PlanOptions{Edition: checks.EditionAll, Cloud: cloud})
+		targets, _ := catalog.Plan(cat.Entries, catalog.PlanOptions{Edition: catalog.EditionAll, Cloud: cloud})
 		for _, t := range targets {
 			hosts[t.Host] = l.name(t.Host, 0)
 		}
@@ -688,7 +689,7 @@ func policyFigures(ctx context.Context, tb *benchTB, o10k *outcome) {
 	for _, n := range []int{10000, len(doc.Checks)} {
 		d := doc
 		d.Checks = doc.Checks[:n]
-		d.Summary = checks.Summarize(d.Checks)
+		d.Summary = probers.Summarize(d.Checks)
 		t1 := time.Now()
 		if _, err := eng.Evaluate(ctx, &d); err != nil {
 			tb.Fatal(err)
@@ -750,17 +751,17 @@ func profileInProcess(ctx context.Context, l *benchLab, path string) int {
 	for i := 0; i < 3000; i++ {
 		fmt.Fprintf(&b, "  - {name: e%05d.bench.lab.test, ports: [443, 80]}\n", i)
 	}
-	cat, err := checks.ParseCatalog("profile.yaml", []byte(b.String()), true)
+	cat, err := catalog.ParseCatalog("profile.yaml", []byte(b.String()), true)
 	if err != nil {
 		l.tb.Fatal(err)
 	}
-	targets, _ := checks.Plan(cat.Entries, checks.PlanOptions{Edition: checks.EditionCurrent, Cloud: "public"})
-	jobs := make([]checks.Job, len(targets))
+	targets, _ := catalog.Plan(cat.Entries, catalog.PlanOptions{Edition: catalog.EditionCurrent, Cloud: "public"})
+	jobs := make([]probers.Job, len(targets))
 	for i, t := range targets {
-		jobs[i] = checks.Job{Target: t}
+		jobs[i] = probers.Job{Target: t}
 	}
-	env := &checks.Env{Resolver: &checks.Resolver{Servers: []string{l.dns.Addr}},
-		Trust: checks.Trust{Machine: l.ca.Pool(), Expected: l.ca.Pool()}, Timeout: 10 * time.Second, UserAgent: "cmpreflight-bench"}
+	env := &probers.Env{Resolver: &probers.Resolver{Servers: []string{l.dns.Addr}},
+		Trust: probers.Trust{Machine: l.ca.Pool(), Expected: l.ca.Pool()}, Timeout: 10 * time.Second, UserAgent: "cmpreflight-bench"}
 	f, err := os.Create(path)
 	if err != nil {
 		l.tb.Fatal(err)
@@ -770,9 +771,9 @@ func profileInProcess(ctx context.Context, l *benchLab, path string) int {
 		l.tb.Fatal(err)
 	}
 	start := time.Now()
-	out := (&checks.Runner{Env: env, Concurrency: 64}).Run(ctx, jobs)
+	out := (&probers.Runner{Env: env, Concurrency: 64}).Run(ctx, jobs)
 	pprof.StopCPUProfile()
-	s := checks.Summarize(out)
+	s := probers.Summarize(out)
 	fmt.Printf("%d checks (%d pass) in %v at concurrency 64; profile in %s (go tool pprof -top -cum -focus 'RunTarget' %s)\n",
 		s.Total, s.Pass, time.Since(start).Round(time.Millisecond), path, path)
 	return 0

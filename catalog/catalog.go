@@ -1,4 +1,6 @@
-package checks
+// Package catalog reads the endpoint catalogs (the embedded profiles and --endpoints files)
+// and plans them into the targets a run checks.
+package catalog
 
 import (
 	"bytes"
@@ -19,7 +21,7 @@ import (
 	"github.com/cmpreflight/cmpreflight/facts"
 )
 
-//go:embed catalog/*.yaml
+//go:embed *.yaml
 var catalogFS embed.FS
 
 // Entry kinds.
@@ -65,7 +67,7 @@ type Entry struct {
 
 // Profiles lists the embedded catalogs.
 func Profiles() []string {
-	ents, _ := catalogFS.ReadDir("catalog")
+	ents, _ := catalogFS.ReadDir(".")
 	var out []string
 	for _, e := range ents {
 		out = append(out, strings.TrimSuffix(e.Name(), ".yaml"))
@@ -75,7 +77,7 @@ func Profiles() []string {
 
 // LoadProfile reads an embedded profile catalog.
 func LoadProfile(name string) (*Catalog, error) {
-	data, err := catalogFS.ReadFile("catalog/" + name + ".yaml")
+	data, err := catalogFS.ReadFile(name + ".yaml")
 	if err != nil {
 		return nil, fmt.Errorf("unknown profile %q (known: %s)", name, strings.Join(Profiles(), ", "))
 	}

@@ -1,4 +1,4 @@
-package checks
+package probers
 
 import (
 	"bufio"
@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/facts"
 )
 
@@ -37,7 +38,7 @@ type prober struct{ env *Env }
 
 // RunTarget runs one network check. route forces "direct" or "proxy" (for --compare-direct);
 // empty lets ProxyFor decide.
-func (env *Env) RunTarget(ctx context.Context, t Target, route string) facts.Check {
+func (env *Env) RunTarget(ctx context.Context, t catalog.Target, route string) facts.Check {
 	start := time.Now()
 	c := newCheck(t, route)
 	u, err := url.Parse(t.URL)
@@ -89,7 +90,7 @@ func (env *Env) RunTarget(ctx context.Context, t Target, route string) facts.Che
 
 // newCheck is a target's check before it runs: provenance, kind and id (with the forced
 // route appended under --compare-direct).
-func newCheck(t Target, route string) facts.Check {
+func newCheck(t catalog.Target, route string) facts.Check {
 	c := facts.Check{
 		ID: t.ID, Kind: "https", Host: t.Host, Port: t.Port, URL: t.URL,
 		Entries: t.Entries, Groups: t.Groups, Editions: t.Editions, Sources: t.Sources,

@@ -1,17 +1,16 @@
-// Package checks holds the probers, the runner and the endpoint catalog: it turns targets into
-// the checks of the facts document.
-package checks
+package probers
 
 import (
 	"context"
 	"sync"
 
+	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/facts"
 )
 
 // Job is one check to run: a target and a forced route ("" = as the proxy selection says).
 type Job struct {
-	Target Target
+	Target catalog.Target
 	Route  string
 }
 

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/facts"
 )
 
@@ -14,7 +14,7 @@ import (
 // the catalog, once each, with the check that saw them.
 func TestFirewallRequestDedupes(t *testing.T) {
 	entries := loadTestCatalog(t)
-	cat := checks.EntrySources(entries, checks.EditionCurrent, "public")
+	cat := catalog.EntrySources(entries, catalog.EditionCurrent, "public")
 	gaps := []facts.AllowlistHop{
 		{Name: "x.edge.contoso-cdn.test", Via: ViaCNAME, Check: "download.windowsupdate.com:443", From: "download.windowsupdate.com", Ports: []int{443}},
 		{Name: "X.Edge.Contoso-CDN.test.", Via: ViaCNAME, Check: "download.windowsupdate.com:80", From: "download.windowsupdate.com", Ports: []int{80}},

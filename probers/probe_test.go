@@ -1,4 +1,4 @@
-package checks
+package probers
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/facts"
 )
 
@@ -34,7 +35,7 @@ func TestProxyMadeAnswersNeverPass(t *testing.T) {
 	for name, resp := range cases {
 		t.Run(name, func(t *testing.T) {
 			env, _ := cannedEnv(t, resp, true)
-			c := env.RunTarget(context.Background(), Target{ID: "crl.example:80", Host: "crl.example", Port: 80, URL: "http://crl.example/"}, "")
+			c := env.RunTarget(context.Background(), catalog.Target{ID: "crl.example:80", Host: "crl.example", Port: 80, URL: "http://crl.example/"}, "")
 			if c.Status == facts.StatusPass || (c.Stage != facts.StageProxyDenied && c.Stage != facts.StageProxyUpstream) {
 				t.Errorf("%s: %s at %s (%s): %s", name, c.Status, c.Stage, c.Reason, c.Message)
 			}
@@ -47,7 +48,7 @@ func TestDirectProxyMadeAnswerFails(t *testing.T) {
 	env, p := cannedEnv(t, "HTTP/1.1 403 Forbidden\r\nServer: squid\r\nX-Squid-Error: ERR_ACCESS_DENIED 0\r\nContent-Length: 0\r\n\r\n", false)
 	_, port, _ := net.SplitHostPort(p.ln.Addr().String())
 	pn, _ := strconv.Atoi(port)
-	c := env.RunTarget(context.Background(), Target{ID: "127.0.0.1:" + port, Host: "127.0.0.1", Port: pn, URL: "http://127.0.0.1:" + port + "/"}, "")
+	c := env.RunTarget(context.Background(), catalog.Target{ID: "127.0.0.1:" + port, Host: "127.0.0.1", Port: pn, URL: "http://127.0.0.1:" + port + "/"}, "")
 	if c.Status != facts.StatusFail || c.Stage != facts.StageHTTP || c.Reason != "proxy-made" {
 		t.Errorf("%s at %s (%s): %s", c.Status, c.Stage, c.Reason, c.Message)
 	}
@@ -71,7 +72,7 @@ func TestRedirectHopsAskTheProxySelection(t *testing.T) {
 		}}
 	_, port, _ := net.SplitHostPort(origin.ln.Addr().String())
 	pn, _ := strconv.Atoi(port)
-	c := env.RunTarget(context.Background(), Target{ID: "127.0.0.1:" + port, Host: "127.0.0.1", Port: pn,
+	c := env.RunTarget(context.Background(), catalog.Target{ID: "127.0.0.1:" + port, Host: "127.0.0.1", Port: pn,
 		URL: "http://127.0.0.1:" + port + "/start", FollowRedirects: true}, "")
 	if !asked["next.example"] || c.Status == facts.StatusPass || c.Stage != facts.StageProxyDenied {
 		t.Errorf("asked %v; %s at %s (%s): %s", asked, c.Status, c.Stage, c.Reason, c.Message)
@@ -99,7 +100,7 @@ func TestRunDeadlineIsNotTheEndpointsTimeout(t *testing.T) {
 	env := &Env{Resolver: &Resolver{Servers: []string{"127.0.0.1:1"}}, Timeout: 5 * time.Second}
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	c := env.RunTarget(ctx, Target{ID: "x", Host: "127.0.0.1", Port: pn, URL: "http://127.0.0.1:" + port + "/"}, "")
+	c := env.RunTarget(ctx, catalog.Target{ID: "x", Host: "127.0.0.1", Port: pn, URL: "http://127.0.0.1:" + port + "/"}, "")
 	if c.Status != facts.StatusError || c.Reason != "interrupted" {
 		t.Errorf("%s (%s): %s", c.Status, c.Reason, c.Message)
 	}

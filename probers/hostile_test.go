@@ -1,4 +1,4 @@
-package checks
+package probers
 
 // Hostile network tests: every misbehaviour happens for real against in-process lab peers
 // (DNS, TLS/HTTP endpoints, proxies) on loopback. Each asserts the stage and reason the check
@@ -18,6 +18,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/lab"
 )
@@ -104,15 +105,15 @@ func (h *hostileLab) env(proxy *lab.Proxy) *Env {
 	return env
 }
 
-func target(scheme, host string, port int, path string, follow bool) Target {
-	return Target{
+func target(scheme, host string, port int, path string, follow bool) catalog.Target {
+	return catalog.Target{
 		ID: fmt.Sprintf("%s:%d", host, port), Host: host, Port: port,
 		URL: fmt.Sprintf("%s://%s:%d%s", scheme, host, port, path), FollowRedirects: follow, Required: true,
 	}
 }
 
 // run runs one check and asserts its outcome, its duration and the bytes it read.
-func run(t *testing.T, env *Env, tg Target, status, stage, reason string) facts.Check {
+func run(t *testing.T, env *Env, tg catalog.Target, status, stage, reason string) facts.Check {
 	t.Helper()
 	start := time.Now()
 	c := env.RunTarget(context.Background(), tg, "")
@@ -233,7 +234,7 @@ func TestHostileGigabyteBody(t *testing.T) {
 	h := newHostileLab(t)
 	w := h.web("huge.lab.test", lab.ConnServe, &lab.Route{BigBody: 1 << 30})
 	env := h.env(nil)
-	for _, tg := range []Target{
+	for _, tg := range []catalog.Target{
 		target("https", "huge.lab.test", w.TLSPort, "/big.cab", true),
 		target("https", "huge.lab.test", w.TLSPort, "/", false),
 		target("http", "huge.lab.test", w.HTTPPort, "/big.cab", true),
@@ -266,7 +267,7 @@ func TestHostileEndlessHeaders(t *testing.T) {
 	h := newHostileLab(t)
 	w := h.web("endless.lab.test", lab.ConnServe, &lab.Route{EndlessHeaders: true})
 	env := h.env(nil)
-	for _, tg := range []Target{
+	for _, tg := range []catalog.Target{
 		target("https", "endless.lab.test", w.TLSPort, "/", false),
 		target("http", "endless.lab.test", w.HTTPPort, "/x", true),
 	} {
@@ -291,7 +292,7 @@ func TestHostileRedirectLoop(t *testing.T) {
 	endless := h.web("endless-redirect.lab.test", lab.ConnServe, &lab.Route{Status: 302, Location: "/next?again"})
 	env := h.env(nil)
 	cases := []struct {
-		tg   Target
+		tg   catalog.Target
 		hops int
 	}{
 		{target("https", "loop.lab.test", self.TLSPort, "/", true), 2},
@@ -411,7 +412,7 @@ func TestHostileRunReportsEverything(t *testing.T) {
 	h.dns.Behave("r-mute.lab.test", lab.DNSNoAnswer)
 	h.dns.Behave("r-garbage.lab.test", lab.DNSGarbage)
 	want := []struct {
-		tg            Target
+		tg            catalog.Target
 		stage, reason string
 	}{
 		{target("https", "r-hang.lab.test", hang.TLSPort, "/", false), facts.StageTLS, "timeout"},

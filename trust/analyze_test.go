@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/facts"
 )
 
@@ -30,9 +30,9 @@ entries:
   - {name: management.usgovcloudapi.net, kind: host, ports: [443], group: Azure services, editions: [current], sources: [IE], cloud: usgov}
 `
 
-func loadTestCatalog(t *testing.T) []checks.Entry {
+func loadTestCatalog(t *testing.T) []catalog.Entry {
 	t.Helper()
-	c, err := checks.ParseCatalog("test.yaml", []byte(testCatalog), false)
+	c, err := catalog.ParseCatalog("test.yaml", []byte(testCatalog), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,8 +60,8 @@ func netCheck(id, host string, port int, cnames []string, redirects ...string) f
 func analyzeDoc(t *testing.T, cs ...facts.Check) *facts.TrustFacts {
 	t.Helper()
 	entries := loadTestCatalog(t)
-	doc := &facts.Document{Edition: checks.EditionCurrent, Cloud: "public", Checks: cs}
-	doc.Catalog = checks.EntrySources(entries, doc.Edition, doc.Cloud)
+	doc := &facts.Document{Edition: catalog.EditionCurrent, Cloud: "public", Checks: cs}
+	doc.Catalog = catalog.EntrySources(entries, doc.Edition, doc.Cloud)
 	return AnalyzeWith(doc, entries, Options{})
 }
 

@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/facts"
 )
 
@@ -32,7 +32,7 @@ type Options struct {
 // Analyze builds the trust section from the checks of doc and the catalog entries the run
 // used, reading roots and TLS configuration from this machine (system store plus the
 // --ca-file files recorded in doc.Options).
-func Analyze(doc *facts.Document, entries []checks.Entry) *facts.TrustFacts {
+func Analyze(doc *facts.Document, entries []catalog.Entry) *facts.TrustFacts {
 	var caFiles []string
 	if len(doc.Options.CAFiles) > 0 {
 		caFiles = doc.Options.CAFiles
@@ -41,7 +41,7 @@ func Analyze(doc *facts.Document, entries []checks.Entry) *facts.TrustFacts {
 }
 
 // AnalyzeWith is Analyze with the machine's inputs given.
-func AnalyzeWith(doc *facts.Document, entries []checks.Entry, o Options) *facts.TrustFacts {
+func AnalyzeWith(doc *facts.Document, entries []catalog.Entry, o Options) *facts.TrustFacts {
 	allow := newAllowlist(entries, doc.Cloud)
 	tf := &facts.TrustFacts{
 		Roots:     []facts.RootPresence{},
@@ -76,11 +76,11 @@ func AnalyzeWith(doc *facts.Document, entries []checks.Entry, o Options) *facts.
 	}
 	tf.Wildcards = wildcardCoverage(allow.wildcards, doc.Checks, tf.Hops)
 
-	catalog := doc.Catalog
-	if catalog == nil {
-		catalog = checks.EntrySources(entries, doc.Edition, doc.Cloud)
+	srcs := doc.Catalog
+	if srcs == nil {
+		srcs = catalog.EntrySources(entries, doc.Edition, doc.Cloud)
 	}
-	tf.Firewall = FirewallRequest(catalog, tf.Gaps)
+	tf.Firewall = FirewallRequest(srcs, tf.Gaps)
 	markRequiredGaps(tf.Firewall, doc.Checks)
 
 	if o.Store != nil {
@@ -160,19 +160,19 @@ type allowName struct {
 	entry   string // the catalog entry's name, as CoveredBy reports it
 }
 
-func newAllowlist(entries []checks.Entry, cloud string) *allowlist {
+func newAllowlist(entries []catalog.Entry, cloud string) *allowlist {
 	a := &allowlist{}
 	for _, e := range entries {
 		if e.Cloud != "" && cloud != "" && e.Cloud != cloud {
 			continue
 		}
 		switch e.Kind {
-		case checks.KindWildcard:
+		case catalog.KindWildcard:
 			a.names = append(a.names, allowName{pattern: normName(e.Name), entry: e.Name})
 			if !slices.Contains(a.wildcards, normName(e.Name)) {
 				a.wildcards = append(a.wildcards, normName(e.Name))
 			}
-		case checks.KindURL:
+		case catalog.KindURL:
 			if h := entryHost(e.Name); h != "" {
 				a.names = append(a.names, allowName{pattern: h, entry: e.Name})
 			}
@@ -196,7 +196,7 @@ func entryHost(raw string) string {
 // coveredBy names the first catalog entry that allows host, or "" for a gap.
 func (a *allowlist) coveredBy(host string) string {
 	for _, n := range a.names {
-		if checks.MatchPattern(n.pattern, host) {
+		if catalog.MatchPattern(n.pattern, host) {
 			return n.entry
 		}
 	}
@@ -221,12 +221,12 @@ func wildcardCoverage(patterns []string, cs []facts.Check, hops []facts.Allowlis
 				continue
 			}
 			h := normName(c.Host)
-			if (slices.Contains(c.Wildcards, p) || checks.MatchPattern(p, h)) && !slices.Contains(hosts, h) {
+			if (slices.Contains(c.Wildcards, p) || catalog.MatchPattern(p, h)) && !slices.Contains(hosts, h) {
 				hosts = append(hosts, h)
 			}
 		}
 		for _, h := range hops {
-			if passed[h.Check] && checks.MatchPattern(p, h.Name) && !slices.Contains(hosts, h.Name) {
+			if passed[h.Check] && catalog.MatchPattern(p, h.Name) && !slices.Contains(hosts, h.Name) {
 				hosts = append(hosts, h.Name)
 			}
 		}

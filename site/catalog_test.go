@@ -3,18 +3,18 @@ package site
 import (
 	"testing"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/catalog"
 )
 
 // The scp-connect profile lives beside the catalog but is owned here: pin what the
 // ServiceConnectionTool -connect machine must reach.
 func TestSCPConnectProfile(t *testing.T) {
-	c, err := checks.LoadProfile("scp-connect")
+	c, err := catalog.LoadProfile("scp-connect")
 	if err != nil {
 		t.Fatal(err)
 	}
-	targets, _ := checks.Plan(c.Entries, checks.PlanOptions{Edition: checks.EditionCurrent, Cloud: "public"})
-	byID := map[string]checks.Target{}
+	targets, _ := catalog.Plan(c.Entries, catalog.PlanOptions{Edition: catalog.EditionCurrent, Cloud: "public"})
+	byID := map[string]catalog.Target{}
 	for _, tg := range targets {
 		byID[tg.ID] = tg
 	}

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/cmpreflight/cmpreflight/checks"
+	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/facts"
 )
 
@@ -16,7 +16,7 @@ import (
 // ports, sources, groups and editions of every catalog entry of that name merged, then the
 // gaps a run discovered, each marked Discovered with the check that saw it. Catalog rules come
 // first, sorted by name; discovered rules follow, sorted by name.
-func FirewallRequest(catalog []facts.EntrySource, gaps []facts.AllowlistHop) []facts.FirewallRule {
+func FirewallRequest(srcs []facts.EntrySource, gaps []facts.AllowlistHop) []facts.FirewallRule {
 	type acc struct {
 		rule      facts.FirewallRule
 		portEds   map[int][]string // port -> editions that list it
@@ -24,7 +24,7 @@ func FirewallRequest(catalog []facts.EntrySource, gaps []facts.AllowlistHop) []f
 		firstSeen int
 	}
 	byName := map[string]*acc{}
-	for i, e := range catalog {
+	for i, e := range srcs {
 		name := ruleName(e)
 		if name == "" {
 			continue
@@ -41,7 +41,7 @@ func FirewallRequest(catalog []facts.EntrySource, gaps []facts.AllowlistHop) []f
 		r.Editions = mergeStrings(r.Editions, e.Editions...)
 		r.BypassInspect = r.BypassInspect || e.NoInspection
 		r.Required = r.Required || e.Required
-		if e.Kind == checks.KindURL {
+		if e.Kind == catalog.KindURL {
 			r.URLs = mergeStrings(r.URLs, e.Name)
 		}
 		eds := e.Editions
@@ -85,7 +85,7 @@ func FirewallRequest(catalog []facts.EntrySource, gaps []facts.AllowlistHop) []f
 		}
 		r := facts.FirewallRule{
 			Name: name, Ports: mergePorts(nil, g.Ports...), Protocol: "tcp", Discovered: true, Check: g.Check,
-			BypassInspect: bypassFor(catalog, g.From),
+			BypassInspect: bypassFor(srcs, g.From),
 		}
 		if len(r.Ports) == 0 {
 			r.Ports = []int{443}
@@ -105,7 +105,7 @@ func FirewallRequest(catalog []facts.EntrySource, gaps []facts.AllowlistHop) []f
 // ruleName is the name a firewall matches for an entry: the host of a URL entry, the pattern
 // of a wildcard, the host itself.
 func ruleName(e facts.EntrySource) string {
-	if e.Kind == checks.KindURL {
+	if e.Kind == catalog.KindURL {
 		return entryHost(e.Name)
 	}
 	return normName(e.Name)
@@ -113,12 +113,12 @@ func ruleName(e facts.EntrySource) string {
 
 // bypassFor tells whether the host a gap was seen for must bypass inspection: then so must
 // the names its traffic really goes to.
-func bypassFor(catalog []facts.EntrySource, host string) bool {
+func bypassFor(srcs []facts.EntrySource, host string) bool {
 	if host == "" {
 		return false
 	}
-	for _, e := range catalog {
-		if e.NoInspection && checks.MatchPattern(ruleName(e), host) {
+	for _, e := range srcs {
+		if e.NoInspection && catalog.MatchPattern(ruleName(e), host) {
 			return true
 		}
 	}
