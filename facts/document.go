@@ -73,8 +73,11 @@ type Tool struct {
 	Version string `json:"version"`
 }
 
-// Machine is where the run happened.
+// Machine is where the run happened. Name is what fleet views key on: --machine-name, else
+// the host name (fully qualified on Windows); reports written before it existed lack it, and
+// readers fall back to Hostname.
 type Machine struct {
+	Name     string `json:"name,omitempty"`
 	Hostname string `json:"hostname"`
 	OS       string `json:"os"`
 	Arch     string `json:"arch"`

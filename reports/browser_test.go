@@ -68,17 +68,7 @@ func (b *browserEvents) snapshot() (requests, problems []string) {
 // TestHTMLInChromium opens rendered reports from file:// URLs in headless Chromium and checks
 // that they load offline without errors, fetch nothing, filter, sort and drill down.
 func TestHTMLInChromium(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not found (Debian package chromium); CI must have it", chromiumPath)
-		} else {
-			t.Skipf("%s not found (Debian package chromium)", chromiumPath)
-		}
-	}
-
+	bctx, events := startChromium(t)
 	dir := t.TempDir()
 	pages := map[string]string{}
 	for _, fx := range []string{"proxy-denied", "tls-intercepted"} {
@@ -89,31 +79,6 @@ func TestHTMLInChromium(t *testing.T) {
 		pages[fx] = (&url.URL{Scheme: "file", Path: filepath.ToSlash(p)}).String()
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-default-apps", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("no-default-browser-check", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1400, 1000),
-	)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
-	defer cancelBrowser()
-
-	events := &browserEvents{}
-	if err := chromedp.Listen(bctx, events.add); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
 	eval := func(js string) int {
 		t.Helper()
 		n, err := chromedp.Run(bctx, chromedp.Evaluate[int](js))
@@ -273,4 +238,47 @@ func TestHTMLInChromium(t *testing.T) {
 	if len(requests) < 2 {
 		t.Errorf("saw %d requests; the network listener does not work", len(requests))
 	}
+}
+
+// startChromium starts headless Chromium for one test (skipped in -short mode; required
+// in CI) and records the requests and problems of its pages.
+func startChromium(t *testing.T) (context.Context, *browserEvents) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s not found (Debian package chromium); CI must have it", chromiumPath)
+		} else {
+			t.Skipf("%s not found (Debian package chromium)", chromiumPath)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("no-default-browser-check", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1400, 1000),
+	)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
+	t.Cleanup(cancelBrowser)
+
+	events := &browserEvents{}
+	if err := chromedp.Listen(bctx, events.add); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return bctx, events
 }

@@ -21,7 +21,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 var fixtures = []string{"direct-pass", "proxy-denied", "tls-intercepted"}
 
 var goldenExt = map[string]string{
-	"json": "json", "html": "html", "junit": "xml", "sarif": "sarif", "markdown": "md", "text": "txt",
+	"json": "json", "html": "html", "junit": "xml", "sarif": "sarif", "markdown": "md", "text": "txt", "prom": "prom",
 }
 
 func loadFixture(t *testing.T, name string) *facts.Document {

@@ -28,11 +28,12 @@ var formats = map[string]renderer{
 	"sarif":    renderSARIF,
 	"markdown": renderMarkdown,
 	"text":     renderText,
+	"prom":     renderProm,
 }
 
 // Formats lists the report formats in the order the documentation gives them.
 func Formats() []string {
-	return []string{"json", "html", "junit", "sarif", "markdown", "text"}
+	return []string{"json", "html", "junit", "sarif", "markdown", "text", "prom"}
 }
 
 func unknownFormat(format string) error {
@@ -51,13 +52,19 @@ func Render(w io.Writer, format string, doc *facts.Document) error {
 	return r(w, doc)
 }
 
-// WriteFile renders doc into path atomically: the report is written to a temporary file in
-// the same directory and renamed over path, so a reader never sees half a report, even when
-// the run is interrupted while writing.
-func WriteFile(path, format string, doc *facts.Document) (err error) {
+// WriteFile renders doc into path atomically (see writeAtomic).
+func WriteFile(path, format string, doc *facts.Document) error {
 	if _, ok := formats[format]; !ok {
 		return unknownFormat(format)
 	}
+	return writeAtomic(path, format, func(w io.Writer) error { return Render(w, format, doc) })
+}
+
+// writeAtomic writes a report to a temporary file in the same directory and renames it over
+// path, so a reader never sees half a report, even when the run is interrupted while
+// writing. The temporary name does not end in the report's extension, so a collector that
+// picks up *.prom or *.json never reads it.
+func writeAtomic(path, format string, render func(io.Writer) error) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -73,7 +80,7 @@ func WriteFile(path, format string, doc *facts.Document) (err error) {
 		}
 	}()
 	bw := bufio.NewWriter(tmp)
-	if err = Render(bw, format, doc); err != nil {
+	if err = render(bw); err != nil {
 		return fmt.Errorf("write %s report %s: %w", format, path, err)
 	}
 	if err = bw.Flush(); err != nil {

@@ -121,8 +121,11 @@ func cmdPolicy(args []string, stdout, stderr io.Writer) (int, error) {
 
 // cmdReport runs `report convert`.
 func cmdReport(args []string, stdout, stderr io.Writer) (int, error) {
+	if len(args) > 0 && args[0] == "merge" {
+		return cmdReportMerge(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "convert" {
-		return exitUsage, usagef("usage: cmpreflight report convert --in report.json --output FORMAT=PATH...")
+		return exitUsage, usagef("usage: cmpreflight report convert --in report.json --output FORMAT=PATH...\n       cmpreflight report merge --in FILE|DIR|GLOB... --output FORMAT=PATH...")
 	}
 	fs := newFlagSet("report convert", stderr)
 	in := fs.String("in", "", "saved JSON report")

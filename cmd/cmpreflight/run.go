@@ -23,6 +23,7 @@ import (
 	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/config"
+	"github.com/cmpreflight/cmpreflight/internal/machinename"
 	"github.com/cmpreflight/cmpreflight/policies"
 	"github.com/cmpreflight/cmpreflight/probers"
 	"github.com/cmpreflight/cmpreflight/reports"
@@ -61,10 +62,11 @@ type runFlags struct {
 	disable     []string
 	previous    string
 
-	outputs []string
-	failOn  string
-	quiet   bool
-	logFile string
+	outputs     []string
+	failOn      string
+	quiet       bool
+	logFile     string
+	machineName string
 
 	site siteFlags
 	logs []string
@@ -109,6 +111,7 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.failOn, "fail-on", "deny", "exit 1 on: deny, warn")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but errors")
 	fs.StringVar(&f.logFile, "log-file", "", "write the tool's own log in CMTrace format")
+	fs.StringVar(&f.machineName, "machine-name", "", "name recorded for this machine, the key of report merge (default: the host name, the FQDN on Windows)")
 
 	f.site.register(fs)
 	fs.StringArrayVar(&f.logs, "cm-logs", nil, "folder or file of the role's logs to analyze (repeatable)")
@@ -198,6 +201,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	if err := f.validate(); err != nil {
 		return exitUsage, err
 	}
+	host, err := machine(f.machineName)
+	if err != nil {
+		return exitUsage, err
+	}
 	now, err := injectedNow()
 	if err != nil {
 		return exitUsage, err
@@ -246,7 +253,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 		SchemaVersion: facts.SchemaVersion,
 		Tool:          facts.Tool{Name: "cmpreflight", Version: version},
 		StartedAt:     start.UTC(),
-		Machine:       machine(),
+		Machine:       host,
 		Profile:       f.profile,
 		Edition:       f.edition,
 		Cloud:         f.cloud,
@@ -370,9 +377,13 @@ func injectedNow() (time.Time, error) {
 	return t, nil
 }
 
-func machine() facts.Machine {
+func machine(nameFlag string) (facts.Machine, error) {
+	name, err := machinename.Resolve(nameFlag, machinename.System)
+	if err != nil {
+		return facts.Machine{}, usagef("%v", err)
+	}
 	h, _ := os.Hostname()
-	return facts.Machine{Hostname: fqdn(h), OS: runtime.GOOS, Arch: runtime.GOARCH}
+	return facts.Machine{Name: name, Hostname: fqdn(h), OS: runtime.GOOS, Arch: runtime.GOARCH}, nil
 }
 
 func loadEntries(f *runFlags) ([]catalog.Entry, error) {

@@ -584,6 +584,9 @@ func run(ctx context.Context, tb *benchTB) int {
 			tb.Fatalf("%s is missing (scripts/install-test-deps.sh installs the lab's packages)", tool)
 		}
 	}
+	if *only != "" && strings.Contains(mergeName, *only) {
+		return mergeBench(ctx, bin) // needs no lab
+	}
 	began := time.Now()
 	l := startLab(tb, 4)
 	hosts := catalogHosts(l)
@@ -662,6 +665,9 @@ func run(ctx context.Context, tb *benchTB) int {
 		policyFigures(ctx, tb, o10k)
 	}
 	code := verdicts(outs)
+	if want(mergeName) {
+		code = max(code, mergeBench(ctx, bin))
+	}
 	fmt.Printf("\nbenchmark took %v\n", time.Since(began).Round(time.Second))
 	return code
 }

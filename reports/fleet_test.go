@@ -1,0 +1,169 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/cmpreflight/cmpreflight/facts"
+	"github.com/cmpreflight/cmpreflight/fleet"
+	"github.com/cmpreflight/cmpreflight/probers"
+)
+
+const hostileMachine = `<img src=x onerror=alert(1)>"&|*_[x](y)`
+
+// hostileFleet has three machines, one of them (named with markup) failing a check the
+// others pass, and a check id that is markup too.
+func hostileFleet() *fleet.Document {
+	mk := func(name string, compliant bool, st string) *fleet.Report {
+		d := &facts.Document{SchemaVersion: 1, Tool: facts.Tool{Name: "cmpreflight", Version: "v1"},
+			StartedAt: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC), Machine: facts.Machine{Name: name, Hostname: name},
+			Verdict: &facts.Verdict{Compliant: compliant}, Profile: "scp", Edition: "current"}
+		if !compliant {
+			d.Verdict.Deny = []facts.Finding{{Rule: "scp.endpoint_reachable", Message: "<b>blocked</b>"}}
+		}
+		d.Checks = []facts.Check{
+			{ID: "go.microsoft.com:443", Status: st, Stage: "proxy-denied", Reason: "status-403"},
+			{ID: "<svg onload=alert(2)>:443", Status: facts.StatusPass},
+			{ID: "crl3.digicert.com:80", Status: facts.StatusPass},
+		}
+		d.Summary = probers.Summarize(d.Checks)
+		return &fleet.Report{Path: "/share/" + name + ".json", Name: name, Doc: d}
+	}
+	set := &fleet.Set{Reports: []*fleet.Report{
+		mk("scp01.contoso.com", true, facts.StatusPass),
+		mk(hostileMachine, false, facts.StatusFail),
+		mk("mp03.contoso.com", true, facts.StatusPass),
+	}, Skipped: []fleet.Skipped{{Path: "/share/<i>x</i>.json", Reason: "not a JSON report"}}}
+	return fleet.Merge(set, facts.Tool{Name: "cmpreflight", Version: "test"}, time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC))
+}
+
+func renderFleet(t *testing.T, format string, doc *fleet.Document) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := RenderFleet(&b, format, doc); err != nil {
+		t.Fatalf("%s: %v", format, err)
+	}
+	return b.String()
+}
+
+func TestFleetFormatsEscape(t *testing.T) {
+	doc := hostileFleet()
+	h := renderFleet(t, "html", doc)
+	for _, bad := range []string{"<img", "<svg", "<b>", "<i>"} {
+		if strings.Contains(h, bad) {
+			t.Errorf("html: %q unescaped", bad)
+		}
+	}
+	md := renderFleet(t, "markdown", doc)
+	if strings.Contains(md, "<img") || strings.Contains(md, "[x](y)") || !strings.Contains(md, `\[x\]`) {
+		t.Errorf("markdown escaping:\n%s", md)
+	}
+	var suites junitSuites
+	if err := xml.Unmarshal([]byte(renderFleet(t, "junit", doc)), &suites); err != nil {
+		t.Fatalf("junit: %v", err)
+	}
+	if len(suites.Suites) != 3 || suites.Suites[0].Name != hostileMachine || suites.Failures != 2 {
+		t.Errorf("junit suites: %d, first %q, failures %d", len(suites.Suites), suites.Suites[0].Name, suites.Failures)
+	}
+	var back fleet.Document
+	if err := json.Unmarshal([]byte(renderFleet(t, "json", doc)), &back); err != nil || back.Machines[0].Name != hostileMachine {
+		t.Errorf("json round trip: %v", err)
+	}
+	if txt := renderFleet(t, "text", doc); !strings.Contains(txt, "1 of 3 machines not compliant") {
+		t.Errorf("text:\n%s", txt)
+	}
+	if _, _, err := ParseFleetOutputSpec("sarif=x"); err == nil {
+		t.Error("sarif is not a fleet format")
+	}
+}
+
+// TestFleetHTMLInChromium opens the fleet page offline in headless Chromium: it loads without
+// errors or requests, singles out the failing machine, links the split check to it, keeps
+// markup as text and filters the matrix.
+func TestFleetHTMLInChromium(t *testing.T) {
+	bctx, events := startChromium(t)
+	p := filepath.Join(t.TempDir(), "fleet.html")
+	if err := WriteFleetFile(p, "html", hostileFleet()); err != nil {
+		t.Fatal(err)
+	}
+	page := (&url.URL{Scheme: "file", Path: filepath.ToSlash(p)}).String()
+	if err := chromedp.Do(bctx, chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS("#verdict"))); err != nil {
+		t.Fatal(err)
+	}
+	str := func(js string) string {
+		t.Helper()
+		s, err := chromedp.Run(bctx, chromedp.Evaluate[string](js))
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", js, err)
+		}
+		return s
+	}
+	num := func(js string) int {
+		t.Helper()
+		n, err := chromedp.Run(bctx, chromedp.Evaluate[int](js))
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", js, err)
+		}
+		return n
+	}
+	if v := str(`document.querySelector("#verdict .word").textContent`); !strings.HasPrefix(v, "1 of 3 machines not compliant") {
+		t.Errorf("verdict %q", v)
+	}
+	if n := num(`document.querySelectorAll("#machines tr.machine.bad").length`); n != 1 {
+		t.Errorf("%d machines marked bad, want 1", n)
+	}
+	if got := str(`document.querySelector("#machines tbody tr").querySelector("td.name strong").textContent`); got != hostileMachine {
+		t.Errorf("first machine %q, want the failing one %q", got, hostileMachine)
+	}
+	if got := str(`getComputedStyle(document.querySelector("#machines tr.machine.bad td")).borderLeftColor`); got != "rgb(207, 34, 46)" {
+		t.Errorf("the failing machine's row is not marked (border %s)", got)
+	}
+	if got := str(`document.querySelector("#failing tbody tr").dataset.pattern + " " + document.querySelector("#failing tbody tr td").textContent`); got != "split go.microsoft.com:443" {
+		t.Errorf("first failing check %q", got)
+	}
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`#failing tbody tr td.failing-on a`))); err != nil {
+		t.Fatal(err)
+	}
+	if got := str(`document.querySelector(location.hash).querySelector("td.name strong").textContent`); got != hostileMachine {
+		t.Errorf("the failing-on link leads to %q", got)
+	}
+	if n := num(`document.querySelectorAll("img, iframe, svg, b, i").length + document.scripts.length`); n != 1 {
+		t.Errorf("hostile strings became %d elements (want only the page's own script)", n-1)
+	}
+	visible := `Array.from(document.querySelectorAll("#matrix tr.mrow")).filter(r => r.offsetParent !== null).length`
+	if n := num(visible); n != 3 {
+		t.Errorf("matrix: %d rows visible, want 3", n)
+	}
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`#only-failing`))); err != nil {
+		t.Fatal(err)
+	}
+	if n := num(visible); n != 1 {
+		t.Errorf("matrix with only failing checks: %d rows visible, want 1", n)
+	}
+	if got := str(`document.querySelector("#matrix tr.mrow:not([hidden]) td.cell.s-fail").title`); !strings.HasPrefix(got, hostileMachine+": fail") {
+		t.Errorf("failing cell title %q", got)
+	}
+	if err := chromedp.Do(bctx, chromedp.Sleep(200*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	requests, problems := events.snapshot()
+	for _, pr := range problems {
+		t.Errorf("page problem: %s", pr)
+	}
+	for _, r := range requests {
+		if r != page {
+			t.Errorf("network request to %s", r)
+		}
+	}
+	if len(requests) == 0 {
+		t.Error("no request seen; the listener does not work")
+	}
+}
