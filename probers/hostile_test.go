@@ -45,7 +45,7 @@ func newHostileLab(t *testing.T) *hostileLab {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ip, err := lab.AllocIP()
+	ip, err := lab.DNSIP()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package lab
 import (
 	"fmt"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +32,16 @@ type DNS struct {
 	delay     time.Duration
 	udp, tcp  *dns.Server
 	queries   int
+}
+
+// DNSIP is the loopback address a test's lab DNS should listen on: an address of its own
+// (AllocIP), except in a Windows test binary, which runs under Wine, where a UDP server on any
+// 127.x other than 127.0.0.1 never gets its replies back to a Windows client.
+func DNSIP() (string, error) {
+	if runtime.GOOS == "windows" {
+		return "127.0.0.1", nil
+	}
+	return AllocIP()
 }
 
 // StartDNS serves on ip (e.g. "127.0.0.1") at a free port, or at port when non-zero.
