@@ -1,0 +1,96 @@
+//go:build windows
+
+package trust
+
+import (
+	"bytes"
+	"testing"
+
+	"golang.org/x/sys/windows/registry"
+
+	"github.com/cmpreflight/cmpreflight/internal/lab"
+	"github.com/cmpreflight/cmpreflight/internal/wintest"
+)
+
+func TestReadTLSConfigFromTheRegistry(t *testing.T) {
+	set := func(t *testing.T, v uint32) {
+		for _, key := range []string{DotNetKey, DotNetKeyWOW64} {
+			for _, name := range []string{"SchUseStrongCrypto", "SystemDefaultTlsVersions"} {
+				wintest.SetValue(t, registry.LOCAL_MACHINE, key, name, func(k registry.Key) error { return k.SetDWordValue(name, v) })
+			}
+		}
+	}
+	t.Run("strong crypto on", func(t *testing.T) {
+		set(t, 1)
+		wintest.SetValue(t, registry.LOCAL_MACHINE, CipherLocalKey, "Functions", func(k registry.Key) error {
+			return k.SetStringsValue("Functions", []string{"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256"})
+		})
+		wintest.SetValue(t, registry.LOCAL_MACHINE, TLS12ClientKey, "Enabled", func(k registry.Key) error { return k.SetDWordValue("Enabled", 0) })
+		f := ReadTLSConfig()
+		if f.Source != "windows-registry" || f.Error != "" || !f.StrongCrypto || len(f.DotNet) != 2 {
+			t.Fatalf("%+v", f)
+		}
+		if f.CipherSuitesSource != "local" || f.SuitesEnabled || !f.ECDHEEnabled || f.TLS12Client {
+			t.Errorf("suites from %s, all four %v, ECDHE %v, TLS 1.2 client %v", f.CipherSuitesSource, f.SuitesEnabled, f.ECDHEEnabled, f.TLS12Client)
+		}
+	})
+	t.Run("strong crypto off", func(t *testing.T) {
+		set(t, 0)
+		wintest.SetValue(t, registry.LOCAL_MACHINE, CipherPolicyKey, "Functions", func(k registry.Key) error {
+			return k.SetStringValue("Functions", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_DHE_RSA_WITH_AES_256_GCM_SHA384,TLS_DHE_RSA_WITH_AES_128_GCM_SHA256")
+		})
+		f := ReadTLSConfig()
+		if f.StrongCrypto || f.DotNet[0].SchUseStrongCrypto == nil || *f.DotNet[0].SchUseStrongCrypto != 0 {
+			t.Errorf("%+v", f)
+		}
+		if f.CipherSuitesSource != "group-policy" || !f.SuitesEnabled {
+			t.Errorf("suites from %s, all four %v", f.CipherSuitesSource, f.SuitesEnabled)
+		}
+	})
+	t.Run("values absent", func(t *testing.T) {
+		for _, key := range []string{DotNetKey, DotNetKeyWOW64} {
+			wintest.DeleteValue(t, registry.LOCAL_MACHINE, key, "SchUseStrongCrypto")
+		}
+		if f := ReadTLSConfig(); f.StrongCrypto || f.DotNet[0].SchUseStrongCrypto != nil {
+			t.Errorf("%+v", f)
+		}
+	})
+	if isWow64() {
+		t.Errorf("a 64-bit test binary reports itself as WOW64")
+	}
+}
+
+func TestMachineRootStore(t *testing.T) {
+	ca, err := lab.NewCA("cmpreflight wine store root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	has := func() bool {
+		t.Helper()
+		roots, err := SystemStore(nil).Roots()
+		if err != nil {
+			t.Fatalf("%s: %v", SystemStore(nil).(NamedStore).Name(), err)
+		}
+		for _, c := range roots {
+			if bytes.Equal(c.Raw, ca.Cert.Raw) {
+				return true
+			}
+		}
+		return false
+	}
+	if has() {
+		t.Fatal("a fresh lab root is already in the store")
+	}
+	t.Run("added", func(t *testing.T) {
+		wintest.AddMachineRoot(t, ca.Cert)
+		if !has() {
+			t.Error("a root added to LocalMachine\\ROOT is not listed")
+		}
+		t.Run("removed", func(t *testing.T) {
+			wintest.RemoveMachineRoot(t, ca.Cert)
+			if has() {
+				t.Error("a root removed from LocalMachine\\ROOT is still listed")
+			}
+		})
+	})
+}
