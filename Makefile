@@ -4,7 +4,7 @@ BIN := bin/cmpreflight
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build run test deps vet windows bench fuzz
+.PHONY: build run test test-windows deps vet windows bench fuzz release
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/cmpreflight
@@ -23,7 +23,11 @@ windows:
 	GOOS=windows $(GO) build ./...
 	GOOS=windows $(GO) vet ./...
 
-test: deps vet windows build
+# The Windows code under Wine (scripts/wine/test-windows.sh): root, idempotent, a few minutes.
+test-windows: deps
+	bash scripts/wine/test-windows.sh
+
+test: deps vet windows build test-windows
 	CMPREFLIGHT_BIN=$(CURDIR)/$(BIN) $(GO) test -race -count=1 -timeout 30m ./...
 
 bench: deps build

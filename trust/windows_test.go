@@ -94,3 +94,9 @@ func TestMachineRootStore(t *testing.T) {
 		})
 	})
 }
+
+func TestMachineRootStoreName(t *testing.T) {
+	if n := SystemStore(nil).(NamedStore).Name(); n != `LocalMachine\ROOT` {
+		t.Errorf("name %q", n)
+	}
+}
