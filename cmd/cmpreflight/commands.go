@@ -15,6 +15,7 @@ import (
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/config"
 	"github.com/cmpreflight/cmpreflight/policies"
+	"github.com/cmpreflight/cmpreflight/preflight"
 	"github.com/cmpreflight/cmpreflight/probers"
 	"github.com/cmpreflight/cmpreflight/reports"
 )
@@ -22,39 +23,38 @@ import (
 // cmdEndpoints prints the catalog a run would use.
 func cmdEndpoints(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := newFlagSet("endpoints", stderr)
-	var f runFlags
+	f := preflight.Options{FailOn: "deny", ProxyAuth: probers.AuthAuto, Concurrency: 1, Timeout: time.Second, RunTimeout: time.Second}
 	var format string
-	fs.StringVar(&f.configFile, "config", "", "YAML config file")
-	fs.StringVar(&f.profile, "profile", "scp", "endpoint profile")
-	fs.StringVar(&f.edition, "edition", catalog.EditionCurrent, "required edition: current, seed, all")
-	fs.StringVar(&f.cloud, "cloud", "public", "cloud: public, usgov")
-	fs.StringVar(&f.tenantID, "tenant-id", "", "tenant id for {TenantID} URLs")
-	fs.StringArrayVar(&f.endpoints, "endpoints", nil, "extra endpoint file (repeatable)")
-	fs.BoolVar(&f.endpointsOnly, "endpoints-only", false, "only the --endpoints files")
+	configFile := fs.String("config", "", "YAML config file")
+	fs.StringVar(&f.Profile, "profile", "scp", "endpoint profile")
+	fs.StringVar(&f.Edition, "edition", catalog.EditionCurrent, "required edition: current, seed, all")
+	fs.StringVar(&f.Cloud, "cloud", "public", "cloud: public, usgov")
+	fs.StringVar(&f.TenantID, "tenant-id", "", "tenant id for {TenantID} URLs")
+	fs.StringArrayVar(&f.Endpoints, "endpoints", nil, "extra endpoint file (repeatable)")
+	fs.BoolVar(&f.EndpointsOnly, "endpoints-only", false, "only the --endpoints files")
 	fs.StringVar(&format, "format", "table", "table, json, csv, firewall, firewall-csv")
 	if err := parseFlags(fs, args); err != nil {
 		return exitUsage, err
 	}
-	if f.configFile != "" {
-		if err := config.Apply(fs, f.configFile); err != nil {
+	if *configFile != "" {
+		if err := config.Apply(fs, *configFile); err != nil {
 			return exitUsage, usagef("%v", err)
 		}
 	}
-	f.failOn, f.proxyAuth, f.concurrency, f.timeout, f.runTimeout = "deny", probers.AuthAuto, 1, time.Second, time.Second
-	if err := f.validate(); err != nil {
-		return exitUsage, err
+	if err := f.Validate(); err != nil {
+		return exitUsage, usagef("%v", err)
 	}
-	entries, err := loadEntries(&f)
+	entries, err := f.LoadEntries()
 	if err != nil {
-		return exitUsage, err
+		return exitUsage, usagef("%v", err)
 	}
-	srcs := catalog.EntrySources(entries, f.edition, f.cloud)
-	targets, _ := catalog.Plan(entries, catalog.PlanOptions{Edition: f.edition, Cloud: f.cloud, TenantID: f.tenantID})
+	srcs := catalog.EntrySources(entries, f.Edition, f.Cloud)
+	targets, _ := catalog.Plan(entries, catalog.PlanOptions{Edition: f.Edition, Cloud: f.Cloud, TenantID: f.TenantID})
 	switch format {
 	case "json":
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return exitOK, enc.Encode(map[string]any{"profile": f.profile, "edition": f.edition, "cloud": f.cloud, "entries": srcs, "checks": targetRows(targets)})
+		return exitOK, enc.Encode(map[string]any{"profile": f.Profile, "edition": f.Edition, "cloud": f.Cloud, "entries": srcs, "checks": targetRows(targets)})
 	case "csv":
 		w := csv.NewWriter(stdout)
 		w.Write([]string{"name", "kind", "ports", "group", "editions", "sources", "probes", "required"})
@@ -74,7 +74,7 @@ func cmdEndpoints(args []string, stdout, stderr io.Writer) (int, error) {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%v\n", e.Name, e.Kind, ports(e.Ports), e.Group, strings.Join(e.Editions, ","), strings.Join(e.Sources, ","), e.Required)
 		}
 		tw.Flush()
-		fmt.Fprintf(stdout, "\n%d entries, %d checks (host:port) for edition %s, cloud %s\n", len(srcs), len(targets), f.edition, f.cloud)
+		fmt.Fprintf(stdout, "\n%d entries, %d checks (host:port) for edition %s, cloud %s\n", len(srcs), len(targets), f.Edition, f.Cloud)
 		return exitOK, nil
 	}
 	return exitUsage, usagef("--format %q: want table, json, csv, firewall or firewall-csv", format)

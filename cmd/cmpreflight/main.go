@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"strings"
 
 	"github.com/spf13/pflag"
 )
@@ -112,16 +111,4 @@ func parseFlags(fs *pflag.FlagSet, args []string) error {
 		return usagef("%v", err)
 	}
 	return nil
-}
-
-// readSecret returns a password from a file flag or an environment variable; never argv.
-func readSecret(fileFlag, path, envVar string) (string, error) {
-	if path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return "", usagef("--%s: %v", fileFlag, err)
-		}
-		return strings.TrimRight(string(b), "\r\n"), nil
-	}
-	return os.Getenv(envVar), nil
 }

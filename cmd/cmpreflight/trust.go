@@ -7,20 +7,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/facts"
-	"github.com/cmpreflight/cmpreflight/probers"
 	"github.com/cmpreflight/cmpreflight/trust"
 )
-
-// analyzeTrust builds the trust section of a run (allowlist hops, wildcard coverage, roots,
-// TLS configuration, firewall request) once the network checks are done. The roots are looked
-// for in the machine's store: the system bundle plus --ca-file here, LocalMachine\ROOT on
-// Windows.
-func analyzeTrust(doc *facts.Document, entries []catalog.Entry, env *probers.Env) *facts.TrustFacts {
-	_ = env // the trust the checks used is already recorded in each check's TLS evidence
-	return trust.Analyze(doc, entries)
-}
 
 // firewallRequest lists what a network team must open: the run's trust section when it has
 // one (catalog names plus the gaps the run discovered), else the catalog alone.

@@ -1,4 +1,4 @@
-package main
+package preflight
 
 import (
 	"crypto/x509"
@@ -15,14 +15,14 @@ import (
 
 // buildEnv prepares what every check shares: resolver and trust. The proxy is chosen later,
 // once the site facts (which may name the proxy ConfigMgr configured) are known.
-func buildEnv(f *runFlags) (*probers.Env, error) {
-	env := &probers.Env{Timeout: f.timeout, UserAgent: "cmpreflight/" + version}
-	if len(f.dnsServers) > 0 {
-		env.Resolver = &probers.Resolver{Servers: f.dnsServers}
+func buildEnv(o *Options) (*probers.Env, error) {
+	env := &probers.Env{Timeout: o.Timeout, UserAgent: "cmpreflight/" + o.Version}
+	if len(o.DNSServers) > 0 {
+		env.Resolver = &probers.Resolver{Servers: o.DNSServers}
 	} else {
 		r, err := probers.SystemResolver()
 		if err != nil {
-			return nil, usagef("DNS: %v", err)
+			return nil, fmt.Errorf("DNS: %v", err)
 		}
 		env.Resolver = r
 	}
@@ -30,16 +30,16 @@ func buildEnv(f *runFlags) (*probers.Env, error) {
 	if err != nil || machinePool == nil {
 		machinePool = x509.NewCertPool()
 	}
-	for _, p := range f.caFiles {
+	for _, p := range o.CAFiles {
 		if err := addPEMFile(machinePool, p); err != nil {
-			return nil, usagef("--ca-file: %v", err)
+			return nil, fmt.Errorf("--ca-file: %v", err)
 		}
 	}
 	env.Trust.Machine = machinePool
-	if f.expectedRoots != "" {
+	if o.ExpectedRoots != "" {
 		pool := x509.NewCertPool()
-		if err := addPEMFile(pool, f.expectedRoots); err != nil {
-			return nil, usagef("--expected-roots: %v", err)
+		if err := addPEMFile(pool, o.ExpectedRoots); err != nil {
+			return nil, fmt.Errorf("--expected-roots: %v", err)
 		}
 		env.Trust.Expected = pool
 	} else {

@@ -1,4 +1,4 @@
-package main
+package preflight
 
 import (
 	"fmt"
@@ -27,7 +27,7 @@ func openLog(path string) (*runLog, error) {
 	}
 	l, err := cmlog.Open(path)
 	if err != nil {
-		return nil, usagef("--log-file: %v", err)
+		return nil, fmt.Errorf("--log-file: %v", err)
 	}
 	return &runLog{l: l}, nil
 }

@@ -1,0 +1,66 @@
+package preflight
+
+import (
+	"strings"
+
+	"github.com/cmpreflight/cmpreflight/catalog"
+	"github.com/cmpreflight/cmpreflight/facts"
+	"github.com/cmpreflight/cmpreflight/probers"
+	"github.com/cmpreflight/cmpreflight/proxyconf"
+	"github.com/cmpreflight/cmpreflight/site"
+)
+
+// chooseProxy asks proxyconf which proxy the checks go through (with the proxy ConfigMgr
+// configured for the server among the sources) and points the probes at it.
+func chooseProxy(o *Options, env *probers.Env, sf *facts.SiteFacts) (*facts.ProxyFacts, error) {
+	pw, err := readSecret("proxy-password-file", o.ProxyPasswordFile, "CMPREFLIGHT_PROXY_PASSWORD")
+	if err != nil {
+		return nil, err
+	}
+	co := proxyconf.ChooseOptions{Flag: o.Proxy, FromCLI: o.ProxyFromCLI, NoProxy: o.NoProxy, Auth: o.ProxyAuth,
+		User: o.ProxyUser, Password: pw}
+	if sf != nil && sf.ConfiguredProxy != nil && sf.ConfiguredProxy.UseProxy {
+		co.ConfigMgr = site.ConfiguredProxyURL(sf.ConfiguredProxy)
+		if !sf.ConfiguredProxy.Anonymous {
+			co.ConfigMgrUser = sf.ConfiguredProxy.User
+		}
+	}
+	choice, err := proxyconf.Choose(co)
+	if err != nil {
+		return nil, err
+	}
+	env.ProxyFor = nil
+	if !choice.Direct() {
+		env.ProxyFor = func(host string, port int, scheme string) *probers.ProxyConfig {
+			u, user, pass := choice.For(host, port, scheme)
+			if u == nil {
+				return nil
+			}
+			return &probers.ProxyConfig{URL: u, Auth: o.ProxyAuth, User: user, Password: pass}
+		}
+	}
+	return choice.Facts, nil
+}
+
+// planJobs turns targets into jobs; under --compare-direct every target is probed both ways.
+func planJobs(targets []catalog.Target, compare bool, env *probers.Env) []probers.Job {
+	jobs := make([]probers.Job, 0, len(targets))
+	for _, t := range targets {
+		if compare && env.ProxyFor != nil {
+			// The role goes the way the proxy selection says; the other way is information
+			// for the network team, never a requirement.
+			direct := t
+			scheme := "https"
+			if strings.HasPrefix(t.URL, "http://") {
+				scheme = "http"
+			}
+			if env.ProxyFor(t.Host, t.Port, scheme) != nil {
+				direct.Required = false
+			}
+			jobs = append(jobs, probers.Job{Target: direct, Route: facts.RouteDirect}, probers.Job{Target: t, Route: facts.RouteProxy})
+			continue
+		}
+		jobs = append(jobs, probers.Job{Target: t})
+	}
+	return jobs
+}

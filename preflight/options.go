@@ -1,0 +1,204 @@
+package preflight
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/cmpreflight/cmpreflight/catalog"
+	"github.com/cmpreflight/cmpreflight/probers"
+	"github.com/cmpreflight/cmpreflight/proxyconf"
+	"github.com/cmpreflight/cmpreflight/reports"
+)
+
+// Options are the inputs of one run, one field per flag of `cmpreflight run` (the flag's long
+// name is the config key). Errors about them name the flag.
+type Options struct {
+	Profile       string
+	Edition       string
+	Cloud         string
+	TenantID      string
+	Endpoints     []string
+	EndpointsOnly bool
+	// Families is --checks: network, site, logs (empty: every family whose inputs are present).
+	Families []string
+
+	Proxy             string
+	ProxyFromCLI      bool // --proxy came from the command line, not the config file
+	ProxyAuth         string
+	ProxyUser         string
+	ProxyPasswordFile string
+	NoProxy           []string
+	CompareDirect     bool
+	CheckIdle         bool
+	IdleWait          time.Duration
+
+	DNSServers    []string
+	CAFiles       []string
+	ExpectedRoots string
+	Timeout       time.Duration
+	RunTimeout    time.Duration
+	Concurrency   int
+
+	PolicyPaths  []string
+	DataFiles    []string
+	Waivers      []string
+	DisableRules []string
+	Previous     string
+
+	Outputs []string // FORMAT=PATH
+	FailOn  string
+	Quiet   bool
+	LogFile string
+	// MachineName is --machine-name, the key of report merge (default: the host name).
+	MachineName string
+
+	Site SiteOptions
+	Logs []string // --cm-logs
+
+	// Version is the tool's version, recorded in the report and the probes' User-Agent.
+	Version string
+	// Now is the run's clock for waivers and log ages (CMPREFLIGHT_NOW in tests).
+	Now time.Time
+	// Stdout receives the text summary (unless Quiet); Stderr the progress.
+	Stdout, Stderr io.Writer
+}
+
+// SiteOptions are the inputs of the site checks (placement, rights, mode).
+type SiteOptions struct {
+	Inventory           string
+	AdminService        string
+	AdminUser           string
+	AdminPasswordFile   string
+	AdminInsecure       bool
+	SCPServer           string
+	SiteServer          string
+	InstallAccount      string
+	InstallPasswordFile string
+	SMBPort             int
+	RPCPort             int
+	Mode                string
+	Intune              string
+}
+
+// Present reports whether the site checks have their input (exports or a live AdminService).
+func (s *SiteOptions) Present() bool { return s.Inventory != "" || s.AdminService != "" }
+
+var tenantRe = regexp.MustCompile(`^[A-Za-z0-9.-]*$`)
+
+// Validate finds every bad flag value before anything runs; its errors name the flag.
+func (o *Options) Validate() error {
+	if err := o.validateScope(); err != nil {
+		return err
+	}
+	if err := o.validateRun(); err != nil {
+		return err
+	}
+	for _, s := range o.DNSServers {
+		if _, _, err := net.SplitHostPort(s); err != nil {
+			return fmt.Errorf("--dns-server %q: want HOST:PORT", s)
+		}
+	}
+	for _, out := range o.Outputs {
+		_, path, err := reports.ParseOutputSpec(out)
+		if err != nil {
+			return err
+		}
+		// Found before the run, not after minutes of probing.
+		if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
+			return fmt.Errorf("--output %q: the folder %s does not exist", out, filepath.Dir(path))
+		}
+	}
+	if o.Proxy != "" {
+		// Refuse a password in --proxy before anything runs.
+		if _, err := proxyconf.FlagURL(o.Proxy); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateScope checks what is planned: edition, cloud, tenant, families.
+func (o *Options) validateScope() error {
+	if !slices.Contains([]string{catalog.EditionCurrent, catalog.EditionSeed, catalog.EditionAll}, o.Edition) {
+		return fmt.Errorf("--edition %q: want current, seed or all", o.Edition)
+	}
+	if o.Cloud != "public" && o.Cloud != "usgov" {
+		return fmt.Errorf("--cloud %q: want public or usgov", o.Cloud)
+	}
+	if !tenantRe.MatchString(o.TenantID) {
+		return fmt.Errorf("--tenant-id %q: want a tenant GUID or domain (letters, digits, dots, dashes)", o.TenantID)
+	}
+	for _, fam := range o.Families {
+		if fam != "network" && fam != "site" && fam != "logs" {
+			return fmt.Errorf("--checks %q: families are network, site, logs", fam)
+		}
+	}
+	return nil
+}
+
+// validateRun checks how it runs: authentication, verdict threshold, limits, waivers.
+func (o *Options) validateRun() error {
+	if !slices.Contains([]string{probers.AuthNone, probers.AuthBasic, probers.AuthNTLM, probers.AuthNegotiate, probers.AuthAuto}, o.ProxyAuth) {
+		return fmt.Errorf("--proxy-auth %q: want none, basic, ntlm, negotiate or auto", o.ProxyAuth)
+	}
+	if o.FailOn != "deny" && o.FailOn != "warn" {
+		return fmt.Errorf("--fail-on %q: want deny or warn", o.FailOn)
+	}
+	if o.Concurrency < 1 || o.Concurrency > 4096 {
+		return fmt.Errorf("--concurrency %d: want 1 to 4096", o.Concurrency)
+	}
+	if o.Timeout <= 0 {
+		return fmt.Errorf("--timeout %v: want a positive duration", o.Timeout)
+	}
+	if o.RunTimeout <= 0 {
+		return fmt.Errorf("--run-timeout %v: want a positive duration", o.RunTimeout)
+	}
+	if len(o.Waivers) > 1 {
+		return fmt.Errorf("--waivers: give one file")
+	}
+	return nil
+}
+
+// family reports whether a check family runs: named in --checks, or, by default, when its
+// inputs are present.
+func (o *Options) family(name string, inputsPresent bool) bool {
+	if len(o.Families) == 0 {
+		return inputsPresent
+	}
+	return slices.Contains(o.Families, name)
+}
+
+// LoadEntries reads the profile's catalog (unless --endpoints-only) and the --endpoints files.
+func (o *Options) LoadEntries() ([]catalog.Entry, error) {
+	var entries []catalog.Entry
+	if !o.EndpointsOnly {
+		c, err := catalog.LoadProfile(o.Profile)
+		if err != nil {
+			return nil, fmt.Errorf("--profile: %v", err)
+		}
+		entries = append(entries, c.Entries...)
+	} else if len(o.Endpoints) == 0 {
+		return nil, fmt.Errorf("--endpoints-only needs at least one --endpoints file")
+	}
+	for _, p := range o.Endpoints {
+		c, err := catalog.LoadEndpointFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("--endpoints: %v", err)
+		}
+		entries = append(entries, c.Entries...)
+	}
+	return entries, nil
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}

@@ -1,0 +1,258 @@
+// Package preflight is one run of the product, stage by stage: inputs, policies compiled in
+// the background, site and log facts, the network checks, the facts document, the verdict and
+// the reports. Run reads as the product's table of contents.
+package preflight
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/cmpreflight/cmpreflight/catalog"
+	"github.com/cmpreflight/cmpreflight/facts"
+	"github.com/cmpreflight/cmpreflight/internal/machinename"
+	"github.com/cmpreflight/cmpreflight/policies"
+	"github.com/cmpreflight/cmpreflight/probers"
+	"github.com/cmpreflight/cmpreflight/reports"
+	"github.com/cmpreflight/cmpreflight/trust"
+)
+
+// Run checks this machine as o says and returns the facts document with its verdict, after
+// writing the reports. An error means the run could not be made (a bad input: the message
+// names the flag or file); an interrupted run returns its document marked Interrupted.
+func Run(ctx context.Context, o Options) (*facts.Document, error) {
+	// 1. Inputs: everything that can be wrong with them is found before the first probe.
+	entries, err := o.LoadEntries()
+	if err != nil {
+		return nil, err
+	}
+	env, err := buildEnv(&o)
+	if err != nil {
+		return nil, err
+	}
+	host, err := machine(o.MachineName)
+	if err != nil {
+		return nil, err
+	}
+	logger, err := openLog(o.LogFile)
+	if err != nil {
+		return nil, err
+	}
+	defer logger.Close()
+
+	// 2. Policies compile while the probes wait on the network; a bad policy stops the run.
+	ctx, stopRun := context.WithCancelCause(ctx)
+	defer stopRun(nil)
+	pol := compilePolicies(&o, stopRun)
+	ctx, cancel := context.WithTimeout(ctx, o.RunTimeout)
+	defer cancel()
+	start := time.Now()
+	doc := newDocument(&o, host, start)
+
+	// 3. Site and log facts, read at once. The site facts come before the network checks:
+	// the proxy ConfigMgr configured for the server is a proxy source.
+	if err := gatherFacts(ctx, &o, doc, env); err != nil {
+		return nil, pol.failedOr(err)
+	}
+
+	// 4. Network checks: proxy selection, plan, probes, idle tunnel, trust analysis.
+	if o.family("network", true) {
+		doc.Families = append(doc.Families, "network")
+		if err := checkNetwork(ctx, &o, doc, env, entries, logger); err != nil {
+			return nil, pol.failedOr(err)
+		}
+	}
+
+	// 5. The facts document: interruption, previous run, summary.
+	engine, err := pol.wait()
+	if err != nil {
+		return nil, err
+	}
+	if err := finishFacts(ctx, &o, doc, start); err != nil {
+		return nil, err
+	}
+
+	// 6. The verdict: only policies decide.
+	if doc.Verdict, err = engine.Evaluate(context.Background(), doc); err != nil {
+		return nil, err
+	}
+	logger.verdict(doc.Verdict)
+
+	// 7. Reports: the summary on the terminal, then every --output, each written atomically.
+	return doc, writeReports(&o, doc)
+}
+
+// policyBuild is the policy compilation running beside the checks.
+type policyBuild struct {
+	done   chan struct{}
+	engine *policies.Engine
+	err    error
+}
+
+// compilePolicies starts compiling the built-in and user policies, waivers and data; when it
+// fails it stops the run, whose error is then the policy's.
+func compilePolicies(o *Options, stopRun context.CancelCauseFunc) *policyBuild {
+	b := &policyBuild{done: make(chan struct{})}
+	go func() {
+		defer close(b.done)
+		b.engine, b.err = policies.Load(context.Background(), policies.Options{
+			Paths: o.PolicyPaths, DataFiles: o.DataFiles, Disabled: o.DisableRules, WaiversFile: first(o.Waivers), Now: o.Now,
+		})
+		if b.err != nil {
+			stopRun(b.err)
+		}
+	}()
+	return b
+}
+
+func (b *policyBuild) wait() (*policies.Engine, error) {
+	<-b.done
+	return b.engine, b.err
+}
+
+// failedOr returns the policy error when the compilation failed (a stage stopped by it fails
+// because of it), else err.
+func (b *policyBuild) failedOr(err error) error {
+	select {
+	case <-b.done:
+		if b.err != nil {
+			return b.err
+		}
+	default:
+	}
+	return err
+}
+
+func newDocument(o *Options, host facts.Machine, start time.Time) *facts.Document {
+	return &facts.Document{
+		SchemaVersion: facts.SchemaVersion,
+		Tool:          facts.Tool{Name: "cmpreflight", Version: o.Version},
+		StartedAt:     start.UTC(),
+		Machine:       host,
+		Profile:       o.Profile,
+		Edition:       o.Edition,
+		Cloud:         o.Cloud,
+		Families:      []string{},
+		Checks:        []facts.Check{},
+		Options: facts.Options{
+			Concurrency: o.Concurrency, TimeoutMs: o.Timeout.Milliseconds(), DNSServers: o.DNSServers,
+			CAFiles: o.CAFiles, ExpectedRoots: o.ExpectedRoots, EndpointFiles: o.Endpoints,
+			EndpointsOnly: o.EndpointsOnly, TenantID: o.TenantID, Policies: o.PolicyPaths,
+			Waivers: first(o.Waivers), FailOn: o.FailOn, CompareDirect: o.CompareDirect, DisabledRules: o.DisableRules,
+		},
+	}
+}
+
+// gatherFacts reads the site facts (exports or AdminService, then the rights over SMB) and
+// the role's logs concurrently; neither waits on the other.
+func gatherFacts(ctx context.Context, o *Options, doc *facts.Document, env *probers.Env) error {
+	siteOn, logsOn := o.family("site", o.Site.Present()), o.family("logs", len(o.Logs) > 0)
+	var wg sync.WaitGroup
+	var siteErr, logsErr error
+	var siteChecks []facts.Check
+	if siteOn {
+		doc.Families = append(doc.Families, "site")
+		wg.Go(func() { doc.Site, siteChecks, siteErr = gatherSite(ctx, o, doc.Machine.Hostname, env) })
+	}
+	if logsOn {
+		doc.Families = append(doc.Families, "logs")
+		wg.Go(func() { doc.LogFindings, logsErr = gatherLogs(o) })
+	}
+	wg.Wait()
+	if err := errors.Join(siteErr, logsErr); err != nil {
+		return err
+	}
+	doc.Checks = append(doc.Checks, siteChecks...)
+	return nil
+}
+
+// checkNetwork chooses the proxy, plans the targets and probes them, then holds the idle
+// tunnel and reads the trust section out of the results.
+func checkNetwork(ctx context.Context, o *Options, doc *facts.Document, env *probers.Env, entries []catalog.Entry, logger *runLog) error {
+	var err error
+	if doc.Proxy, err = chooseProxy(o, env, doc.Site); err != nil {
+		return err
+	}
+	targets, notes := catalog.Plan(entries, catalog.PlanOptions{Edition: o.Edition, Cloud: o.Cloud, TenantID: o.TenantID})
+	doc.Notes = append(doc.Notes, notes...)
+	doc.Catalog = catalog.EntrySources(entries, o.Edition, o.Cloud)
+	jobs := planJobs(targets, o.CompareDirect, env)
+	prog := newProgress(o.Stderr, len(jobs), o.Quiet)
+	var mu sync.Mutex
+	r := &probers.Runner{Env: env, Concurrency: o.Concurrency, OnDone: func(c facts.Check) {
+		prog.Done(c)
+		mu.Lock()
+		logger.check(c)
+		mu.Unlock()
+	}}
+	netChecks := r.Run(ctx, jobs)
+	prog.Finish()
+	doc.Checks = append(doc.Checks, netChecks...)
+	if o.CheckIdle && ctx.Err() == nil {
+		doc.Checks = append(doc.Checks, idleCheck(ctx, o, env, doc.Checks))
+	}
+	doc.Trust = trust.Analyze(doc, entries)
+	return nil
+}
+
+// finishFacts marks an interrupted run, records the previous run's mode and counts.
+func finishFacts(ctx context.Context, o *Options, doc *facts.Document, start time.Time) error {
+	doc.Interrupted = ctx.Err() != nil
+	if doc.Interrupted {
+		doc.Notes = append(doc.Notes, "the run was interrupted or hit --run-timeout; unfinished checks are marked error/interrupted")
+	}
+	if o.Previous != "" {
+		prev, err := reports.ReadJSON(o.Previous)
+		if err != nil {
+			return fmt.Errorf("--previous: %v", err)
+		}
+		doc.Previous = &facts.PreviousRun{Path: o.Previous}
+		if prev.Site != nil {
+			doc.Previous.Mode = prev.Site.Mode
+		}
+	}
+	doc.Summary = probers.Summarize(doc.Checks)
+	doc.DurationMs = time.Since(start).Milliseconds()
+	return nil
+}
+
+func writeReports(o *Options, doc *facts.Document) error {
+	if !o.Quiet && o.Stdout != nil {
+		if err := reports.Render(o.Stdout, "text", doc); err != nil {
+			return err
+		}
+	}
+	for _, out := range o.Outputs {
+		format, path, _ := reports.ParseOutputSpec(out)
+		if err := reports.WriteFile(path, format, doc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ExitCode is the one place the verdict becomes an exit code: 1 on a deny (or a warn under
+// --fail-on warn), else 0.
+func ExitCode(v *facts.Verdict, failOn string) int {
+	if v == nil || !v.Compliant || len(v.Deny) > 0 {
+		return 1
+	}
+	if failOn == "warn" && len(v.Warn) > 0 {
+		return 1
+	}
+	return 0
+}
+
+// machine names this machine: --machine-name or the system's name, and its host name.
+func machine(nameFlag string) (facts.Machine, error) {
+	name, err := machinename.Resolve(nameFlag, machinename.System)
+	if err != nil {
+		return facts.Machine{}, err
+	}
+	h, _ := os.Hostname()
+	return facts.Machine{Name: name, Hostname: fqdn(h), OS: runtime.GOOS, Arch: runtime.GOARCH}, nil
+}
