@@ -163,7 +163,9 @@ type Evidence struct {
 	Proxy   *ProxyEvidence   `json:"proxy,omitempty"`
 	TLS     *TLSEvidence     `json:"tls,omitempty"`
 	HTTP    *HTTPEvidence    `json:"http,omitempty"`
-	Site    map[string]any   `json:"site,omitempty"`
+	// Origin is the "who answered?" judgement of a plain-HTTP answer or a proxy's refusal.
+	Origin *OriginEvidence `json:"origin,omitempty"`
+	Site   map[string]any  `json:"site,omitempty"`
 }
 
 // DNSEvidence records one resolution.

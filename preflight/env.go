@@ -42,6 +42,7 @@ func buildEnv(o *Options) (*probers.Env, error) {
 			return nil, fmt.Errorf("--expected-roots: %v", err)
 		}
 		env.Trust.Expected = pool
+		env.Trust.ExpectedFromFlag = true
 	} else {
 		env.Trust.Expected = publicRoots()
 	}

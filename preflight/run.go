@@ -180,6 +180,9 @@ func checkNetwork(ctx context.Context, o *Options, doc *facts.Document, env *pro
 	targets, notes := catalog.Plan(entries, catalog.PlanOptions{Edition: o.Edition, Cloud: o.Cloud, TenantID: o.TenantID})
 	doc.Notes = append(doc.Notes, notes...)
 	doc.Catalog = catalog.EntrySources(entries, o.Edition, o.Cloud)
+	for _, tg := range targets {
+		env.CatalogHosts = append(env.CatalogHosts, tg.Host)
+	}
 	jobs := planJobs(targets, o.CompareDirect, env)
 	prog := newProgress(o.Stderr, len(jobs), o.Quiet)
 	var mu sync.Mutex

@@ -2,6 +2,7 @@ package preflight
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -79,6 +80,7 @@ func gatherSite(ctx context.Context, o *Options, hostname string, env *probers.E
 	sf.Rights = site.CheckRights(ctx, site.RightsOptions{
 		Host: scp, SMBPort: s.SMBPort, RPCPort: s.RPCPort, Account: account, Password: pw,
 		Timeout: o.Timeout, SiteServer: siteServer, Local: !sf.Remote,
+		Resolve: siteResolver(o, env),
 	})
 	siteChecks = append(siteChecks, site.RightsChecks(sf.Rights)...)
 	return sf, siteChecks, nil
@@ -111,4 +113,19 @@ func readSecret(fileFlag, path, envVar string) (string, error) {
 		return strings.TrimRight(string(b), "\r\n"), nil
 	}
 	return os.Getenv(envVar), nil
+}
+
+// siteResolver makes the rights checks ask the --dns-server servers, as the endpoint checks
+// do; without --dns-server the operating system resolves the SCP server's name.
+func siteResolver(o *Options, env *probers.Env) func(ctx context.Context, host string) ([]string, error) {
+	if len(o.DNSServers) == 0 || env == nil || env.Resolver == nil {
+		return nil
+	}
+	return func(ctx context.Context, host string) ([]string, error) {
+		ev := env.Resolver.Resolve(ctx, host)
+		if ev.Error != "" {
+			return nil, errors.New(ev.Error)
+		}
+		return ev.Addresses, nil
+	}
 }

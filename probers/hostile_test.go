@@ -255,6 +255,10 @@ func TestHostileGigabyteBodyThroughProxyPeeksOnly(t *testing.T) {
 	w := h.web("hugeproxied.lab.test", lab.ConnServe, &lab.Route{BigBody: 1 << 30, Headers: map[string]string{"Content-Type": "text/html"}})
 	// The "proxy" is the origin itself: it answers absolute-form GETs like any server.
 	p := &lab.Proxy{URL: fmt.Sprintf("http://%s:%d", w.IP, w.HTTPPort)}
+	// The origin answers this host only; any other name (the canaries) gets its 404, so the
+	// answer differs from what this "proxy" says for names it does not serve.
+	w.Handle("hugeproxied.lab.test", lab.Route{BigBody: 1 << 30, Headers: map[string]string{"Content-Type": "text/html"}})
+	w.Handle("", lab.Route{Status: 404, Body: "no such site", Headers: map[string]string{"X-Lab-Proxy-Page": "1"}})
 	c := run(t, h.env(p), target("http", "hugeproxied.lab.test", w.HTTPPort, "/", false), facts.StatusPass, "", "")
 	if c.Evidence.HTTP == nil || c.Evidence.HTTP.BytesRead > maxHeaderBytes+maxBodyPeek || c.Evidence.HTTP.BytesRead < maxBodyPeek {
 		t.Errorf("HTTP evidence %+v; want the head plus a %d-byte peek", c.Evidence.HTTP, maxBodyPeek)

@@ -29,6 +29,8 @@ type ProbeError struct {
 	Stage  string
 	Reason string
 	Detail string
+	// Warn: not a failure but no pass either (who answered cannot be verified).
+	Warn bool
 }
 
 func (e *ProbeError) Error() string { return e.Stage + "/" + e.Reason + ": " + e.Detail }
@@ -65,7 +67,9 @@ func readResponse(br *bufio.Reader, cr *capReader, req *http.Request, peekBody b
 		return nil, nil, err
 	}
 	var body []byte
-	if peekBody && resp.Body != nil {
+	// A refused CONNECT carries the proxy's page: peek at it too (who refused, and why).
+	refusedConnect := req != nil && req.Method == http.MethodConnect && resp.StatusCode/100 != 2
+	if (peekBody || refusedConnect) && resp.Body != nil {
 		cr.left = maxBodyPeek
 		body, _ = io.ReadAll(io.LimitReader(resp.Body, maxBodyPeek))
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/facts"
+	"github.com/cmpreflight/cmpreflight/origin"
 )
 
 // proxiedDNSGrace is how long a proxied check waits, once the proxy has answered, for its own
@@ -32,6 +33,11 @@ type Env struct {
 	// ProxyFor returns the proxy for a target, or nil for a direct connection.
 	ProxyFor  func(host string, port int, scheme string) *ProxyConfig
 	UserAgent string
+	// Canaries learns each proxy's own answers once per run (nil: one per Env).
+	Canaries *origin.Canaries
+	// CatalogHosts are the run's endpoint hosts: a redirect to one of their domains stays
+	// in the catalog; any other is followed and judged.
+	CatalogHosts []string
 }
 
 type prober struct{ env *Env }
@@ -72,6 +78,9 @@ func (env *Env) RunTarget(ctx context.Context, t catalog.Target, route string) f
 	c.Timings.Total = time.Since(start).Milliseconds()
 	if perr != nil {
 		c.Status, c.Stage, c.Reason, c.Message = facts.StatusFail, perr.Stage, perr.Reason, perr.Detail
+		if perr.Warn {
+			c.Status = facts.StatusWarn
+		}
 		// The connection deadline can fire a moment before the run context reports it, so
 		// a deadline that belongs to the run (earlier than this check's own) also counts.
 		runDL, hasRunDL := runCtx.Deadline()
@@ -110,6 +119,8 @@ func newCheck(t catalog.Target, route string) facts.Check {
 // run probes u and, for URL entries, follows redirects.
 func (pr *prober) run(ctx context.Context, c *facts.Check, u *url.URL, p *ProxyConfig, route string, follow bool) *ProbeError {
 	seen := map[string]bool{}
+	first := u
+	leftSite, firstProven := false, false
 	method := http.MethodHead
 	if follow {
 		method = http.MethodGet
@@ -125,24 +136,56 @@ func (pr *prober) run(ctx context.Context, c *facts.Check, u *url.URL, p *ProxyC
 		if perr != nil {
 			if hop > 0 {
 				perr.Detail = fmt.Sprintf("redirect hop %d to %s: %s", hop, u.Host, perr.Detail)
+				if leftSite && !perr.Warn {
+					// The endpoint sent us off its domain to an address that refuses or
+					// fails: a redirect to a block host.
+					perr.Reason = origin.ReasonBlockRedirect
+				}
 			}
 			return perr
 		}
 		h := c.Evidence.HTTP
 		if hop == 0 {
+			// Inside verified TLS the origin wrote the answer; in plain HTTP only if judged so.
+			firstProven = u.Scheme == "https" || (c.Evidence.Origin != nil && c.Evidence.Origin.Origin)
+		}
+		if hop == 0 {
 			h.StatusCode, h.StatusLine, h.Server = resp.StatusCode, statusLine(resp), resp.Header.Get("Server")
 		}
 		loc := resp.Header.Get("Location")
 		isRedirect := resp.StatusCode >= 300 && resp.StatusCode < 400 && loc != ""
+		var next *url.URL
+		if isRedirect {
+			if n, err := u.Parse(loc); err == nil && (n.Scheme == "http" || n.Scheme == "https") {
+				next = n
+			}
+		}
+		// A redirect that leaves the endpoint's domain and the catalog is followed and
+		// judged even for a host entry. Unless the redirect itself is proven the origin's,
+		// the chain must come back to the endpoint's domain or the catalog to pass: a block
+		// host's page is not the endpoint's answer.
+		offSite := next != nil && pr.env.leavesSite(first.Hostname(), next.Hostname())
+		if offSite && !follow {
+			follow, leftSite = true, true
+		}
 		if !follow || !isRedirect {
 			if hop > 0 {
 				h.Redirects = append(h.Redirects, facts.RedirectHop{URL: u.String(), StatusCode: resp.StatusCode, Host: u.Hostname()})
 			}
 			h.StatusCode, h.StatusLine = resp.StatusCode, statusLine(resp)
-			return httpFailure(resp)
+			if f := httpFailure(resp); f != nil {
+				return f
+			}
+			if hop > 0 && !firstProven && pr.env.leavesSite(first.Hostname(), u.Hostname()) {
+				// The chain ended off the endpoint's domain and the catalog: whatever answered
+				// there, the endpoint itself was not seen answering.
+				return &ProbeError{Stage: facts.StageHTTP, Reason: origin.ReasonUnverified, Warn: true,
+					Detail: fmt.Sprintf("%s redirected off its domain to %s, which answered %s: the endpoint's own answer was never seen; look at: where %s redirects from an unfiltered network (a filter's block or portal host is not the endpoint)",
+						first.Host, u.Host, statusLine(resp), first.Host)}
+			}
+			return nil
 		}
-		next, err := u.Parse(loc)
-		if err != nil || (next.Scheme != "http" && next.Scheme != "https") {
+		if next == nil {
 			return &ProbeError{Stage: facts.StageHTTP, Reason: "bad-redirect", Detail: fmt.Sprintf("%s redirects to an unusable location %q", u.Host, loc)}
 		}
 		h.Redirects = append(h.Redirects, facts.RedirectHop{URL: u.String(), StatusCode: resp.StatusCode, Location: next.String(), Host: u.Hostname()})
@@ -259,6 +302,17 @@ func (pr *prober) fetch(ctx context.Context, c *facts.Check, u *url.URL, p *Prox
 		}
 		if resp.StatusCode/100 != 2 {
 			pc.Close()
+			if resp.StatusCode != http.StatusProxyAuthRequired && resp.StatusCode != http.StatusUnauthorized {
+				// The proxy refused the tunnel: its own name-resolution failure (as its
+				// canary for a name that cannot exist shows, or a product's page) is dns.
+				learnt := pr.learnRoute(ctx, p, "https")
+				v := origin.Judge(answerOf(u, resp, body), true, learnt)
+				if v.Means != "" {
+					recordOrigin(c, v, learnt)
+					pev.PageTitle = pageTitle(body)
+					return nil, judgeFailure(v, true, target)
+				}
+			}
 			return nil, proxyFailure(resp, body, target, pev)
 		}
 		conn = pc
@@ -275,6 +329,30 @@ func (pr *prober) fetch(ctx context.Context, c *facts.Check, u *url.URL, p *Prox
 			return nil, perr
 		}
 		defer pc.Close()
+		if resp.StatusCode != http.StatusProxyAuthRequired && resp.StatusCode != http.StatusUnauthorized {
+			// Who answered? The proxy's own pages (learnt from canaries), the products'
+			// signatures, the redirect's target: a pass needs the origin's answer.
+			learnt := pr.learnRoute(ctx, p, "http")
+			v := origin.Judge(answerOf(u, resp, body), true, learnt)
+			if first {
+				c.Evidence.HTTP.BytesRead = pc.cr.read
+			}
+			if v.Means != "" || !v.Origin {
+				recordOrigin(c, v, learnt)
+				if first {
+					c.Evidence.HTTP.ProxyMade = v.Means != ""
+					pev.PageTitle = pageTitle(body)
+				}
+				if v.Means != "" {
+					return nil, judgeFailure(v, true, u.Host)
+				}
+				if !failStatuses[resp.StatusCode] && !proxyMade(resp.Header) {
+					return nil, unverified(v, u.Host)
+				}
+			} else if first {
+				recordOrigin(c, v, learnt)
+			}
+		}
 		block := resp.StatusCode < 400 && blockPage(resp.Header, body)
 		// A gateway error (502, 503, 504) through a proxy, or any 5xx no relay stamped with
 		// Via, is the proxy's own failure to reach the origin, whatever product wrote it:
@@ -342,6 +420,15 @@ func (pr *prober) fetch(ctx context.Context, c *facts.Check, u *url.URL, p *Prox
 	if plain && proxyMade(resp.Header) {
 		return nil, &ProbeError{Stage: facts.StageHTTP, Reason: "proxy-made",
 			Detail: fmt.Sprintf("a proxy or filter on the direct path answered %s itself (%s, %s): port %s is intercepted, not open", u.Host, statusLine(resp), resp.Header.Get("X-Squid-Error"), port)}
+	}
+	if plain {
+		v := origin.Judge(answerOf(u, resp, body), false, nil)
+		if first {
+			recordOrigin(c, v, nil)
+		}
+		if v.Means != "" {
+			return nil, judgeFailure(v, false, u.Host)
+		}
 	}
 	if plain && resp.StatusCode < 400 && blockPage(resp.Header, body) {
 		return nil, &ProbeError{Stage: facts.StageHTTP, Reason: "block-page",

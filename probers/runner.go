@@ -60,6 +60,8 @@ feed:
 	}
 	close(next)
 	wg.Wait()
+	// One page for several different hosts is a filter's template, not the origins'.
+	SamePageAcrossHosts(out)
 	for ; i < len(jobs); i++ {
 		c := newCheck(jobs[i].Target, jobs[i].Route)
 		c.Status, c.Reason, c.Message = facts.StatusError, "interrupted", "the run was interrupted before this check started"

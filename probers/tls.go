@@ -21,6 +21,8 @@ type Trust struct {
 	Machine *x509.CertPool
 	// Expected are the roots genuine endpoints chain to; nil skips the interception check.
 	Expected *x509.CertPool
+	// ExpectedFromFlag says Expected came from --expected-roots (not the bundled public roots).
+	ExpectedFromFlag bool
 }
 
 // TLSError carries the classified reason of a failed handshake or verification.
@@ -114,7 +116,7 @@ func Handshake(ctx context.Context, conn net.Conn, sni string, trust Trust) (*tl
 			ev.InterceptingCA = topIssuer(machineChains)
 			tc.Close()
 			return nil, ev, &TLSError{Stage: facts.StageTLSIntercepted, Reason: "re-signed",
-				Detail: fmt.Sprintf("certificate for %s issued by %q, not a public root; TLS inspection re-signs this traffic", sni, ev.InterceptingCA)}
+				Detail: fmt.Sprintf("certificate for %s issued by %q, %s; TLS inspection re-signs this traffic", sni, ev.InterceptingCA, trust.expectedWhat())}
 		}
 		if machineErr != nil && ok {
 			tc.Close()
@@ -198,4 +200,12 @@ func certInfo(c *x509.Certificate) facts.CertInfo {
 		DNSNames:  c.DNSNames,
 		IsCA:      c.IsCA,
 	}
+}
+
+// expectedWhat names the roots a genuine chain must end at, as the user gave them.
+func (t Trust) expectedWhat() string {
+	if t.ExpectedFromFlag {
+		return "not one of the expected roots (--expected-roots)"
+	}
+	return "not a public root"
 }

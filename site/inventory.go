@@ -283,8 +283,16 @@ func LoadInventory(dir string) (*Inventory, error) {
 	if err := read(ClassSysResUse, &inv.RoleUses); err != nil {
 		return nil, err
 	}
-	if len(inv.Sites) == 0 {
-		return nil, fmt.Errorf("inventory %s: no site", filepath.Join(dir, ClassSite+".json"))
+	// Every hierarchy has at least one site, the site server's resources and their role
+	// uses: an export holding null, nothing or an empty list is a failed export, never
+	// "nothing there yet" (that would prove, falsely, that no SCP exists).
+	for _, c := range []struct {
+		class string
+		n     int
+	}{{ClassSite, len(inv.Sites)}, {ClassResources, len(inv.Resources)}, {ClassSysResUse, len(inv.RoleUses)}} {
+		if c.n == 0 {
+			return nil, fmt.Errorf("inventory %s: no %s objects (null, empty or an empty list): the export failed; export it again", findFold(dir, c.class+".json"), c.class)
+		}
 	}
 	return inv, nil
 }

@@ -136,10 +136,24 @@ func TestLoadInventoryErrorsNameTheFile(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "SMS_SystemResourceList.json") || !strings.Contains(err.Error(), "line 2") {
 		t.Fatalf("syntax error: %v", err)
 	}
-	write("SMS_SystemResourceList.json", `[]`)
+	write("SMS_SystemResourceList.json", `[{"RoleName":"SMS Site Server","ServerName":"CM01"}]`)
+	write("SMS_SCI_SysResUse.json", `[{"RoleName":"SMS Site Server","NetworkOSPath":"\\\\CM01"}]`)
+	if _, err := LoadInventory(dir); err != nil {
+		t.Fatalf("complete export: %v", err)
+	}
 	write("SMS_Site.json", `{"value": []}`)
-	if _, err := LoadInventory(dir); err == nil || !strings.Contains(err.Error(), "no site") {
+	if _, err := LoadInventory(dir); err == nil || !strings.Contains(err.Error(), "no SMS_Site objects") || !strings.Contains(err.Error(), "SMS_Site.json") {
 		t.Fatalf("no site: %v", err)
+	}
+	write("SMS_Site.json", `[{"SiteCode":"P01","Type":2,"ServerName":"CM01"}]`)
+	// An export that holds null, nothing or an empty list proves nothing (it would read as
+	// "no service connection point yet"): refused, naming the file.
+	for _, body := range []string{"null", "", "  \n", "[]", `{"value": null}`, `{"value": []}`} {
+		write("SMS_SystemResourceList.json", body)
+		_, err := LoadInventory(dir)
+		if err == nil || !strings.Contains(err.Error(), "SMS_SystemResourceList.json") {
+			t.Errorf("resources %q: %v; want refused naming the file", body, err)
+		}
 	}
 }
 
@@ -170,8 +184,8 @@ func TestLoadInventoryFileNamesIgnoreCase(t *testing.T) {
 	dir := t.TempDir()
 	for name, body := range map[string]string{
 		"sms_site.json":               `[{"SiteCode":"P01","Type":2,"ServerName":"CM01"}]`,
-		"SMS_SYSTEMRESOURCELIST.JSON": `[]`,
-		"SMS_SCI_SysResUse.json":      `[]`,
+		"SMS_SYSTEMRESOURCELIST.JSON": `[{"RoleName":"SMS Site Server","ServerName":"CM01"}]`,
+		"SMS_SCI_SysResUse.json":      `[{"RoleName":"SMS Site Server","NetworkOSPath":"\\\\CM01"}]`,
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
 			t.Fatal(err)

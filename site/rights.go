@@ -21,7 +21,8 @@ const (
 	PortOpen    = "open"
 	PortClosed  = "closed"
 	PortTimeout = "timeout"
-	PortError   = "error" // e.g. the name does not resolve
+	PortError   = "error"
+	PortDNS     = "dns" // the name did not resolve
 	Skipped     = "skipped"
 )
 
@@ -56,10 +57,16 @@ type RightsOptions struct {
 	// the checks are skipped.
 	SiteServer string
 	Local      bool
+	// Resolve, when set, turns Host into addresses (the run's --dns-server); nil uses the
+	// operating system's resolver. A name that does not resolve fails every port check with
+	// reason "dns" instead of asking a resolver the user did not choose.
+	Resolve func(ctx context.Context, host string) ([]string, error)
 	// SiteServerAccount (DOMAIN\SITESERVER$) is looked for in this machine's local
 	// Administrators group when the tool runs on the SCP host (Windows only).
 	SiteServerAccount string
 
+	// dialHost is Host resolved (an address when Resolve is set).
+	dialHost string
 	// host answers the Windows-only questions; nil means this machine's operating system.
 	host hostRights
 }
@@ -128,9 +135,23 @@ func CheckRights(ctx context.Context, o RightsOptions) *facts.RightsFacts {
 		return r
 	}
 
+	dialHost := o.Host
+	if o.Resolve != nil && net.ParseIP(o.Host) == nil {
+		addrs, err := o.Resolve(ctx, o.Host)
+		if err != nil || len(addrs) == 0 {
+			if err == nil {
+				err = errors.New("no address")
+			}
+			r.Port445, r.Port135, r.AdminShare = PortDNS, PortDNS, ShareUnreachable
+			r.Detail = fmt.Sprintf("%s did not resolve: %v", o.Host, err)
+			return r
+		}
+		dialHost = addrs[0]
+	}
+	o.dialHost = dialHost
 	var smbErr error
-	r.Port445, smbErr = probePort(ctx, o.Host, o.SMBPort, o.Timeout)
-	r.Port135, _ = probePort(ctx, o.Host, o.RPCPort, o.Timeout)
+	r.Port445, smbErr = probePort(ctx, dialHost, o.SMBPort, o.Timeout)
+	r.Port135, _ = probePort(ctx, dialHost, o.RPCPort, o.Timeout)
 
 	if o.Account == "" {
 		r.Method = "os"
@@ -182,7 +203,7 @@ func portOutcome(err error) string {
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return PortTimeout
 	case errors.As(err, &dnsErr):
-		return PortError
+		return PortDNS
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET):
 		return PortClosed
 	}
@@ -206,7 +227,11 @@ func mountAdminShare(ctx context.Context, o RightsOptions) error {
 	ctx, cancel := context.WithTimeout(ctx, 3*o.Timeout)
 	defer cancel()
 	d := net.Dialer{Timeout: o.Timeout}
-	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(o.Host, strconv.Itoa(o.SMBPort)))
+	dialHost := o.dialHost
+	if dialHost == "" {
+		dialHost = o.Host
+	}
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(dialHost, strconv.Itoa(o.SMBPort)))
 	if err != nil {
 		return err
 	}
@@ -390,7 +415,15 @@ func RightsChecks(r *facts.RightsFacts) []facts.Check {
 		case Skipped:
 			st, msg = facts.StatusSkip, r.SkipReason
 		}
-		out = append(out, facts.Check{ID: "site/" + name, Kind: "site", Host: r.Host, Port: port, Status: st, Message: msg})
+		c := facts.Check{ID: "site/" + name, Kind: "site", Host: r.Host, Port: port, Status: st, Message: msg}
+		if st == facts.StatusFail {
+			// Every failed check says how: closed, timeout, dns or error.
+			c.Reason = state
+			if r.Detail != "" && (state == PortDNS || state == PortError) {
+				c.Message += " (" + r.Detail + ")"
+			}
+		}
+		out = append(out, c)
 	}
 	if r.Host != "" {
 		portCheck("smb-port", r.SMBPort, r.Port445)

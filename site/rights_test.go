@@ -207,7 +207,7 @@ func TestPortOutcome(t *testing.T) {
 	if got, _ := probePort(expired, "127.0.0.1", closed, time.Second); got != PortTimeout {
 		t.Errorf("expired deadline: %s", got)
 	}
-	if got := portOutcome(&net.DNSError{Err: "no such host", Name: "x", IsNotFound: true}); got != PortError {
+	if got := portOutcome(&net.DNSError{Err: "no such host", Name: "x", IsNotFound: true}); got != PortDNS {
 		t.Errorf("dns error: %s", got)
 	}
 }

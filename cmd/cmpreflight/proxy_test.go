@@ -157,7 +157,7 @@ func TestHostileProxiesFailInTheirLane(t *testing.T) {
 		{lab.HostileGarbage, facts.StageProxyConnect, facts.StageProxyConnect, "bad-response"},
 		{lab.HostileCloseMidTunnel, facts.StageTLS, "", ""},
 		{lab.Hostile407NTLM, facts.StageProxyAuth, facts.StageProxyAuth, "status-407"},
-		{lab.HostileBlockPage, facts.StageProxyDenied, facts.StageProxyDenied, "status-403"},
+		{lab.HostileBlockPage, facts.StageProxyDenied, facts.StageProxyDenied, "block-page"},
 	}
 	for _, c := range cases {
 		t.Run(c.behaviour, func(t *testing.T) {

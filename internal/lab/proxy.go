@@ -28,6 +28,8 @@ type Proxy struct {
 	// get NXDOMAIN at once. Tests may add names with DNS.A while the proxy runs. Nil for the
 	// hostile proxy.
 	DNS *DNS
+	// CAFile is the PEM of the CA an intercepting proxy re-signs with (mitmproxy).
+	CAFile string
 
 	dir     string
 	cmd     *exec.Cmd

@@ -56,6 +56,8 @@ type SquidOptions struct {
 	// CONNECTDelay, when set, holds every CONNECT that long before squid answers it (an
 	// external ACL helper that sleeps).
 	CONNECTDelay time.Duration
+	// URLRewrite, when set, is squid's url_rewrite_program command line (squidGuard).
+	URLRewrite string
 }
 
 // StartSquid runs a throwaway squid with a generated config on its own loopback address and a
@@ -215,6 +217,10 @@ func squidConfig(t testing.TB, p *Proxy, ip string, port int, resolver string, o
 		line("external_acl_type connect_delay ttl=0 negative_ttl=0 cache=0 children-max=10 children-startup=2 %%DST %s", script)
 		line("acl delayed external connect_delay")
 		line("http_access deny CONNECT !delayed")
+	}
+	if o.URLRewrite != "" {
+		line("url_rewrite_program %s", o.URLRewrite)
+		line("url_rewrite_children 3 startup=1 idle=1")
 	}
 	line("http_access allow all")
 	return c.String()

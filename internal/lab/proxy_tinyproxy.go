@@ -2,8 +2,6 @@ package lab
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,6 +19,10 @@ type TinyproxyOptions struct {
 	// private mount namespace where /etc/hosts and /etc/resolv.conf are bind-mounted copies:
 	// the hosts file holds these names, the resolver is the lab DNS (NXDOMAIN for the rest).
 	Hosts map[string]string
+	// Filter lists host names tinyproxy refuses ("403 Filtered"), or, with
+	// FilterDefaultDeny, the only names it lets through (an allow list).
+	Filter            []string
+	FilterDefaultDeny bool
 }
 
 // StartTinyproxy runs tinyproxy in the foreground on its own loopback address and a random
@@ -30,22 +32,7 @@ func StartTinyproxy(t testing.TB, o TinyproxyOptions) *Proxy {
 	needDaemon(t, TinyproxyBin)
 	dir := daemonDir(t, "cmpreflight-tinyproxy-", "nobody")
 	p := &Proxy{dir: dir, LogPath: filepath.Join(dir, "tinyproxy.log")}
-	ip, port, err := allocProxyAddr()
-	if err != nil {
-		os.RemoveAll(dir)
-		t.Fatal(err)
-	}
-	p.Addr = fmt.Sprintf("%s:%d", ip, port)
-	p.URL = proxyURL(p.Addr)
-	resolv := "nameserver 127.255.255.254\noptions timeout:1 attempts:1\n"
-	if d, err := labResolver(ip, o.Hosts); err == nil {
-		p.DNS = d
-		resolv = "nameserver " + ip + "\noptions timeout:1 attempts:1\n"
-	}
-	hosts := filepath.Join(dir, "hosts")
-	resolvPath := filepath.Join(dir, "resolv.conf")
-	writeFile(t, hosts, hostsFile(o.Hosts), 0o644, "")
-	writeFile(t, resolvPath, []byte(resolv), 0o644, "")
+	ip, port, ns := newNSDaemon(t, p, dir, o.Hosts)
 
 	var c strings.Builder
 	fmt.Fprintf(&c, "User nobody\nGroup nogroup\n")
@@ -57,21 +44,23 @@ func StartTinyproxy(t testing.TB, o TinyproxyOptions) *Proxy {
 	if o.User != "" {
 		fmt.Fprintf(&c, "BasicAuth %s %s\n", o.User, o.Password)
 	}
+	if len(o.Filter) > 0 {
+		// One extended regular expression a line, matched against the host name.
+		var f strings.Builder
+		for _, h := range o.Filter {
+			fmt.Fprintf(&f, "^%s$\n", strings.ReplaceAll(h, ".", `\.`))
+		}
+		filter := filepath.Join(dir, "filter")
+		writeFile(t, filter, []byte(f.String()), 0o644, "")
+		fmt.Fprintf(&c, "Filter %q\nFilterExtended On\n", filter)
+		if o.FilterDefaultDeny {
+			fmt.Fprintf(&c, "FilterDefaultDeny Yes\n")
+		}
+	}
 	conf := filepath.Join(dir, "tinyproxy.conf")
 	writeFile(t, conf, []byte(c.String()), 0o600, "")
 
-	// The daemon's own mount namespace (daemonSysProcAttr) is made private first, so the
-	// bind mounts never show outside it.
-	script := strings.Join([]string{
-		"set -e",
-		"mount --make-rprivate /",
-		"mount --bind " + hosts + " /etc/hosts",
-		"mount --bind " + resolvPath + " /etc/resolv.conf",
-		"exec " + TinyproxyBin + " -d -c " + conf,
-	}, "\n")
-	cmd := exec.Command("/bin/sh", "-c", script)
-	cmd.Dir = dir
-	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C"}
+	cmd := ns.command(dir, TinyproxyBin+" -d -c "+conf)
 	runDaemon(t, "tinyproxy", p, cmd, func() string {
 		return "log:\n" + tail(p.LogPath, 30) + "\nstderr:\n" + p.stderr.String()
 	})

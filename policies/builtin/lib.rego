@@ -84,12 +84,21 @@ remediation(c) := sprintf("re-run the check of %s; it did not complete, so nothi
 	c.stage == "proxy-auth"
 } else := sprintf("allow %s on the proxy (%s) for port %v", [c.host, proxy_name(c), c.port]) if {
 	c.stage == "proxy-denied"
+} else := sprintf("the proxy %s cannot resolve %s: fix the DNS servers the proxy uses (or its forwarder) so that it resolves the name", [proxy_name(c), c.host]) if {
+	c.stage == "proxy-upstream"
+	object.get(c, "reason", "") == "dns"
 } else := sprintf("the proxy %s could not reach %s:%v: open TCP %v to %s on the proxy's outbound firewall and check the proxy's DNS", [proxy_name(c), c.host, c.port, c.port, c.host]) if {
 	c.stage == "proxy-upstream"
 } else := sprintf("bypass TLS inspection for %s on the proxy or firewall (intercepting CA: %s): the role verifies Microsoft's chain", [c.host, intercepting_ca(c)]) if {
 	c.stage == "tls-intercepted"
 } else := sprintf("fix TLS to %s: enable TLS 1.2 for .NET (SchUseStrongCrypto=1, SystemDefaultTlsVersions=1, KB4561945) and install the required roots (DigiCert Global Root G2)", [c.host]) if {
 	c.stage == "tls"
+} else := sprintf("who answered for %s cannot be verified (%s): open the URL from this server and compare with the proxy's or filter's block page; if it is one, allow %s on it", [hostport(c), object.get(c, ["evidence", "origin", "lookAt"], "see the check's message"), c.host]) if {
+	c.stage == "http"
+	object.get(c, "reason", "") == "unverified-origin"
+} else := sprintf("a filter on the path answers for %s with its own page or redirect (%s): allow %s on that filter or proxy", [hostport(c), object.get(c, "reason", ""), c.host]) if {
+	c.stage == "http"
+	object.get(c, "reason", "") in {"block-page", "block-redirect", "proxy-made"}
 } else := sprintf("%s answered with a failure status: check the proxy is not answering for it (block page) and that %s is allowed end to end", [c.host, hostport(c)]) if {
 	c.stage == "http"
 } else := sprintf("check the path from this server to %s", [hostport(c)])
