@@ -36,9 +36,9 @@ func TestSignaturesAllHaveASourceAndCompile(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{
-		"signatures: [{product: x, means: block, status: '^403'}]",                // no source
-		"signatures: [{product: x, source: y, means: maybe, status: '^403'}]",     // bad means
-		"signatures: [{product: x, source: y, means: block}]",                     // no condition
+		"signatures: [{product: x, means: block, status: '^403'}]",               // no source
+		"signatures: [{product: x, source: y, means: maybe, status: '^403'}]",    // bad means
+		"signatures: [{product: x, source: y, means: block}]",                    // no condition
 		"signatures: [{product: x, source: y, means: block, body: '(unclosed'}]", // bad regexp
 	} {
 		if _, err := LoadSignatures([]byte(bad)); err == nil {
