@@ -138,15 +138,6 @@ type Skipped struct {
 	Reason string `json:"reason"`
 }
 
-// MachineName is the name a fleet knows a report's machine by: machine.name, or the host
-// name in reports written before --machine-name existed.
-func MachineName(doc *facts.Document) string {
-	if doc.Machine.Name != "" {
-		return doc.Machine.Name
-	}
-	return doc.Machine.Hostname
-}
-
 // verdictOf is a report's machine verdict.
 func verdictOf(doc *facts.Document) string {
 	switch {

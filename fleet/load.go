@@ -201,7 +201,7 @@ func readReport(path string) (*Report, error) {
 	for i := range ld.Checks {
 		doc.Checks[i] = ld.Checks[i].Check
 	}
-	name := MachineName(&doc)
+	name := doc.Machine.NameOrHost()
 	if name == "" {
 		return nil, errors.New("the report names no machine (machine.name and machine.hostname are empty)")
 	}

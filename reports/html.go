@@ -138,8 +138,8 @@ func buildHTMLView(doc *facts.Document) *htmlView {
 	v.Deny, v.Warn, v.Waived = verdictCounts(doc)
 	v.VerdictClass = map[string]string{"compliant": "ok", "not compliant": "bad", "no verdict": "none"}[v.Verdict]
 	v.Title = "cmpreflight: " + v.Verdict
-	if doc.Machine.Hostname != "" {
-		v.Title += " on " + doc.Machine.Hostname
+	if n := doc.Machine.NameOrHost(); n != "" {
+		v.Title += " on " + n
 	}
 
 	used := map[string]bool{}

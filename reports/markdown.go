@@ -24,7 +24,7 @@ func renderMarkdown(w io.Writer, doc *facts.Document) error {
 	}
 	fmt.Fprintln(ew, "| | |")
 	fmt.Fprintln(ew, "|---|---|")
-	fmt.Fprintf(ew, "| Machine | %s (%s/%s) |\n", md(doc.Machine.Hostname), md(doc.Machine.OS), md(doc.Machine.Arch))
+	fmt.Fprintf(ew, "| Machine | %s (%s/%s) |\n", md(doc.Machine.NameOrHost()), md(doc.Machine.OS), md(doc.Machine.Arch))
 	fmt.Fprintf(ew, "| Proxy | %s |\n", md(proxyLine(doc)))
 	fmt.Fprintf(ew, "| Profile / edition | %s / %s |\n", md(doc.Profile), md(doc.Edition))
 	fmt.Fprintf(ew, "| Started | %s, took %s |\n", formatTime(doc.StartedAt), formatDuration(doc.DurationMs))

@@ -17,7 +17,7 @@ func renderProm(w io.Writer, doc *facts.Document) error {
 	p := &promWriter{w: bufio.NewWriterSize(w, 64<<10)}
 
 	p.family("cmpreflight_info", "The run that wrote this file: tool version, machine and profile (value always 1).")
-	p.sample("cmpreflight_info", []string{"version", doc.Tool.Version, "machine", machineName(doc), "hostname", doc.Machine.Hostname,
+	p.sample("cmpreflight_info", []string{"version", doc.Tool.Version, "machine", doc.Machine.NameOrHost(), "hostname", doc.Machine.Hostname,
 		"os", doc.Machine.OS, "profile", doc.Profile, "edition", doc.Edition, "cloud", doc.Cloud}, 1)
 	p.family("cmpreflight_run_start_timestamp_seconds", "When the run started, Unix time.")
 	p.sample("cmpreflight_run_start_timestamp_seconds", nil, float64(doc.StartedAt.UnixMilli())/1000)
@@ -94,15 +94,6 @@ func profilesOf(doc *facts.Document, _ *facts.Check) []string {
 		return nil
 	}
 	return []string{doc.Profile}
-}
-
-// machineName is the name a fleet knows the machine by: machine.name, or the host name in
-// reports written before --machine-name existed.
-func machineName(doc *facts.Document) string {
-	if doc.Machine.Name != "" {
-		return doc.Machine.Name
-	}
-	return doc.Machine.Hostname
 }
 
 type promWriter struct {
