@@ -146,8 +146,10 @@ func (pr *prober) run(ctx context.Context, c *facts.Check, u *url.URL, p *ProxyC
 		}
 		h := c.Evidence.HTTP
 		if hop == 0 {
-			// Inside verified TLS the origin wrote the answer; in plain HTTP only if judged so.
-			firstProven = u.Scheme == "https" || (c.Evidence.Origin != nil && c.Evidence.Origin.Origin)
+			// Inside verified TLS the origin wrote the answer.
+			// For a redirect off the catalog "differs from the proxy's pages" is not enough: a
+			// portal or block redirect differs too. Only a relay's stamp proves it.
+			firstProven = u.Scheme == "https" || (c.Evidence.Origin != nil && c.Evidence.Origin.Origin && c.Evidence.Origin.By == "relayed")
 		}
 		if hop == 0 {
 			h.StatusCode, h.StatusLine, h.Server = resp.StatusCode, statusLine(resp), resp.Header.Get("Server")
@@ -179,9 +181,15 @@ func (pr *prober) run(ctx context.Context, c *facts.Check, u *url.URL, p *ProxyC
 			if hop > 0 && !firstProven && pr.env.leavesSite(first.Hostname(), u.Hostname()) {
 				// The chain ended off the endpoint's domain and the catalog: whatever answered
 				// there, the endpoint itself was not seen answering.
-				return &ProbeError{Stage: facts.StageHTTP, Reason: origin.ReasonUnverified, Warn: true,
-					Detail: fmt.Sprintf("%s redirected off its domain to %s, which answered %s: the endpoint's own answer was never seen; look at: where %s redirects from an unfiltered network (a filter's block or portal host is not the endpoint)",
-						first.Host, u.Host, statusLine(resp), first.Host)}
+				v := origin.Verdict{Reason: origin.ReasonUnverified, By: "off-site-redirect",
+					Detail: fmt.Sprintf("%s redirected off its domain to %s, which answered %s: the endpoint's own answer was never seen", first.Host, u.Host, statusLine(resp)),
+					LookAt: fmt.Sprintf("where %s redirects from an unfiltered network (a filter's block or portal host is not the endpoint)", first.Host)}
+				var learnt *origin.Learnt
+				if c.Evidence.Origin != nil {
+					learnt = c.Evidence.Origin.Canaries
+				}
+				recordOrigin(c, v, learnt)
+				return &ProbeError{Stage: facts.StageHTTP, Reason: origin.ReasonUnverified, Warn: true, Detail: v.Detail + "; look at: " + v.LookAt}
 			}
 			return nil
 		}
