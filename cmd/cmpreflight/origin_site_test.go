@@ -95,4 +95,3 @@ func TestRightsResolveThroughTheDNSServer(t *testing.T) {
 		}
 	}
 }
-
