@@ -38,6 +38,10 @@ type Set struct {
 	Skipped    []Skipped
 }
 
+// errFleetDocument marks an input that is the output of an earlier merge (e.g. fleet.json
+// written into the folder of reports): it is set aside, never an error.
+var errFleetDocument = errors.New("a fleet document (the output of report merge), not a machine report: not merged")
+
 // InputError lists every input that could not be merged, one file per line.
 type InputError struct{ Problems []string }
 
@@ -136,7 +140,7 @@ func Load(paths []string, skipInvalid bool) (*Set, error) {
 	newest := map[string]int{}
 	for i, res := range results {
 		if res.err != nil {
-			if skipInvalid {
+			if skipInvalid || errors.Is(res.err, errFleetDocument) {
 				set.Skipped = append(set.Skipped, Skipped{Path: paths[i], Reason: res.err.Error()})
 				continue
 			}
@@ -250,7 +254,7 @@ func refusal(data []byte, decErr error) error {
 	}
 	switch {
 	case head.Kind == Kind:
-		return errors.New("a fleet document (the output of report merge), not a machine report")
+		return errFleetDocument
 	case head.SchemaVersion == nil || head.Tool.Name != "cmpreflight" || head.Kind != "":
 		return errors.New("not a cmpreflight JSON report (no schemaVersion or tool.name)")
 	case *head.SchemaVersion != facts.SchemaVersion:

@@ -115,6 +115,16 @@ func TestThreeMachinesMergeIntoOneFleet(t *testing.T) {
 			t.Errorf("%s lacks the failing machine", f)
 		}
 	}
+	// A fleet document written into the reports folder is set aside by the next merge.
+	for range 2 {
+		r = runBin(t, nil, "report", "merge", "--quiet", "--in", dir, "--output", "json="+out("fleet.json"))
+		if r.code != 1 {
+			t.Fatalf("merge into the reports folder: exit %d: %s", r.code, r.stderr)
+		}
+	}
+	if !strings.Contains(r.stderr, "skipped "+out("fleet.json")+": a fleet document") {
+		t.Errorf("the second merge did not set the first one's fleet.json aside: %s", r.stderr)
+	}
 	ents, _ := os.ReadDir(fdir)
 	if len(ents) != 4 {
 		t.Errorf("%d files in the output folder, want 4 (a temporary file left behind?)", len(ents))
