@@ -53,7 +53,7 @@ func bigDocFailing(n, failEvery int) *facts.Document {
 	return doc
 }
 
-// BenchmarkEvaluate20k: 20,000 checks, 3,000 of them failing (2,000 denies, 1,000 warns):
+// BenchmarkEvaluate20k: 20,000 checks, 3,000 of them failing (2,000 denies; 1,000 seed-only, information):
 // a worst case, every failing check costs a message and a remediation.
 func BenchmarkEvaluate20k(b *testing.B) { benchEvaluate(b, bigDoc(20000), 2000) }
 
@@ -126,7 +126,7 @@ func TestEvaluate20kTiming(t *testing.T) {
 	jsonTook := best(func() { _, _ = json.Marshal(doc) })
 	ratio := float64(evalTook) / float64(jsonTook)
 	t.Logf("20,000 checks: evaluate %v, json.Marshal %v (x%.1f); %d deny, %d warn", evalTook, jsonTook, ratio, len(v.Deny), len(v.Warn))
-	if len(v.Deny) != 2000 || len(v.Warn) != 1000 {
+	if len(v.Deny) != 2000 || len(v.Warn) != 0 { // the 1,000 seed-only failures are information
 		t.Errorf("deny %d warn %d", len(v.Deny), len(v.Warn))
 	}
 	if ratio > 40 {

@@ -53,6 +53,7 @@ type Options struct {
 
 	Outputs []string // FORMAT=PATH
 	FailOn  string
+	Verbose bool // the terminal summary lists every check and finding
 	Quiet   bool
 	LogFile string
 	// MachineName is --machine-name, the key of report merge (default: the host name).

@@ -225,7 +225,7 @@ func finishFacts(ctx context.Context, o *Options, doc *facts.Document, start tim
 
 func writeReports(o *Options, doc *facts.Document) error {
 	if !o.Quiet && o.Stdout != nil {
-		if err := reports.Render(o.Stdout, "text", doc); err != nil {
+		if err := reports.RenderSummary(o.Stdout, doc, o.Verbose); err != nil {
 			return err
 		}
 	}

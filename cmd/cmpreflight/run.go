@@ -57,6 +57,7 @@ func registerRun(fs *pflag.FlagSet, f *preflight.Options) (configFile *string) {
 	fs.StringArrayVar(&f.Outputs, "output", nil, "write a report: FORMAT=PATH, FORMAT one of "+strings.Join(reports.Formats(), ", ")+" (repeatable)")
 	fs.StringVar(&f.FailOn, "fail-on", "deny", "exit 1 on: deny, warn")
 	fs.BoolVarP(&f.Quiet, "quiet", "q", false, "print nothing but errors")
+	fs.BoolVarP(&f.Verbose, "verbose", "v", false, "list every check and finding on the terminal, not only what did not pass")
 	fs.StringVar(&f.LogFile, "log-file", "", "write the tool's own log in CMTrace format")
 	fs.StringVar(&f.MachineName, "machine-name", "", "name recorded for this machine, the key of report merge (default: the host name, the FQDN on Windows)")
 

@@ -79,42 +79,6 @@ warn contains f if {
 	}
 }
 
-# A check required only by the other edition warns, naming the edition that lists it.
-# METADATA
-# title: Endpoint of the other edition
-# description: >-
-#   A failing check that only the other edition of Microsoft's list requires warns, naming that
-#   edition (SEED 2018: 443 and 80 to every location; current: 443, and 80 for revocation).
-# custom:
-#   id: scp.other_edition
-#   severity: warn
-#   remediation: >-
-#     Open it too if the site runs a version that follows that edition of the list; otherwise no
-#     action.
-#   sources: [SEED, IE]
-warn contains f if {
-	some c in lib.not_passing
-	c.required == false
-	lib.network_check(c)
-	not endswith(c.id, "@direct")
-	f := {
-		"rule": "scp.other_edition",
-		"message": other_message(c),
-		"checks": [c.id],
-		"remediation": lib.remediation(c),
-		"source": lib.sources(c),
-	}
-}
-
-other_message(c) := sprintf("%s %s (%s); it is required only by the %s edition, not by the %s edition this run checks", [lib.hostport(c), verb(c), lib.detail(c), concat(" and ", c.requiredIn), run_edition]) if {
-	count(object.get(c, "requiredIn", [])) > 0
-} else := sprintf("%s %s (%s); no edition requires it", [lib.hostport(c), verb(c), lib.detail(c)])
-
-verb(c) := "could not be checked" if {
-	lib.not_run(c)
-} else := "failed"
-
-run_edition := e if {
-	e := input.edition
-	e != ""
-} else := "current"
+# A check that only the other edition of Microsoft's list requires is information, not a
+# finding: the admin did not ask for that edition. Reports list such checks apart
+# (diagnosis level "info"); --edition all makes them required.

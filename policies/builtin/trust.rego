@@ -67,7 +67,8 @@ store_of(r) := r.store if {
 # title: Wildcard never exercised
 # description: >-
 #   A wildcard entry of the list (e.g. *.akamaiedge.net) was not matched by any CNAME or
-#   redirect hop of a real check: it is listed, not verified.
+#   redirect hop of a real check: it is listed, not verified. When no network check passed,
+#   nothing could exercise it and the failing checks say why: no warning then.
 # custom:
 #   id: scp.wildcard_unexercised
 #   severity: warn
@@ -76,6 +77,7 @@ store_of(r) := r.store if {
 #     know one.
 #   sources: [IE]
 warn contains f if {
+	some_check_passed
 	some w in input.trust.wildcards
 	w.exercised == false
 	f := {
@@ -113,3 +115,11 @@ warn contains f if {
 checks_of(g) := [g.check] if {
 	object.get(g, "check", "") != ""
 } else := []
+
+# some_check_passed holds when a network check reached its origin (only then could a hop
+# exercise a wildcard).
+some_check_passed if {
+	some c in input.checks
+	lib.network_check(c)
+	c.status == "pass"
+}

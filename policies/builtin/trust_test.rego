@@ -31,12 +31,19 @@ test_missing_required_root_denies if {
 }
 
 test_unexercised_wildcard_warns if {
-	w := trust.warn with input as {"trust": {"wildcards": [
+	w := trust.warn with input as {"checks": [{"id": "go.microsoft.com:443", "kind": "https", "host": "go.microsoft.com", "port": 443, "status": "pass"}], "trust": {"wildcards": [
 		{"pattern": "*.akamaiedge.net", "hosts": [], "exercised": false},
 		{"pattern": "*.manage.microsoft.com", "hosts": ["sccm.manage.microsoft.com"], "exercised": true},
 	]}}
 	[f] := only(w, "scp.wildcard_unexercised")
 	contains(f.message, "*.akamaiedge.net")
+}
+
+test_unexercised_wildcard_is_quiet_when_nothing_passed if {
+	w := trust.warn with input as {"checks": [{"id": "go.microsoft.com:443", "kind": "https", "host": "go.microsoft.com", "port": 443, "status": "fail", "stage": "dns"}], "trust": {"wildcards": [
+		{"pattern": "*.akamaiedge.net", "hosts": [], "exercised": false},
+	]}}
+	count(only(w, "scp.wildcard_unexercised")) == 0
 }
 
 test_allowlist_gap_warns_naming_hop if {

@@ -1,0 +1,109 @@
+package diagnosis
+
+import (
+	"strings"
+
+	"github.com/cmpreflight/cmpreflight/facts"
+)
+
+// explain names what a group of checks shares in words and the first thing to do about it.
+// An empty action lets the caller fall back to the findings' own remediation.
+func explain(g *Cause) (problem, action string) {
+	r := g.Reason
+	switch g.Stage {
+	case facts.StageDNS:
+		return explainDNS(g)
+	case facts.StageConnect:
+		switch {
+		case unreachable(r):
+			return "this machine has no route to these addresses (" + r + ")",
+				"check this machine's network (address, gateway, routes); if the role must go through a proxy, pass --proxy"
+		case r == "refused":
+			return "the hosts answered but refused the connection on this port (a firewall rejects it, or nothing listens)",
+				"ask the network team to open these ports (cmpreflight endpoints --format firewall), or pass --proxy"
+		case r == "timeout":
+			return "nothing answered the TCP connection in time: a firewall drops it",
+				"ask the network team to open these ports (cmpreflight endpoints --format firewall), or pass --proxy if the role uses one"
+		}
+		return "the TCP connection failed (" + r + ")", ""
+	case facts.StageProxyConnect:
+		return proxyName(g) + " does not accept connections from this machine (" + r + ")",
+			"check the proxy's address and port (--proxy, or the WinHTTP/ConfigMgr setting) and that it runs"
+	case facts.StageProxyAuth:
+		return proxyName(g) + " wants authentication that was not given or not accepted (" + r + ")",
+			"pass --proxy-user with CMPREFLIGHT_PROXY_PASSWORD or --proxy-password-file, or check --proxy-auth"
+	case facts.StageProxyDenied:
+		return proxyName(g) + " refuses these destinations (" + r + ")",
+			"ask the proxy team to allow these hosts (cmpreflight endpoints --format firewall lists them)"
+	case facts.StageProxyUpstream:
+		return proxyName(g) + " accepted the request but could not reach the destination (" + r + ")",
+			"ask the proxy team to check the proxy's own DNS and outbound access to these hosts"
+	case facts.StageTLSIntercepted:
+		return "TLS to these hosts is inspected: the certificate is re-signed by another CA",
+			"exempt these hosts from TLS inspection on the proxy or firewall"
+	case facts.StageTLS:
+		switch r {
+		case "untrusted":
+			return "the server's certificate does not chain to a root this machine trusts",
+				"install the missing root (DigiCert Global Root G2, Microsoft RSA/ECC 2017) in the machine's store"
+		case "tls-version":
+			return "no common TLS version: TLS 1.2 is not enabled for .NET and Schannel",
+				"enable TLS 1.2 for .NET (SchUseStrongCrypto) and Schannel, then run again"
+		}
+		return "the TLS handshake failed (" + r + ")", ""
+	case facts.StageHTTP:
+		if r == "block-page" {
+			return "a filter answered with a block page instead of the origin",
+				"ask the team that runs the filter to allow these hosts"
+		}
+		return "the answer was not the origin's (" + r + ")", ""
+	}
+	if r == "interrupted" {
+		return "the run was interrupted or hit --run-timeout before these checks finished",
+			"run again and let it finish, or raise --run-timeout"
+	}
+	return "", ""
+}
+
+// explainDNS explains a resolution failure, naming the server asked when the report has it.
+func explainDNS(g *Cause) (problem, action string) {
+	server := orThe(g.DNSServer, "DNS server")
+	if g.DNSServer != "" {
+		server = "the DNS server " + g.DNSServer
+	}
+	fix := "check this machine's network and its route to " + strings.TrimPrefix(server, "the ") + ", or pass --dns-server with a server this machine reaches"
+	switch r := g.Reason; {
+	case unreachable(r):
+		return server + " is not reachable from this machine: the network is unreachable", fix
+	case r == "timeout":
+		return server + " did not answer in time", fix
+	case r == "refused":
+		return server + " refused the queries", "ask the DNS team to let this machine query it, or pass --dns-server"
+	case r == "nxdomain":
+		return "these names do not exist for " + server + " (an internal zone hides them, or a typo in an --endpoints file)",
+			"ask the DNS team to forward these names to public DNS, or check the names"
+	case r == "servfail":
+		return server + " failed to resolve these names (SERVFAIL): its forwarders do not answer", "ask the DNS team to check the forwarders of " + server
+	case r == "no-address":
+		return "these names have no address record", "check the names, or the DNS filtering that strips their addresses"
+	}
+	return server + " gave no usable answer (" + g.Reason + ")", fix
+}
+
+func unreachable(reason string) bool {
+	return strings.Contains(reason, "unreachable") || reason == "no-route"
+}
+
+func proxyName(g *Cause) string {
+	if g.Proxy == "" {
+		return "the proxy"
+	}
+	return "the proxy " + g.Proxy
+}
+
+func orThe(s, what string) string {
+	if s == "" {
+		return "the " + what
+	}
+	return s
+}
