@@ -78,7 +78,8 @@ func explainDNS(g *Cause) (problem, action string) {
 	case r == "timeout":
 		return server + " did not answer in time", fix
 	case r == "refused":
-		return server + " refused the queries", "ask the DNS team to let this machine query it, or pass --dns-server"
+		return server + " refused the queries: nothing listens there, or it does not serve this machine",
+			"check that " + strings.TrimPrefix(server, "the ") + " runs and serves this machine, or pass --dns-server with one that does"
 	case r == "nxdomain":
 		return "these names do not exist for " + server + " (an internal zone hides them, or a typo in an --endpoints file)",
 			"ask the DNS team to forward these names to public DNS, or check the names"
