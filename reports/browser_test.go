@@ -101,6 +101,36 @@ func TestHTMLInChromium(t *testing.T) {
 		t.Fatalf("verdict %q, %v", verdict, err)
 	}
 
+	// The causes lead the page: the first fold is open, the others open on a click; rules
+	// are shown by title, with their sources as links.
+	const folds = `document.querySelectorAll("#causes details.cause")`
+	if eval(`document.querySelector("main").firstElementChild.id === "causes" ? 1 : 0`) != 1 {
+		t.Error("the causes are not the first section of the report")
+	}
+	if n := eval(folds + `.length`); n != 6 {
+		t.Errorf("%d causes, want 6", n)
+	}
+	if eval(folds+`[0].open && !`+folds+`[1].open ? 1 : 0`) != 1 {
+		t.Error("want the first cause open and the second folded")
+	}
+	if eval(folds+`[1].querySelector(".remediation").checkVisibility() ? 0 : 1`) != 1 {
+		t.Error("a folded cause shows its first action")
+	}
+	do("open second cause", chromedp.Click(chromedp.CSS(`#causes details.cause:nth-of-type(2) summary`)))
+	if eval(folds+`[1].open && `+folds+`[1].querySelector(".remediation").checkVisibility() ? 1 : 0`) != 1 {
+		t.Error("the second cause did not open on a click")
+	}
+	first := `document.querySelector("#causes details.cause")`
+	if eval(first+`.innerText.includes("Required endpoint reachable") && `+first+`.innerText.includes("refuses these destinations") && !`+first+`.innerText.includes("scp.endpoint_reachable") ? 1 : 0`) != 1 {
+		t.Errorf("first cause lacks its rule title or cause: %q", func() string {
+			s, _ := chromedp.Run(bctx, chromedp.Evaluate[string](first+`.innerText`))
+			return s
+		}())
+	}
+	if eval(first+`.querySelector('a[href^="https://learn.microsoft.com/"]') && `+first+`.querySelector('a[href="#check-download.microsoft.com-443"]') ? 1 : 0`) != 1 {
+		t.Error("first cause lacks a source link or a link to its check")
+	}
+
 	total := eval(`document.querySelectorAll("tr.check").length`)
 	if total != 7 || eval(visibleRows) != total {
 		t.Fatalf("rows: %d total, %d visible; want 7 all visible", total, eval(visibleRows))

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cmpreflight/cmpreflight/diagnosis"
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/sources"
 )
@@ -63,6 +64,7 @@ type htmlView struct {
 	Started      string
 	Duration     string
 	Findings     []findingView
+	Causes       []causeView
 	Groups       []groupView
 	Statuses     []statusCount
 	Total        int
@@ -79,6 +81,20 @@ type findingView struct {
 	F      *facts.Finding
 	Checks []checkRef
 	Doc    *RuleDoc // the rule's metadata, when the rule is documented
+}
+
+// causeView is one cause of the diagnosis: a fold whose summary is the headline.
+type causeView struct {
+	C      *diagnosis.Cause
+	Action string
+	Rules  []causeRule
+	Checks []checkRef
+}
+
+type causeRule struct {
+	diagnosis.RuleCount
+	Title   string
+	Sources []string
 }
 
 type checkRef struct {
@@ -162,6 +178,20 @@ func buildHTMLView(doc *facts.Document) *htmlView {
 		}
 		v.Findings = append(v.Findings, fv)
 	})
+
+	causes := diagnosis.Diagnose(doc)
+	for i := range causes {
+		c := &causes[i]
+		cv := causeView{C: c, Action: causeAction(c, docs)}
+		for _, r := range c.Rules {
+			d := docs[r.Rule]
+			cv.Rules = append(cv.Rules, causeRule{RuleCount: r, Title: nonEmpty(d.Title, r.Rule), Sources: d.Sources})
+		}
+		for _, id := range c.Checks {
+			cv.Checks = append(cv.Checks, checkRef{ID: id, Anchor: checkAnchor[id]})
+		}
+		v.Causes = append(v.Causes, cv)
+	}
 
 	// One scale for every bar, so bars compare across checks.
 	var scale int64 = 1

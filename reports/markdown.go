@@ -2,9 +2,11 @@ package reports
 
 import (
 	"fmt"
+	"html/template"
 	"io"
 	"strings"
 
+	"github.com/cmpreflight/cmpreflight/diagnosis"
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/sources"
 )
@@ -37,6 +39,7 @@ func renderMarkdown(w io.Writer, doc *facts.Document) error {
 		fmt.Fprintln(ew)
 	}
 
+	mdCauses(ew, doc)
 	if v := doc.Verdict; v != nil {
 		docs := ruleDocs()
 		mdFindings(ew, "Denies", v.Deny, false, docs)
@@ -133,3 +136,39 @@ func mdSourceLinks(ss []sources.Source) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// mdCauses writes the causes, each a fold that opens on its checks and findings: the headline
+// and first action visible, rule titles rather than ids, sources as links.
+func mdCauses(w io.Writer, doc *facts.Document) {
+	causes := diagnosis.Diagnose(doc)
+	if len(causes) == 0 {
+		return
+	}
+	docs := ruleDocs()
+	fmt.Fprint(w, "### What to fix first\n\n")
+	for i := range causes {
+		c := &causes[i]
+		fmt.Fprintf(w, "<details><summary><strong>%s</strong> %s</summary>\n\n", strings.ToUpper(c.Level), mdHTML(c.Headline))
+		if c.Problem != "" {
+			fmt.Fprintf(w, "- **Cause:** %s\n", md(c.Problem))
+		}
+		if a := causeAction(c, docs); a != "" {
+			fmt.Fprintf(w, "- **First action:** %s\n", md(a))
+		}
+		for _, r := range c.Rules {
+			d := docs[r.Rule]
+			fmt.Fprintf(w, "- %s **%s** ×%d", strings.ToUpper(r.Level), md(nonEmpty(d.Title, r.Rule)), r.Count)
+			if refs := sourceRefs(d.Sources...); len(refs) > 0 {
+				fmt.Fprintf(w, " · %s", mdSourceLinks(refs))
+			}
+			fmt.Fprintln(w)
+		}
+		if len(c.Checks) > 0 {
+			fmt.Fprintf(w, "- Checks: %s\n", md(strings.Join(c.Checks, ", ")))
+		}
+		fmt.Fprint(w, "\n</details>\n\n")
+	}
+}
+
+// mdHTML escapes text that sits inside an HTML element of the Markdown (a summary).
+func mdHTML(s string) string { return template.HTMLEscapeString(plain(s)) }

@@ -63,11 +63,7 @@ func textCause(w io.Writer, n int, c *diagnosis.Cause, docs map[string]RuleDoc, 
 	if c.Problem != "" {
 		fmt.Fprintf(w, "    cause: %s\n", plain(c.Problem))
 	}
-	action := c.Action
-	if action == "" && len(c.Rules) > 0 {
-		action = docs[c.Rules[0].Rule].Remediation
-	}
-	if action != "" {
+	if action := causeAction(c, docs); action != "" {
 		fmt.Fprintf(w, "    do:    %s\n", plain(action))
 	}
 	if len(c.Rules) > 0 && len(c.Checks) > 0 {
@@ -82,6 +78,14 @@ func textCause(w io.Writer, n int, c *diagnosis.Cause, docs map[string]RuleDoc, 
 	if len(c.Checks) > 1 && !verbose {
 		fmt.Fprintf(w, "    checks: %s\n", plain(firstNames(c.Checks, 3, func(s string) string { return s })))
 	}
+}
+
+// causeAction is a cause's first action, else the remediation its first rule documents.
+func causeAction(c *diagnosis.Cause, docs map[string]RuleDoc) string {
+	if c.Action == "" && len(c.Rules) > 0 {
+		return docs[c.Rules[0].Rule].Remediation
+	}
+	return c.Action
 }
 
 // ruleTitle is "Title (id)", or the id of a rule without documentation.
