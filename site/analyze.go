@@ -110,6 +110,32 @@ func Analyze(inv *Inventory, o Options) (*facts.SiteFacts, []facts.Check) {
 	if f.Source == "" {
 		f.Source = "inventory"
 	}
+	byCode := addSites(f, inv)
+	site := findTargetSite(f, inv, byCode, o)
+
+	f.SiteServer = o.SiteServer
+	if f.SiteServer == "" && site != nil {
+		f.SiteServer = site.ServerName
+	}
+	f.Remote = f.SiteServer != "" && !SameServer(f.SiteServer, o.SCPServer)
+	if site != nil {
+		f.TopLevel = site.Type == siteTypeCAS ||
+			(site.Type == siteTypePrimary && site.ReportingSiteCode == "" && !f.HasCAS)
+	}
+
+	addExistingSCPs(f, inv, byCode, o)
+
+	expansionWhy := expansion(f)
+	f.Expansion = len(expansionWhy) > 0
+
+	chooseMode(f, o)
+
+	hasSiteSystem := readSiteSystem(f, inv, o)
+	return f, siteChecks(f, expansionWhy, hasSiteSystem)
+}
+
+// addSites lists the hierarchy's sites in f and indexes them by site code.
+func addSites(f *facts.SiteFacts, inv *Inventory) map[string]facts.SiteInfo {
 	byCode := map[string]facts.SiteInfo{}
 	for _, s := range inv.Sites {
 		si := facts.SiteInfo{
@@ -131,8 +157,12 @@ func Analyze(inv *Inventory, o Options) (*facts.SiteFacts, []facts.Check) {
 	}
 	sort.Slice(f.Sites, func(i, j int) bool { return f.Sites[i].SiteCode < f.Sites[j].SiteCode })
 
-	// The target's site: the site it is a site system of, else the site it is the server of,
-	// else the given site server's site.
+	return byCode
+}
+
+// findTargetSite finds the target's site: the site it is a site system of, else the site it
+// is the server of, else the given site server's site; it records the target's roles too.
+func findTargetSite(f *facts.SiteFacts, inv *Inventory, byCode map[string]facts.SiteInfo, o Options) *facts.SiteInfo {
 	var site *facts.SiteInfo
 	roles := map[string]bool{}
 	siteOf := func(code string) *facts.SiteInfo {
@@ -183,18 +213,12 @@ func Analyze(inv *Inventory, o Options) (*facts.SiteFacts, []facts.Check) {
 		f.TargetRoles = append(f.TargetRoles, r)
 	}
 	sort.Strings(f.TargetRoles)
+	return site
+}
 
-	f.SiteServer = o.SiteServer
-	if f.SiteServer == "" && site != nil {
-		f.SiteServer = site.ServerName
-	}
-	f.Remote = f.SiteServer != "" && !SameServer(f.SiteServer, o.SCPServer)
-	if site != nil {
-		f.TopLevel = site.Type == siteTypeCAS ||
-			(site.Type == siteTypePrimary && site.ReportingSiteCode == "" && !f.HasCAS)
-	}
-
-	// Existing service connection points, from both classes (merged by server and site).
+// addExistingSCPs lists the existing service connection points, from both classes (merged by
+// server and site).
+func addExistingSCPs(f *facts.SiteFacts, inv *Inventory, byCode map[string]facts.SiteInfo, o Options) {
 	type key struct{ server, site string }
 	idx := map[key]int{}
 	add := func(server, code string) int {
@@ -236,8 +260,11 @@ func Analyze(inv *Inventory, o Options) (*facts.SiteFacts, []facts.Check) {
 		}
 		return strings.ToLower(a.ServerName) < strings.ToLower(b.ServerName)
 	})
+}
 
-	// Expansion: a site in Mode 5, or a CAS while an SCP sits on a primary.
+// expansion says why the hierarchy is in expansion: a site in Mode 5, or a CAS while an SCP
+// sits on a primary (none: not in expansion).
+func expansion(f *facts.SiteFacts) []string {
 	var expansionWhy []string
 	for _, s := range f.Sites {
 		if s.Mode == siteModeExpand {
@@ -253,9 +280,11 @@ func Analyze(inv *Inventory, o Options) (*facts.SiteFacts, []facts.Check) {
 			}
 		}
 	}
-	f.Expansion = len(expansionWhy) > 0
+	return expansionWhy
+}
 
-	// Mode: the flag wins, else the existing role.
+// chooseMode sets the role's mode: the flag wins, else the existing role.
+func chooseMode(f *facts.SiteFacts, o Options) {
 	for _, r := range f.ExistingSCPs {
 		if r.OnTarget && r.Mode != "" {
 			f.ExistingMode = r.Mode
@@ -272,8 +301,11 @@ func Analyze(inv *Inventory, o Options) (*facts.SiteFacts, []facts.Check) {
 			f.Mode, f.ModeSource = f.ExistingMode, "existing-role"
 		}
 	}
+}
 
-	// The proxy and accounts ConfigMgr holds for the target server.
+// readSiteSystem reads the proxy and accounts ConfigMgr holds for the target server, and
+// whether the target is a site system at all.
+func readSiteSystem(f *facts.SiteFacts, inv *Inventory, o Options) bool {
 	hasSiteSystem := false
 	for _, r := range inv.RoleUses {
 		if !strings.EqualFold(r.RoleName, RoleSiteSystem) || !SameServer(r.Server(), o.SCPServer) {
@@ -314,8 +346,7 @@ func Analyze(inv *Inventory, o Options) (*facts.SiteFacts, []facts.Check) {
 		}
 		break
 	}
-
-	return f, siteChecks(f, expansionWhy, hasSiteSystem)
+	return hasSiteSystem
 }
 
 func siteCheck(name, status, msg string, ev map[string]any) facts.Check {
@@ -339,31 +370,7 @@ func passIf(ok bool) string {
 
 func siteChecks(f *facts.SiteFacts, expansionWhy []string, hasSiteSystem bool) []facts.Check {
 	var out []facts.Check
-	if f.Site == nil {
-		msg := fmt.Sprintf("%s is not a site system of any site in the hierarchy and no site server was given", f.SCPServer)
-		out = append(out, siteCheck("target-site", facts.StatusFail, msg, map[string]any{"scpServer": f.SCPServer}))
-		out = append(out, siteCheck("top-level", facts.StatusSkip, "the target's site is unknown", nil))
-	} else {
-		s := f.Site
-		out = append(out, siteCheck("target-site", facts.StatusPass,
-			fmt.Sprintf("%s belongs to site %s (%s, %s)", f.SCPServer, s.SiteCode, s.TypeName, f.SiteSource),
-			map[string]any{"siteCode": s.SiteCode, "type": s.Type, "typeName": s.TypeName, "siteSource": f.SiteSource}))
-		var msg string
-		switch {
-		case s.Type == siteTypeCAS:
-			msg = fmt.Sprintf("site %s is the central administration site: the top-tier site", s.SiteCode)
-		case f.TopLevel:
-			msg = fmt.Sprintf("site %s is a stand-alone primary site: the top-tier site", s.SiteCode)
-		case s.Type == siteTypePrimary && s.ReportingSiteCode != "":
-			msg = fmt.Sprintf("site %s is a primary site that reports to %s: the service connection point belongs at the top-tier site", s.SiteCode, s.ReportingSiteCode)
-		case s.Type == siteTypePrimary && f.HasCAS:
-			msg = fmt.Sprintf("site %s is a primary site and the hierarchy has a central administration site: the service connection point belongs at the CAS", s.SiteCode)
-		default:
-			msg = fmt.Sprintf("site %s is a %s site, not the top-tier site", s.SiteCode, s.TypeName)
-		}
-		out = append(out, siteCheck("top-level", passIf(f.TopLevel), msg,
-			map[string]any{"siteCode": s.SiteCode, "type": s.Type, "reportingSiteCode": s.ReportingSiteCode, "hasCas": f.HasCAS}))
-	}
+	out = append(out, placementChecks(f)...)
 
 	var others []string
 	for _, r := range f.ExistingSCPs {
@@ -406,6 +413,45 @@ func siteChecks(f *facts.SiteFacts, expansionWhy []string, hasSiteSystem bool) [
 			map[string]any{"mode": f.Mode, "modeSource": f.ModeSource, "existingMode": f.ExistingMode}))
 	}
 
+	out = append(out, proxyAndAccountChecks(f, hasSiteSystem)...)
+	return out
+}
+
+// placementChecks present the target's site and whether it is the top-tier site.
+func placementChecks(f *facts.SiteFacts) []facts.Check {
+	var out []facts.Check
+	if f.Site == nil {
+		msg := fmt.Sprintf("%s is not a site system of any site in the hierarchy and no site server was given", f.SCPServer)
+		out = append(out, siteCheck("target-site", facts.StatusFail, msg, map[string]any{"scpServer": f.SCPServer}))
+		out = append(out, siteCheck("top-level", facts.StatusSkip, "the target's site is unknown", nil))
+	} else {
+		s := f.Site
+		out = append(out, siteCheck("target-site", facts.StatusPass,
+			fmt.Sprintf("%s belongs to site %s (%s, %s)", f.SCPServer, s.SiteCode, s.TypeName, f.SiteSource),
+			map[string]any{"siteCode": s.SiteCode, "type": s.Type, "typeName": s.TypeName, "siteSource": f.SiteSource}))
+		var msg string
+		switch {
+		case s.Type == siteTypeCAS:
+			msg = fmt.Sprintf("site %s is the central administration site: the top-tier site", s.SiteCode)
+		case f.TopLevel:
+			msg = fmt.Sprintf("site %s is a stand-alone primary site: the top-tier site", s.SiteCode)
+		case s.Type == siteTypePrimary && s.ReportingSiteCode != "":
+			msg = fmt.Sprintf("site %s is a primary site that reports to %s: the service connection point belongs at the top-tier site", s.SiteCode, s.ReportingSiteCode)
+		case s.Type == siteTypePrimary && f.HasCAS:
+			msg = fmt.Sprintf("site %s is a primary site and the hierarchy has a central administration site: the service connection point belongs at the CAS", s.SiteCode)
+		default:
+			msg = fmt.Sprintf("site %s is a %s site, not the top-tier site", s.SiteCode, s.TypeName)
+		}
+		out = append(out, siteCheck("top-level", passIf(f.TopLevel), msg,
+			map[string]any{"siteCode": s.SiteCode, "type": s.Type, "reportingSiteCode": s.ReportingSiteCode, "hasCas": f.HasCAS}))
+	}
+	return out
+}
+
+// proxyAndAccountChecks present the proxy ConfigMgr configured for the target and the
+// account it installs the role with.
+func proxyAndAccountChecks(f *facts.SiteFacts, hasSiteSystem bool) []facts.Check {
+	var out []facts.Check
 	if cp := f.ConfiguredProxy; cp == nil {
 		out = append(out, siteCheck("configured-proxy", facts.StatusSkip,
 			fmt.Sprintf("ConfigMgr holds no site system proxy settings for %s", f.SCPServer), nil))
