@@ -17,7 +17,7 @@ import (
 // IdleTunnel opens a tunnel through the proxy to host:443, makes one request, stays idle for
 // wait, then makes a second request on the same connection. The service connection point
 // keeps such a long-lived connection to *.manage.microsoft.com, and Microsoft asks for a proxy
-// idle timeout of at least three minutes (scp-facts.md, section 1).
+// idle timeout of at least three minutes (docs/design.md, "Sources").
 func (env *Env) IdleTunnel(ctx context.Context, host string, wait time.Duration) facts.Check {
 	start := time.Now()
 	c := facts.Check{ID: "proxy/idle-tunnel", Kind: "https", Host: host, Port: 443, URL: "https://" + host + "/",
@@ -50,28 +50,11 @@ func (env *Env) IdleTunnel(ctx context.Context, host string, wait time.Duration)
 	// Phase deadlines are the check timeout; the idle wait itself is added on top.
 	ctx, cancel := context.WithTimeout(ctx, 2*timeout+wait)
 	defer cancel()
-	pr := &prober{env: env}
-	target := net.JoinHostPort(host, "443")
-	creq := &http.Request{Method: http.MethodConnect, URL: &url.URL{Opaque: target}, Host: target,
-		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: http.Header{"User-Agent": {env.UserAgent}}}
-	pc, resp, body, perr := pr.proxyRoundTrip(ctx, p, creq, ev)
+	tc, pc, perr := (&prober{env: env}).openTunnel(ctx, p, host, &c, ev)
 	if perr != nil {
 		return fail(perr.Stage, perr.Reason, perr.Detail)
 	}
 	defer pc.Close()
-	if resp.StatusCode/100 != 2 {
-		pe := proxyFailure(resp, body, target, ev)
-		return fail(pe.Stage, pe.Reason, pe.Detail)
-	}
-	tc, tev, err := Handshake(ctx, pc, host, env.Trust)
-	c.Evidence.TLS = tev
-	if err != nil {
-		var te *TLSError
-		if errors.As(err, &te) {
-			return fail(te.Stage, te.Reason, te.Detail)
-		}
-		return fail(facts.StageTLS, "handshake", err.Error())
-	}
 	cr := &capReader{r: tc}
 	br := bufio.NewReader(cr)
 	var last *http.Response
@@ -119,4 +102,31 @@ func (env *Env) IdleTunnel(ctx context.Context, host string, wait time.Duration)
 	c.Message = "the tunnel survived " + strconv.FormatInt(wait.Milliseconds()/1000, 10) + " s idle"
 	c.Timings.Total = time.Since(start).Milliseconds()
 	return c
+}
+
+// openTunnel asks the proxy for CONNECT host:443 and runs TLS inside the tunnel; it returns
+// the TLS connection and the tunnel to close.
+func (pr *prober) openTunnel(ctx context.Context, p *ProxyConfig, host string, c *facts.Check, ev *facts.ProxyEvidence) (net.Conn, net.Conn, *ProbeError) {
+	target := net.JoinHostPort(host, "443")
+	creq := &http.Request{Method: http.MethodConnect, URL: &url.URL{Opaque: target}, Host: target,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: http.Header{"User-Agent": {pr.env.UserAgent}}}
+	pc, resp, body, perr := pr.proxyRoundTrip(ctx, p, creq, ev)
+	if perr != nil {
+		return nil, nil, perr
+	}
+	if resp.StatusCode/100 != 2 {
+		pc.Close()
+		return nil, nil, proxyFailure(resp, body, target, ev)
+	}
+	tc, tev, err := Handshake(ctx, pc, host, pr.env.Trust)
+	c.Evidence.TLS = tev
+	if err != nil {
+		pc.Close()
+		var te *TLSError
+		if errors.As(err, &te) {
+			return nil, nil, &ProbeError{Stage: te.Stage, Reason: te.Reason, Detail: te.Detail}
+		}
+		return nil, nil, &ProbeError{Stage: facts.StageTLS, Reason: "handshake", Detail: err.Error()}
+	}
+	return tc, pc, nil
 }

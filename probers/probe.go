@@ -217,192 +217,255 @@ func portOf(u *url.URL) int {
 }
 
 // fetch makes one request to u; phase evidence and timings are recorded for the first hop.
+// The phases run in order, each a method of the hop: name resolution, then the connection
+// (direct TCP, a CONNECT tunnel, or the proxy itself for plain HTTP), TLS, the exchange.
 func (pr *prober) fetch(ctx context.Context, c *facts.Check, u *url.URL, p *ProxyConfig, method string, first bool) (*http.Response, *ProbeError) {
-	host := u.Hostname()
-	port := strconv.Itoa(portOf(u))
-	var tm facts.Timings
-	defer func() {
-		if first {
-			c.Timings.DNS, c.Timings.Connect, c.Timings.Proxy, c.Timings.TLS, c.Timings.FirstByte = tm.DNS, tm.Connect, tm.Proxy, tm.TLS, tm.FirstByte
-		}
-	}()
-
-	// Name resolution. Direct, it comes first and its failure fails the check. Through a
-	// proxy it is the proxy's job: ours runs beside the proxied exchange, only for the
-	// record (the CNAME chain still feeds the allowlist analysis), so a slow or mute local
-	// DNS neither delays nor fails a check the proxy completes.
-	var dnsEv *facts.DNSEvidence
+	h := &hop{pr: pr, c: c, u: u, p: p, first: first, host: u.Hostname(), port: strconv.Itoa(portOf(u))}
+	defer h.keepTimings()
 	if p == nil {
-		t0 := time.Now()
-		dnsEv = pr.env.Resolver.Resolve(ctx, host)
-		tm.DNS = time.Since(t0).Milliseconds()
-		if first {
-			c.Evidence.DNS = dnsEv
-		}
-		if dnsEv.Error != "" {
-			return nil, &ProbeError{Stage: facts.StageDNS, Reason: dnsReason(dnsEv.Error), Detail: dnsEv.Error}
+		if perr := h.resolve(ctx); perr != nil {
+			return nil, perr
 		}
 	} else {
-		dctx, dcancel := context.WithCancel(ctx)
-		resolved := make(chan *facts.DNSEvidence, 1)
-		go func() { resolved <- pr.env.Resolver.Resolve(dctx, host) }()
-		defer func() {
-			var ev *facts.DNSEvidence
-			select {
-			case ev = <-resolved:
-			case <-time.After(proxiedDNSGrace):
-				dcancel()
-				ev = <-resolved
-			}
-			dcancel()
-			ev.Informational = true
-			tm.DNS = ev.Ms
-			if first {
-				c.Evidence.DNS = ev
-			}
-		}()
+		defer h.resolveAside(ctx)()
 	}
+	h.newRequest(method)
+	var conn net.Conn
+	var perr *ProbeError
+	switch {
+	case p == nil:
+		conn, perr = h.connect(ctx)
+	case u.Scheme == "https":
+		conn, perr = h.tunnel(ctx)
+	default:
+		return h.throughProxy(ctx)
+	}
+	if perr != nil {
+		return nil, perr
+	}
+	defer conn.Close()
+	if u.Scheme == "https" {
+		if conn, perr = h.handshake(ctx, conn); perr != nil {
+			return nil, perr
+		}
+	}
+	return h.exchange(ctx, conn)
+}
 
+// hop is one request of a check (the first, or a redirect) on its way through the phases.
+type hop struct {
+	pr         *prober
+	c          *facts.Check
+	u          *url.URL
+	p          *ProxyConfig
+	first      bool // the check's first request: its evidence and timings are the check's
+	host, port string
+	tm         facts.Timings
+	dns        *facts.DNSEvidence
+	req        *http.Request
+}
+
+// keepTimings records the first hop's phase timings in the check.
+func (h *hop) keepTimings() {
+	if h.first {
+		c, tm := h.c, h.tm
+		c.Timings.DNS, c.Timings.Connect, c.Timings.Proxy, c.Timings.TLS, c.Timings.FirstByte = tm.DNS, tm.Connect, tm.Proxy, tm.TLS, tm.FirstByte
+	}
+}
+
+// resolve is name resolution on the direct path: it comes first and its failure fails the
+// check.
+func (h *hop) resolve(ctx context.Context) *ProbeError {
+	t0 := time.Now()
+	h.dns = h.pr.env.Resolver.Resolve(ctx, h.host)
+	h.tm.DNS = time.Since(t0).Milliseconds()
+	if h.first {
+		h.c.Evidence.DNS = h.dns
+	}
+	if h.dns.Error != "" {
+		return &ProbeError{Stage: facts.StageDNS, Reason: dnsReason(h.dns.Error), Detail: h.dns.Error}
+	}
+	return nil
+}
+
+// resolveAside starts name resolution beside a proxied exchange and returns the function that
+// collects it. Through a proxy, resolution is the proxy's job: ours is only for the record
+// (the CNAME chain still feeds the allowlist analysis), so a slow or mute local DNS neither
+// delays nor fails a check the proxy completes.
+func (h *hop) resolveAside(ctx context.Context) func() {
+	dctx, dcancel := context.WithCancel(ctx)
+	resolved := make(chan *facts.DNSEvidence, 1)
+	go func() { resolved <- h.pr.env.Resolver.Resolve(dctx, h.host) }()
+	return func() {
+		var ev *facts.DNSEvidence
+		select {
+		case ev = <-resolved:
+		case <-time.After(proxiedDNSGrace):
+			dcancel()
+			ev = <-resolved
+		}
+		dcancel()
+		ev.Informational = true
+		h.tm.DNS = ev.Ms
+		if h.first {
+			h.c.Evidence.DNS = ev
+		}
+	}
+}
+
+// newRequest prepares the request the hop sends.
+func (h *hop) newRequest(method string) {
+	u := h.u
 	if u.Scheme == "http" {
 		// On plain HTTP a proxy, or a transparent filter on the direct path, can answer with
 		// its own block page as a 200: GET brings the body that tells it apart from the
 		// origin's answer.
 		method = http.MethodGet
 	}
-	req := &http.Request{
+	h.req = &http.Request{
 		Method: method, URL: u, Host: u.Host, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: http.Header{"User-Agent": {pr.env.UserAgent}, "Accept": {"*/*"}},
+		Header: http.Header{"User-Agent": {h.pr.env.UserAgent}, "Accept": {"*/*"}},
 	}
-	if first {
-		c.Evidence.HTTP = &facts.HTTPEvidence{Method: method, URL: u.String()}
+	if h.first {
+		h.c.Evidence.HTTP = &facts.HTTPEvidence{Method: method, URL: u.String()}
 	}
-	var conn net.Conn
-	var br *bufio.Reader
-	var cr *capReader
+}
 
-	switch {
-	case p == nil:
-		t1 := time.Now()
-		raw, cev, err := Connect(ctx, dnsEv.Addresses, port)
-		tm.Connect = time.Since(t1).Milliseconds()
-		if first {
-			c.Evidence.Connect = cev
-		}
-		if err != nil {
-			ce := classifyNetErr(ctx, err)
-			return nil, &ProbeError{Stage: facts.StageConnect, Reason: ce.Reason, Detail: fmt.Sprintf("TCP %s to %s: %s", port, host, ce.Detail)}
-		}
-		stopOnDone(ctx, raw)
-		conn = raw
-	case u.Scheme == "https":
-		pev := &facts.ProxyEvidence{URL: p.Redacted(), Method: http.MethodConnect}
-		if first {
-			c.Evidence.Proxy = pev
-		}
-		t1 := time.Now()
-		target := net.JoinHostPort(host, port)
-		creq := &http.Request{Method: http.MethodConnect, URL: &url.URL{Opaque: target}, Host: target,
-			Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: http.Header{"User-Agent": {pr.env.UserAgent}}}
-		pc, resp, body, perr := pr.proxyRoundTrip(ctx, p, creq, pev)
-		tm.Proxy = time.Since(t1).Milliseconds()
-		if perr != nil {
-			return nil, perr
-		}
-		if resp.StatusCode/100 != 2 {
-			pc.Close()
-			if resp.StatusCode != http.StatusProxyAuthRequired && resp.StatusCode != http.StatusUnauthorized {
-				// The proxy refused the tunnel: its own name-resolution failure (as its
-				// canary for a name that cannot exist shows, or a product's page) is dns.
-				learnt := pr.learnRoute(ctx, p, "https")
-				v := origin.Judge(answerOf(u, resp, body), true, learnt)
-				if v.Means != "" {
-					recordOrigin(c, v, learnt)
-					pev.PageTitle = pageTitle(body)
-					return nil, judgeFailure(v, true, target)
-				}
-			}
-			return nil, proxyFailure(resp, body, target, pev)
-		}
-		conn = pc
-	default:
-		// Plain HTTP through the proxy: the request itself goes in absolute form.
-		pev := &facts.ProxyEvidence{URL: p.Redacted(), Method: method + " (absolute form)"}
-		if first {
-			c.Evidence.Proxy = pev
-		}
-		t1 := time.Now()
-		pc, resp, body, perr := pr.proxyRoundTrip(ctx, p, req, pev)
-		tm.FirstByte = time.Since(t1).Milliseconds()
-		if perr != nil {
-			return nil, perr
-		}
-		defer pc.Close()
+// connect opens the direct TCP connection to the resolved addresses.
+func (h *hop) connect(ctx context.Context) (net.Conn, *ProbeError) {
+	t1 := time.Now()
+	raw, cev, err := Connect(ctx, h.dns.Addresses, h.port)
+	h.tm.Connect = time.Since(t1).Milliseconds()
+	if h.first {
+		h.c.Evidence.Connect = cev
+	}
+	if err != nil {
+		ce := classifyNetErr(ctx, err)
+		return nil, &ProbeError{Stage: facts.StageConnect, Reason: ce.Reason, Detail: fmt.Sprintf("TCP %s to %s: %s", h.port, h.host, ce.Detail)}
+	}
+	stopOnDone(ctx, raw)
+	return raw, nil
+}
+
+// tunnel asks the proxy for CONNECT host:port and returns the tunnel.
+func (h *hop) tunnel(ctx context.Context) (net.Conn, *ProbeError) {
+	pev := &facts.ProxyEvidence{URL: h.p.Redacted(), Method: http.MethodConnect}
+	if h.first {
+		h.c.Evidence.Proxy = pev
+	}
+	t1 := time.Now()
+	target := net.JoinHostPort(h.host, h.port)
+	creq := &http.Request{Method: http.MethodConnect, URL: &url.URL{Opaque: target}, Host: target,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: http.Header{"User-Agent": {h.pr.env.UserAgent}}}
+	pc, resp, body, perr := h.pr.proxyRoundTrip(ctx, h.p, creq, pev)
+	h.tm.Proxy = time.Since(t1).Milliseconds()
+	if perr != nil {
+		return nil, perr
+	}
+	if resp.StatusCode/100 != 2 {
+		pc.Close()
 		if resp.StatusCode != http.StatusProxyAuthRequired && resp.StatusCode != http.StatusUnauthorized {
-			// Who answered? The proxy's own pages (learnt from canaries), the products'
-			// signatures, the redirect's target: a pass needs the origin's answer.
-			learnt := pr.learnRoute(ctx, p, "http")
-			v := origin.Judge(answerOf(u, resp, body), true, learnt)
-			if first {
-				c.Evidence.HTTP.BytesRead = pc.cr.read
-			}
-			if v.Means != "" || !v.Origin {
-				recordOrigin(c, v, learnt)
-				if first {
-					c.Evidence.HTTP.ProxyMade = v.Means != ""
-					pev.PageTitle = pageTitle(body)
-				}
-				if v.Means != "" {
-					return nil, judgeFailure(v, true, u.Host)
-				}
-				if !failStatuses[resp.StatusCode] && !proxyMade(resp.Header) {
-					return nil, unverified(v, u.Host)
-				}
-			} else if first {
-				recordOrigin(c, v, learnt)
+			// The proxy refused the tunnel: its own name-resolution failure (as its
+			// canary for a name that cannot exist shows, or a product's page) is dns.
+			learnt := h.pr.learnRoute(ctx, h.p, "https")
+			v := origin.Judge(answerOf(h.u, resp, body), true, learnt)
+			if v.Means != "" {
+				recordOrigin(h.c, v, learnt)
+				pev.PageTitle = pageTitle(body)
+				return nil, judgeFailure(v, true, target)
 			}
 		}
-		block := resp.StatusCode < 400 && blockPage(resp.Header, body)
-		// A gateway error (502, 503, 504) through a proxy, or any 5xx no relay stamped with
-		// Via, is the proxy's own failure to reach the origin, whatever product wrote it:
-		// counting it as the origin's answer would pass an endpoint nobody reached.
-		gateway := resp.StatusCode >= 502 && resp.StatusCode <= 504
-		made := proxyMade(resp.Header) || block || gateway || (resp.StatusCode >= 500 && resp.Header.Get("Via") == "")
-		if first {
-			c.Evidence.HTTP.ProxyMade = made
-			c.Evidence.HTTP.BytesRead = pc.cr.read
-		}
-		if block {
-			pev.PageTitle = pageTitle(body)
-			return nil, &ProbeError{Stage: facts.StageProxyDenied, Reason: "block-page",
-				Detail: fmt.Sprintf("the proxy answered %s with its own block page %q (%s)", u.Host, pev.PageTitle, statusLine(resp))}
-		}
-		if resp.StatusCode == http.StatusProxyAuthRequired || made {
-			// Whatever its status (a 302 to a portal, a 200 error page), an answer the proxy
-			// wrote itself is not the origin's.
-			return nil, proxyFailure(resp, body, u.Host, pev)
-		}
-		return resp, nil
+		return nil, proxyFailure(resp, body, target, pev)
 	}
-	defer conn.Close()
+	return pc, nil
+}
 
-	if u.Scheme == "https" {
-		t2 := time.Now()
-		tc, tev, err := Handshake(ctx, conn, host, pr.env.Trust)
-		tm.TLS = time.Since(t2).Milliseconds()
-		if first {
-			c.Evidence.TLS = tev
-		}
-		if err != nil {
-			var te *TLSError
-			if errors.As(err, &te) {
-				return nil, &ProbeError{Stage: te.Stage, Reason: te.Reason, Detail: te.Detail}
-			}
-			return nil, &ProbeError{Stage: facts.StageTLS, Reason: "handshake", Detail: err.Error()}
-		}
-		conn = tc
+// throughProxy sends a plain HTTP request to the proxy in absolute form and tells the
+// origin's answer from one the proxy wrote itself.
+func (h *hop) throughProxy(ctx context.Context) (*http.Response, *ProbeError) {
+	u, req := h.u, h.req
+	pev := &facts.ProxyEvidence{URL: h.p.Redacted(), Method: req.Method + " (absolute form)"}
+	if h.first {
+		h.c.Evidence.Proxy = pev
 	}
-	cr = &capReader{r: conn}
-	br = bufio.NewReaderSize(cr, 4096)
+	t1 := time.Now()
+	pc, resp, body, perr := h.pr.proxyRoundTrip(ctx, h.p, req, pev)
+	h.tm.FirstByte = time.Since(t1).Milliseconds()
+	if perr != nil {
+		return nil, perr
+	}
+	defer pc.Close()
+	if resp.StatusCode != http.StatusProxyAuthRequired && resp.StatusCode != http.StatusUnauthorized {
+		// Who answered? The proxy's own pages (learnt from canaries), the products'
+		// signatures, the redirect's target: a pass needs the origin's answer.
+		learnt := h.pr.learnRoute(ctx, h.p, "http")
+		v := origin.Judge(answerOf(u, resp, body), true, learnt)
+		if h.first {
+			h.c.Evidence.HTTP.BytesRead = pc.cr.read
+		}
+		if v.Means != "" || !v.Origin {
+			recordOrigin(h.c, v, learnt)
+			if h.first {
+				h.c.Evidence.HTTP.ProxyMade = v.Means != ""
+				pev.PageTitle = pageTitle(body)
+			}
+			if v.Means != "" {
+				return nil, judgeFailure(v, true, u.Host)
+			}
+			if !failStatuses[resp.StatusCode] && !proxyMade(resp.Header) {
+				return nil, unverified(v, u.Host)
+			}
+		} else if h.first {
+			recordOrigin(h.c, v, learnt)
+		}
+	}
+	block := resp.StatusCode < 400 && blockPage(resp.Header, body)
+	// A gateway error (502, 503, 504) through a proxy, or any 5xx no relay stamped with
+	// Via, is the proxy's own failure to reach the origin, whatever product wrote it:
+	// counting it as the origin's answer would pass an endpoint nobody reached.
+	gateway := resp.StatusCode >= 502 && resp.StatusCode <= 504
+	made := proxyMade(resp.Header) || block || gateway || (resp.StatusCode >= 500 && resp.Header.Get("Via") == "")
+	if h.first {
+		h.c.Evidence.HTTP.ProxyMade = made
+		h.c.Evidence.HTTP.BytesRead = pc.cr.read
+	}
+	if block {
+		pev.PageTitle = pageTitle(body)
+		return nil, &ProbeError{Stage: facts.StageProxyDenied, Reason: "block-page",
+			Detail: fmt.Sprintf("the proxy answered %s with its own block page %q (%s)", u.Host, pev.PageTitle, statusLine(resp))}
+	}
+	if resp.StatusCode == http.StatusProxyAuthRequired || made {
+		// Whatever its status (a 302 to a portal, a 200 error page), an answer the proxy
+		// wrote itself is not the origin's.
+		return nil, proxyFailure(resp, body, u.Host, pev)
+	}
+	return resp, nil
+}
+
+// handshake runs TLS over the connection (direct or tunnelled).
+func (h *hop) handshake(ctx context.Context, conn net.Conn) (net.Conn, *ProbeError) {
+	t2 := time.Now()
+	tc, tev, err := Handshake(ctx, conn, h.host, h.pr.env.Trust)
+	h.tm.TLS = time.Since(t2).Milliseconds()
+	if h.first {
+		h.c.Evidence.TLS = tev
+	}
+	if err != nil {
+		var te *TLSError
+		if errors.As(err, &te) {
+			return nil, &ProbeError{Stage: te.Stage, Reason: te.Reason, Detail: te.Detail}
+		}
+		return nil, &ProbeError{Stage: facts.StageTLS, Reason: "handshake", Detail: err.Error()}
+	}
+	return tc, nil
+}
+
+// exchange sends the request on the connection and reads the origin's answer; on plain HTTP
+// it refuses an answer a filter on the direct path wrote.
+func (h *hop) exchange(ctx context.Context, conn net.Conn) (*http.Response, *ProbeError) {
+	u, req, port := h.u, h.req, h.port
+	cr := &capReader{r: conn}
+	br := bufio.NewReaderSize(cr, 4096)
 	t3 := time.Now()
 	req.Header.Set("Connection", "close")
 	bw := bufio.NewWriter(conn)
@@ -416,9 +479,9 @@ func (pr *prober) fetch(ctx context.Context, c *facts.Check, u *url.URL, p *Prox
 	}
 	plain := u.Scheme == "http"
 	resp, body, err := readResponse(br, cr, req, plain)
-	tm.FirstByte = time.Since(t3).Milliseconds()
-	if first {
-		c.Evidence.HTTP.BytesRead = cr.read
+	h.tm.FirstByte = time.Since(t3).Milliseconds()
+	if h.first {
+		h.c.Evidence.HTTP.BytesRead = cr.read
 	}
 	if err != nil {
 		pe := classifyReadErr(ctx, facts.StageHTTP, err)
@@ -431,8 +494,8 @@ func (pr *prober) fetch(ctx context.Context, c *facts.Check, u *url.URL, p *Prox
 	}
 	if plain {
 		v := origin.Judge(answerOf(u, resp, body), false, nil)
-		if first {
-			recordOrigin(c, v, nil)
+		if h.first {
+			recordOrigin(h.c, v, nil)
 		}
 		if v.Means != "" {
 			return nil, judgeFailure(v, false, u.Host)
