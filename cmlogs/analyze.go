@@ -27,7 +27,7 @@ const (
 	syncNever = "sync.never"
 )
 
-// SyncCycle is how often an online service connection point synchronises (scp-facts.md, 5).
+// SyncCycle is how often an online service connection point synchronises (docs/design.md, "The role's logs").
 const SyncCycle = 24 * time.Hour
 
 const maxExample = 400
@@ -240,7 +240,7 @@ func syncFinding(g *logGroup, last *Record, span [2]time.Time, now time.Time) *f
 		"Fix the other findings of Dmpdownloader.log first (TLS trust, TLS 1.2, proxy, name resolution); " +
 		"check that the SMS_DMP_DOWNLOADER thread of SMS_Executive runs (restart it after a mode change) " +
 		"and that the role is in online mode: an offline one never syncs and is updated with the service connection tool."
-	const ref = "scp-facts.md, section 5; memdocs: configmgr/core/servers/manage/use-the-service-connection-tool"
+	const ref = "memdocs: configmgr/core/servers/manage/use-the-service-connection-tool"
 	f := &facts.LogFinding{
 		Severity:    SeverityWarning,
 		File:        g.display(),

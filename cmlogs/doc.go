@@ -1,7 +1,7 @@
 // Package cmlogs reads the service connection point's CMTrace logs and reports the known
 // failure signatures found in them, with counts, times and remediation.
 //
-// Readings this package relies on (scp-facts.md, section 5):
+// Readings this package relies on (docs/design.md, "The role's logs"):
 //
 //   - Time zones. Both formats write local time followed by the Windows time-zone bias in
 //     minutes: client `time="08:51:08.954-570"`, server `<07-15-2023 09:12:45.332+240>`.

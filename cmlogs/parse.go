@@ -12,7 +12,7 @@ import (
 // Format is the line format of one record.
 type Format string
 
-// The two CMTrace formats ConfigMgr writes (scp-facts.md, section 5).
+// The two CMTrace formats ConfigMgr writes (docs/design.md, "The role's logs").
 const (
 	// FormatClient is `<![LOG[text]LOG]!><time="08:51:08.954-570" date="08-01-2013" ...>`.
 	FormatClient Format = "client"

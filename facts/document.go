@@ -17,7 +17,7 @@ const (
 	StatusError = "error"
 )
 
-// Stage names the phase where a check stopped (design.md, "Stage and reason").
+// Stage names the phase where a check stopped (docs/design.md, "Stage and reason").
 const (
 	StageDNS            = "dns"
 	StageConnect        = "connect"

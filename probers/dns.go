@@ -12,6 +12,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/cmpreflight/cmpreflight/facts"
+	"github.com/cmpreflight/cmpreflight/internal/neterr"
 )
 
 // Resolver asks DNS servers directly with miekg/dns, so that the whole CNAME chain and the
@@ -43,14 +44,22 @@ func (e *DNSError) Error() string { return e.Reason + ": " + e.Detail }
 
 const maxCNAMEHops = 12
 
-// Resolve returns the CNAME chain and addresses (IPv4 first) of host.
+// Resolve returns the CNAME chain and addresses (IPv4 first) of host; a failure is in the
+// evidence's Error.
 func (r *Resolver) Resolve(ctx context.Context, host string) *facts.DNSEvidence {
+	ev, _ := r.Lookup(ctx, host)
+	return ev
+}
+
+// Lookup is Resolve that also returns the classified failure, so that callers read its reason
+// rather than parse the evidence's text.
+func (r *Resolver) Lookup(ctx context.Context, host string) (*facts.DNSEvidence, *DNSError) {
 	start := time.Now()
 	ev := &facts.DNSEvidence{CNAMEs: []string{}, Addresses: []string{}}
 	defer func() { ev.Ms = time.Since(start).Milliseconds() }()
 	if ip := net.ParseIP(host); ip != nil {
 		ev.Addresses = []string{ip.String()}
-		return ev
+		return ev, nil
 	}
 	var (
 		mu      sync.Mutex
@@ -78,7 +87,7 @@ func (r *Resolver) Resolve(ctx context.Context, host string) *facts.DNSEvidence 
 	ev.Addresses = append(append(ev.Addresses, a.addrs...), aaaa.addrs...)
 	ev.Rcode = a.rcode
 	if len(ev.Addresses) > 0 {
-		return ev
+		return ev, nil
 	}
 	// No address: report the A lookup's failure, unless only it failed transiently.
 	err := a.err
@@ -88,8 +97,12 @@ func (r *Resolver) Resolve(ctx context.Context, host string) *facts.DNSEvidence 
 	if err == nil {
 		err = &DNSError{Reason: "no-address", Detail: fmt.Sprintf("%s has no A or AAAA record", host)}
 	}
-	ev.Error = err.Error()
-	return ev
+	var de *DNSError
+	if !errors.As(err, &de) {
+		de = &DNSError{Reason: "bad-response", Detail: err.Error()}
+	}
+	ev.Error = de.Error()
+	return ev, de
 }
 
 type lookup struct {
@@ -240,22 +253,17 @@ func exchangeOnce(ctx context.Context, c *dns.Client, m *dns.Msg, server string)
 	return resp, err
 }
 
-func classifyDNSErr(ctx context.Context, server string, err error) error {
-	var ne net.Error
-	switch {
-	case ctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout()):
-		return &DNSError{Reason: "timeout", Detail: "no answer from " + server}
-	case strings.Contains(err.Error(), "connection refused"):
-		return &DNSError{Reason: "refused", Detail: server + " refused the connection"}
+// classifyDNSErr names why a DNS server gave no usable answer, with the one network-error
+// classifier: a local "network is unreachable" is unreachable, not a bad response.
+func classifyDNSErr(ctx context.Context, server string, err error) *DNSError {
+	switch reason := neterr.Reason(ctx, err); reason {
+	case neterr.Timeout:
+		return &DNSError{Reason: reason, Detail: "no answer from " + server}
+	case neterr.Refused:
+		return &DNSError{Reason: reason, Detail: server + " refused the connection"}
+	case neterr.Unreachable, neterr.Reset, neterr.Closed:
+		return &DNSError{Reason: reason, Detail: server + ": " + err.Error()}
 	default:
 		return &DNSError{Reason: "bad-response", Detail: server + ": " + err.Error()}
 	}
-}
-
-// dnsReason extracts the reason of a DNS failure text written by Resolve.
-func dnsReason(errText string) string {
-	if i := strings.Index(errText, ":"); i > 0 {
-		return errText[:i]
-	}
-	return "error"
 }

@@ -21,7 +21,7 @@ const (
 )
 
 // failStatuses are the answers ConfigMgr's own endpoint checker treats as failures
-// (scp-facts.md, section 5); any other answer means the endpoint is reachable.
+// (docs/design.md, "What passes"); any other answer means the endpoint is reachable.
 var failStatuses = map[int]bool{407: true, 408: true, 426: true, 451: true, 502: true, 511: true, 598: true, 599: true}
 
 // ProbeError is a failure at one stage of a check.

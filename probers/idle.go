@@ -17,7 +17,7 @@ import (
 // IdleTunnel opens a tunnel through the proxy to host:443, makes one request, stays idle for
 // wait, then makes a second request on the same connection. The service connection point
 // keeps such a long-lived connection to *.manage.microsoft.com, and Microsoft asks for a proxy
-// idle timeout of at least three minutes (docs/design.md, "Sources").
+// idle timeout of at least three minutes (docs/design.md, "The proxy").
 func (env *Env) IdleTunnel(ctx context.Context, host string, wait time.Duration) facts.Check {
 	start := time.Now()
 	c := facts.Check{ID: "proxy/idle-tunnel", Kind: "https", Host: host, Port: 443, URL: "https://" + host + "/",

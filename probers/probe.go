@@ -277,13 +277,14 @@ func (h *hop) keepTimings() {
 // check.
 func (h *hop) resolve(ctx context.Context) *ProbeError {
 	t0 := time.Now()
-	h.dns = h.pr.env.Resolver.Resolve(ctx, h.host)
+	var de *DNSError
+	h.dns, de = h.pr.env.Resolver.Lookup(ctx, h.host)
 	h.tm.DNS = time.Since(t0).Milliseconds()
 	if h.first {
 		h.c.Evidence.DNS = h.dns
 	}
-	if h.dns.Error != "" {
-		return &ProbeError{Stage: facts.StageDNS, Reason: dnsReason(h.dns.Error), Detail: h.dns.Error}
+	if de != nil {
+		return &ProbeError{Stage: facts.StageDNS, Reason: de.Reason, Detail: h.dns.Error}
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/Azure/go-ntlmssp"
 
 	"github.com/cmpreflight/cmpreflight/facts"
+	"github.com/cmpreflight/cmpreflight/internal/redact"
 )
 
 // Proxy authentication schemes.
@@ -38,12 +39,10 @@ type ProxyConfig struct {
 
 // Redacted is the proxy URL safe to show.
 func (p *ProxyConfig) Redacted() string {
-	if p == nil || p.URL == nil {
+	if p == nil {
 		return ""
 	}
-	u := *p.URL
-	u.User = nil
-	return u.String()
+	return redact.URL(p.URL)
 }
 
 // authenticator produces Proxy-Authorization values for one connection.
@@ -214,10 +213,10 @@ func (pr *prober) dialProxy(ctx context.Context, p *ProxyConfig, ev *facts.Proxy
 	}
 	addrs := []string{host}
 	if net.ParseIP(host) == nil {
-		d := pr.env.Resolver.Resolve(ctx, host)
-		if d.Error != "" {
+		d, de := pr.env.Resolver.Lookup(ctx, host)
+		if de != nil {
 			ev.Error = "resolving the proxy: " + d.Error
-			return nil, &ProbeError{Stage: facts.StageProxyConnect, Reason: "dns-" + dnsReason(d.Error), Detail: "the proxy's name " + host + " did not resolve: " + d.Error}
+			return nil, &ProbeError{Stage: facts.StageProxyConnect, Reason: "dns-" + de.Reason, Detail: "the proxy's name " + host + " did not resolve: " + d.Error}
 		}
 		addrs = d.Addresses
 	}

@@ -3,14 +3,11 @@ package probers
 import (
 	"context"
 	"errors"
-	"io"
 	"net"
-	"os"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/cmpreflight/cmpreflight/facts"
+	"github.com/cmpreflight/cmpreflight/internal/neterr"
 )
 
 // happyEyeballsDelay is how long an attempt has before the next address is tried in parallel.
@@ -102,42 +99,16 @@ func Connect(ctx context.Context, addrs []string, port string) (net.Conn, *facts
 	return nil, ev, lastErr
 }
 
-// classifyNetErr maps a network error to a reason a network team recognises.
+// classifyNetErr maps a network error to a reason a network team recognises (the one
+// classifier, internal/neterr); a peer closing mid-exchange keeps a plain description.
 func classifyNetErr(ctx context.Context, err error) *ConnectError {
 	var ce *ConnectError
 	if errors.As(err, &ce) {
 		return ce
 	}
-	detail := err.Error()
-	var ne net.Error
-	switch {
-	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
-		return &ConnectError{Reason: "timeout", Detail: detail}
-	case ctx.Err() != nil || pastDeadline(ctx):
-		// A read cut by the deadline can surface as a parse error of the partial data (a
-		// status line dripped byte by byte ends as "malformed HTTP response"); the socket
-		// deadline equals the context's and may fire a moment before the context notices.
-		return &ConnectError{Reason: "timeout", Detail: detail}
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return &ConnectError{Reason: "refused", Detail: detail}
-	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
-		return &ConnectError{Reason: "reset", Detail: detail}
-	case errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EHOSTUNREACH):
-		return &ConnectError{Reason: "unreachable", Detail: detail}
-	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		return &ConnectError{Reason: "closed", Detail: "the peer closed the connection"}
-	case strings.Contains(detail, "refused"):
-		return &ConnectError{Reason: "refused", Detail: detail}
-	case strings.Contains(detail, "reset"), strings.Contains(detail, "forcibly closed"):
-		return &ConnectError{Reason: "reset", Detail: detail}
-	case strings.Contains(detail, "unreachable"):
-		return &ConnectError{Reason: "unreachable", Detail: detail}
+	reason := neterr.Reason(ctx, err)
+	if reason == neterr.Closed {
+		return &ConnectError{Reason: reason, Detail: "the peer closed the connection"}
 	}
-	return &ConnectError{Reason: "error", Detail: detail}
-}
-
-// pastDeadline reports whether ctx's deadline has passed, even if ctx has not noticed yet.
-func pastDeadline(ctx context.Context) bool {
-	dl, ok := ctx.Deadline()
-	return ok && !time.Now().Before(dl)
+	return &ConnectError{Reason: reason, Detail: err.Error()}
 }

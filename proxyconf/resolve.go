@@ -15,6 +15,7 @@ import (
 	"golang.org/x/net/http/httpproxy"
 
 	"github.com/cmpreflight/cmpreflight/facts"
+	"github.com/cmpreflight/cmpreflight/internal/redact"
 )
 
 // Sources of the proxy setting, as reported in the facts document (proxy.source).
@@ -413,7 +414,7 @@ func (s *Selection) Facts() *facts.ProxyFacts {
 		}
 	}
 	if main != nil {
-		f.URL = (&url.URL{Scheme: main.Scheme, Host: main.Host}).String()
+		f.URL = redact.URL(main)
 		if main.User != nil {
 			f.User = main.User.Username()
 		}

@@ -13,7 +13,7 @@ import (
 // which is not a failure of the run (Resolve goes on to the environment).
 var ErrNotWindows = errors.New("WinHTTP proxy setting: not on Windows")
 
-// WinHttpSettings flags (scp-facts.md, section 3).
+// WinHttpSettings flags (docs/design.md, "The WinHTTP setting").
 const (
 	flagDirect     = 1 // always set
 	flagProxy      = 2 // use the proxy field

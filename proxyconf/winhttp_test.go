@@ -9,7 +9,7 @@ import (
 	"github.com/cmpreflight/cmpreflight/facts"
 )
 
-// The two vectors of scp-facts.md, section 3.
+// The two vectors of docs/design.md, "The WinHTTP setting".
 const (
 	resetHex   = "18 00 00 00 00 00 00 00 01 00 00 00 00 00 00 00 00 00 00 00"
 	contosoHex = "28 00 00 00 03 00 00 00 03 00 00 00 16 00 00 00 70 72 6f 78 79 2e 63 6f 6e 74 6f 73 6f 2e 63 6f 6d 3a 38 30 38 30 15 00 00 00 3c 6c 6f 63 61 6c 3e 3b 2a 2e 63 6f 6e 74 6f 73 6f 2e 63 6f 6d 00 00 00 00"

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	ntlmssp "github.com/Azure/go-ntlmssp"
+
+	"github.com/cmpreflight/cmpreflight/internal/redact"
 )
 
 // PageSize is the $top of each AdminService request.
@@ -63,7 +65,7 @@ func NewClient(o ClientOptions) *http.Client {
 func FetchInventory(ctx context.Context, base string, client *http.Client, auth Auth) (*Inventory, error) {
 	inv, err := fetchInventory(ctx, base, client, auth, PageSize)
 	if err != nil {
-		return nil, redact(err, auth.Password)
+		return nil, redact.Error(err, auth.Password)
 	}
 	return inv, nil
 }
@@ -247,26 +249,6 @@ func describeTLSError(err error) error {
 		return fmt.Errorf("%w (use the provider's name as the certificate shows it)", err)
 	}
 	return err
-}
-
-// redact removes secrets from an error's text, keeping nothing of the original chain so
-// that no wrapped value can print them either.
-func redact(err error, secrets ...string) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	changed := false
-	for _, s := range secrets {
-		if s != "" && strings.Contains(msg, s) {
-			msg = strings.ReplaceAll(msg, s, "[redacted]")
-			changed = true
-		}
-	}
-	if !changed {
-		return err
-	}
-	return errors.New(msg)
 }
 
 // pickAuthScheme chooses Negotiate over NTLM among a 401's WWW-Authenticate values and

@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf16"
+
+	"github.com/cmpreflight/cmpreflight/internal/redact"
 )
 
 // ntlmStandIn is an AdminService stand-in that serves the fixtures of one inventory
@@ -327,7 +329,7 @@ func TestFetchInventoryNTLMPaging(t *testing.T) {
 // fetchWithPageSize asks for pages of 2 so that every class spans several pages.
 func fetchWithPageSize(ctx context.Context, base string, c *http.Client, a Auth) (*Inventory, error) {
 	inv, err := fetchInventory(ctx, base, c, a, 2)
-	return inv, redact(err, a.Password)
+	return inv, redact.Error(err, a.Password)
 }
 
 func TestFetchInventoryFollowsCappedPages(t *testing.T) {

@@ -8,12 +8,13 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	smb2 "github.com/hirochachacha/go-smb2"
 
 	"github.com/cmpreflight/cmpreflight/facts"
+	"github.com/cmpreflight/cmpreflight/internal/neterr"
+	"github.com/cmpreflight/cmpreflight/internal/redact"
 )
 
 // Port outcomes.
@@ -102,8 +103,8 @@ func CheckRights(ctx context.Context, o RightsOptions) *facts.RightsFacts {
 		Port445: Skipped, Port135: Skipped, AdminShare: Skipped,
 	}
 	defer func() {
-		r.Detail = redactString(r.Detail, o.Password)
-		r.SkipReason = redactString(r.SkipReason, o.Password)
+		r.Detail = redact.String(r.Detail, o.Password)
+		r.SkipReason = redact.String(r.SkipReason, o.Password)
 	}()
 
 	if o.SiteServerAccount != "" {
@@ -196,15 +197,17 @@ func probePort(ctx context.Context, host string, port int, timeout time.Duration
 	return portOutcome(err), err
 }
 
+// portOutcome names a failed port probe with the one network-error classifier: a name that
+// does not resolve is dns, a refusal or reset (or any failed dial) means closed.
 func portOutcome(err error) string {
-	var ne net.Error
 	var dnsErr *net.DNSError
-	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return PortTimeout
-	case errors.As(err, &dnsErr):
+	if errors.As(err, &dnsErr) && !dnsErr.IsTimeout {
 		return PortDNS
-	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET):
+	}
+	switch neterr.Reason(context.Background(), err) {
+	case neterr.Timeout:
+		return PortTimeout
+	case neterr.Refused, neterr.Reset:
 		return PortClosed
 	}
 	var oe *net.OpError
@@ -474,11 +477,4 @@ func joinDetail(a, b string) string {
 		return a
 	}
 	return a + ": " + b
-}
-
-func redactString(s, secret string) string {
-	if secret == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, secret, "[redacted]")
 }

@@ -33,7 +33,7 @@ type RequiredRoot struct {
 	Cert     *x509.Certificate
 }
 
-// The roots of scp-facts.md section 2. DigiCert Global Root G2 and the two Microsoft 2017
+// The roots of docs/design.md, "Roots". DigiCert Global Root G2 and the two Microsoft 2017
 // roots are read from golang.org/x/crypto/x509roots/fallback/bundle (the Mozilla set); DigiCert
 // Global Root CA and Baltimore CyberTrust Root are no longer in that bundle, so their public
 // certificates are embedded below. Their fingerprints match the Mozilla/Debian ca-certificates

@@ -15,7 +15,7 @@ import (
 // version is set at build time (-ldflags "-X main.version=...").
 var version = "dev"
 
-// Exit codes (design.md): 0 ok, 1 not compliant / findings / failing tests, 2 could not run.
+// Exit codes (README.md, "Exit codes"): 0 ok, 1 not compliant / findings / failing tests, 2 could not run.
 const (
 	exitOK           = 0
 	exitNotCompliant = 1

@@ -1,4 +1,4 @@
-# Internet endpoints: every required check passes (design.md "What is probed and what is
+# Internet endpoints: every required check passes (docs/design.md, "What is probed and what is
 # required"; SEED and IE list the endpoints). A check that could not run is never compliant.
 package cmpreflight.builtin.endpoints
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Writes a `go build -overlay` file into DIR that patches two files of this machine's own
-# GOROOT for Wine 8 (lab-facts.md, "Windows binaries under Wine"); GOROOT is never touched.
+# GOROOT for Wine 8 (docs/design.md, "The lab"); GOROOT is never touched.
 # Generated at every run from the installed Go, so a patch release of Go cannot go stale:
 # when an expected line is gone the script fails and says which, rather than build a binary
 # that would fail in a confusing way under Wine.

@@ -1,0 +1,67 @@
+// Package neterr is the one classifier of network errors: it names how a DNS query, a TCP
+// connection, a proxy exchange, an SMB session or an AdminService request failed, in the words
+// of the report's reason field.
+package neterr
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Reasons, as the report's reason field spells them.
+const (
+	Timeout     = "timeout"
+	Refused     = "refused"
+	Reset       = "reset"
+	Unreachable = "unreachable" // no route to the network or host, from this machine
+	Closed      = "closed"      // the peer closed the connection mid-exchange
+	Other       = "error"
+)
+
+// Reason classifies err. A deadline wins over what the cut-off read looked like: a status
+// line dripped byte by byte and cut by the deadline ends as a parse error of partial data, and
+// the socket deadline equals the context's, so it may fire a moment before ctx notices.
+func Reason(ctx context.Context, err error) string {
+	if err == nil {
+		return ""
+	}
+	var te interface{ Timeout() bool }
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &te) && te.Timeout()):
+		return Timeout
+	case ctx != nil && (ctx.Err() != nil || pastDeadline(ctx)):
+		return Timeout
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return Refused
+	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
+		return Reset
+	case errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EHOSTUNREACH):
+		return Unreachable
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return Closed
+	}
+	// Errors that lost their errno (wrapped as text by a library, or Windows wording).
+	text := strings.ToLower(err.Error())
+	switch {
+	case strings.Contains(text, "refused"):
+		return Refused
+	case strings.Contains(text, "reset"), strings.Contains(text, "forcibly closed"), strings.Contains(text, "broken pipe"):
+		return Reset
+	case strings.Contains(text, "unreachable"):
+		return Unreachable
+	case strings.Contains(text, "i/o timeout"), strings.Contains(text, "timed out"):
+		return Timeout
+	}
+	return Other
+}
+
+// pastDeadline reports whether ctx's deadline has passed, even if ctx has not noticed yet.
+func pastDeadline(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
+}
