@@ -108,21 +108,7 @@ func CheckRights(ctx context.Context, o RightsOptions) *facts.RightsFacts {
 	}()
 
 	if o.SiteServerAccount != "" {
-		r.SiteServerAccount = o.SiteServerAccount
-		members, err := o.host.LocalAdministrators()
-		switch {
-		case errors.Is(err, errNotWindows):
-			r.LocalAdmins = Skipped
-		case err != nil:
-			r.LocalAdmins = AdminError
-			r.Detail = joinDetail(r.Detail, "local Administrators: "+err.Error())
-		default:
-			r.AdminMembers = members
-			r.LocalAdmins = AdminNotMember
-			if IsMemberOf(members, o.SiteServerAccount) {
-				r.LocalAdmins = AdminMember
-			}
-		}
+		checkLocalAdmins(r, o)
 	}
 
 	if o.Host == "" {
@@ -185,6 +171,26 @@ func CheckRights(ctx context.Context, o RightsOptions) *facts.RightsFacts {
 	err := mountAdminShare(ctx, o)
 	r.AdminShare, r.Detail = shareOutcome(err)
 	return r
+}
+
+// checkLocalAdmins reads the local Administrators group (Windows) and whether the site
+// server's computer account is in it.
+func checkLocalAdmins(r *facts.RightsFacts, o RightsOptions) {
+	r.SiteServerAccount = o.SiteServerAccount
+	members, err := o.host.LocalAdministrators()
+	switch {
+	case errors.Is(err, errNotWindows):
+		r.LocalAdmins = Skipped
+	case err != nil:
+		r.LocalAdmins = AdminError
+		r.Detail = joinDetail(r.Detail, "local Administrators: "+err.Error())
+	default:
+		r.AdminMembers = members
+		r.LocalAdmins = AdminNotMember
+		if IsMemberOf(members, o.SiteServerAccount) {
+			r.LocalAdmins = AdminMember
+		}
+	}
 }
 
 func probePort(ctx context.Context, host string, port int, timeout time.Duration) (string, error) {
