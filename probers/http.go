@@ -104,10 +104,11 @@ func pageTitle(body []byte) string {
 
 var blockWords = regexp.MustCompile(`(?i)\b(block(ed)?|denied|forbidden|not allowed|prohibited|access restricted|filtered|policy violation)\b`)
 
-// blockPage tells whether a proxied answer is a block page dressed as a success: no Via
-// header (the proxy did not relay it) and an HTML title in the words filters use.
+// blockPage tells whether an answer is a block page dressed as a success: an HTML title in
+// the words filters use. A Via stamp does not clear it: a URL rewriter (squidGuard without
+// "302:") has the proxy fetch the block page and relay it, stamped, for the blocked URL.
 func blockPage(h http.Header, body []byte) bool {
-	if h.Get("Via") != "" || !strings.Contains(strings.ToLower(h.Get("Content-Type")), "html") {
+	if !strings.Contains(strings.ToLower(h.Get("Content-Type")), "html") {
 		return false
 	}
 	return blockWords.MatchString(pageTitle(body))

@@ -432,8 +432,12 @@ func (h *hop) throughProxy(ctx context.Context) (*http.Response, *ProbeError) {
 	}
 	if block {
 		pev.PageTitle = pageTitle(body)
+		whose := "its own block page"
+		if resp.Header.Get("Via") != "" {
+			whose = "a block page it relayed (Via), as a URL rewriter makes it do,"
+		}
 		return nil, &ProbeError{Stage: facts.StageProxyDenied, Reason: "block-page",
-			Detail: fmt.Sprintf("the proxy answered %s with its own block page %q (%s)", u.Host, pev.PageTitle, statusLine(resp))}
+			Detail: fmt.Sprintf("the proxy answered %s with %s %q (%s)", u.Host, whose, pev.PageTitle, statusLine(resp))}
 	}
 	if resp.StatusCode == http.StatusProxyAuthRequired || made {
 		// Whatever its status (a 302 to a portal, a 200 error page), an answer the proxy

@@ -216,3 +216,35 @@ func TestMitmproxyInterceptionTrustedAndNot(t *testing.T) {
 		}
 	})
 }
+
+// squidGuard rewriting instead of redirecting (a redirect rule without "302:"): squid
+// fetches the company's block page itself and relays it, Via-stamped, as the answer for the
+// blocked URL. A relay's stamp proves a relay, not that the endpoint wrote the page.
+func TestSquidGuardRewrittenBlockPageNeverPasses(t *testing.T) {
+	l := startCatalogLab(t)
+	blocked443 := want{facts.StatusFail, "", ""}
+	t.Run("german-page-three-names", func(t *testing.T) {
+		// No word of the page is known: one page answered hosts of three domains.
+		l.web.Handle(blockHost, lab.Route{Status: 200, Headers: map[string]string{"Content-Type": "text/html; charset=utf-8"},
+			Body: "<html><head><title>Contoso Internetzugang</title></head><body><h1>Diese Seite ist gesperrt</h1></body></html>"})
+		p := lab.StartSquidGuard(t, lab.SquidGuardOptions{Hosts: l.filterHosts(t), Block: filterBlocked, Rewrite: true,
+			RedirectTo: "http://" + blockHost + "/blocked.html?clientaddr=%a&targetgroup=%t&url=%u"})
+		assertFilter(t, l, p, false, expectation(blocked443, want{facts.StatusWarn, facts.StageHTTP, "unverified-origin"}))
+	})
+	t.Run("one-name", func(t *testing.T) {
+		// One blocked name: no second host to compare with; the page's title says it.
+		l.web.Handle(blockHost, lab.Route{Status: 200, Headers: map[string]string{"Content-Type": "text/html"},
+			Body: "<html><head><title>Contoso: access blocked by policy</title></head><body>Ask the service desk.</body></html>"})
+		p := lab.StartSquidGuard(t, lab.SquidGuardOptions{Hosts: l.filterHosts(t), Block: filterBlocked[:1], Rewrite: true,
+			RedirectTo: "http://" + blockHost + "/blocked.html?url=%u"})
+		assertFilter(t, l, p, false, func(host string, port int) want {
+			switch {
+			case host == filterBlocked[0] && port == 443:
+				return blocked443
+			case host == filterBlocked[0]:
+				return want{facts.StatusFail, facts.StageProxyDenied, "block-page"}
+			}
+			return want{facts.StatusPass, "", ""}
+		})
+	})
+}

@@ -20,6 +20,10 @@ type SquidGuardOptions struct {
 	// RedirectTo is the block page URL, with squidGuard's substitutions (%a client address,
 	// %t target group, %u the blocked URL...).
 	RedirectTo string
+	// Rewrite makes squidGuard rewrite the URL instead of redirecting (a redirect rule
+	// without the "302:" prefix): squid fetches the block page itself and relays it, with
+	// its Via stamp, as the answer for the blocked URL.
+	Rewrite bool
 }
 
 // StartSquidGuard runs squid with squidGuard as its url_rewrite_program: requests for a
@@ -40,7 +44,11 @@ func StartSquidGuard(t testing.TB, o SquidGuardOptions) *Proxy {
 	var c strings.Builder
 	fmt.Fprintf(&c, "dbhome %s\nlogdir %s\n\n", db, filepath.Join(dir, "log"))
 	fmt.Fprintf(&c, "dest blocked {\n\tdomainlist blocked/domains\n}\n\n")
-	fmt.Fprintf(&c, "acl {\n\tdefault {\n\t\tpass !blocked all\n\t\tredirect 302:%s\n\t}\n}\n", o.RedirectTo)
+	redirect := "302:" + o.RedirectTo
+	if o.Rewrite {
+		redirect = o.RedirectTo
+	}
+	fmt.Fprintf(&c, "acl {\n\tdefault {\n\t\tpass !blocked all\n\t\tredirect %s\n\t}\n}\n", redirect)
 	writeFile(t, conf, []byte(c.String()), 0o644, "proxy")
 	if out, err := exec.Command("chown", "-R", "proxy:proxy", dir).CombinedOutput(); err != nil {
 		t.Fatalf("chown: %v: %s", err, out)
