@@ -188,7 +188,10 @@ func Judge(a Answer, proxied bool, learnt *Learnt) Verdict {
 		v.Origin, v.By = true, "relayed"
 		return v
 	}
-	if learnt == nil || (learnt.Invalid == nil && learnt.Unlisted == nil) {
+	// Only the proxy's own pages (the .invalid answer, an allow list's refusal) give
+	// something to differ from: a relayed success of the unlisted name alone does not.
+	ownKnown := learnt != nil && (learnt.Invalid != nil || learnt.Unlisted != nil && learnt.UnlistedRefused)
+	if !ownKnown {
 		v.Reason, v.By = ReasonUnverified, "no-canary"
 		v.Detail = "the proxy relayed an answer with no Via stamp and its own pages could not be learnt (canary requests failed"
 		if learnt != nil && learnt.Error != "" {

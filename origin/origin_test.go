@@ -164,3 +164,21 @@ func TestCarriesTargetAndSameSite(t *testing.T) {
 }
 
 func ptr(p Page) *Page { return &p }
+
+// Only the unlisted name answered (a plain relayed success) and the name that cannot exist
+// did not: none of the proxy's own pages is known, so "differs from the canaries" proves
+// nothing. A page that matches nothing known is never a pass then.
+func TestJudgeWithoutAnyOwnPageOfTheProxyIsUnverified(t *testing.T) {
+	unl := Fingerprint(answer("http://example.com/", "200 OK", map[string]string{"Content-Type": "text/html", "Server": "o", "Date": "d"}, "<title>Example Domain</title>"))
+	l := &Learnt{Unlisted: &unl, Error: "cmpreflight-canary-x.invalid: timeout"}
+	v := Judge(answer("http://a.test/", "200 OK", map[string]string{"Content-Type": "text/html"}, "<title>Contoso Internetzugang</title>Seite gesperrt"), true, l)
+	if v.Origin || v.Reason != ReasonUnverified || v.By != "no-canary" || !strings.Contains(v.Detail, "timeout") {
+		t.Errorf("%+v; want unverified-origin: no page of the proxy's own was learnt", v)
+	}
+	// An allow list's refusal is one of its own pages: that is enough to compare with.
+	ref := Fingerprint(answer("http://example.com/", "403 Forbidden", map[string]string{"Content-Type": "text/html", "Server": "px"}, "<title>Denied</title>"))
+	l = &Learnt{Unlisted: &ref, UnlistedRefused: true, Server: "px", Error: "cmpreflight-canary-x.invalid: timeout"}
+	if v := Judge(answer("http://a.test/", "200 OK", map[string]string{"Content-Type": "text/plain", "Server": "o", "Date": "d"}, "hello"), true, l); !v.Origin {
+		t.Errorf("%+v; want the origin: it differs from the proxy's refusal", v)
+	}
+}
