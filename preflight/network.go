@@ -54,9 +54,13 @@ func planJobs(targets []catalog.Target, compare bool, env *probers.Env) []prober
 			if strings.HasPrefix(t.URL, "http://") {
 				scheme = "http"
 			}
-			if env.ProxyFor(t.Host, t.Port, scheme) != nil {
-				direct.Required = false
+			if env.ProxyFor(t.Host, t.Port, scheme) == nil {
+				// Bypassed (--no-proxy, NO_PROXY): the role goes direct and no proxied
+				// route exists; a skipped @proxy check would deny a reachable endpoint.
+				jobs = append(jobs, probers.Job{Target: t, Route: facts.RouteDirect})
+				continue
 			}
+			direct.Required = false
 			jobs = append(jobs, probers.Job{Target: direct, Route: facts.RouteDirect}, probers.Job{Target: t, Route: facts.RouteProxy})
 			continue
 		}

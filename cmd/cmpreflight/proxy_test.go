@@ -328,3 +328,31 @@ func TestHTTPSProxyIsRefused(t *testing.T) {
 	}
 	assertNoSecret(t, r)
 }
+
+// Under --compare-direct, a target the proxy selection sends direct (--no-proxy) has no
+// proxied route: the role reaches it directly, so its @direct check is the requirement and
+// the proxied probe that cannot run must not deny the run.
+func TestCompareDirectBypassedTargetIsNotDeniedForItsProxyRoute(t *testing.T) {
+	l := startCatalogLab(t)
+	sq := lab.StartSquid(t, lab.SquidOptions{Hosts: map[string]string{"go.microsoft.com": l.web.IP, "download.microsoft.com": l.web.IP}})
+	eps := writeEndpoints(t, l.dir, "go.microsoft.com", "download.microsoft.com")
+	r := runBin(t, nil, l.args("--proxy", sq.URL, "--no-proxy", "download.microsoft.com", "--compare-direct", "--endpoints-only", "--endpoints", eps)...)
+	if r.doc == nil {
+		t.Fatalf("no report: %s", r.stderr)
+	}
+	got := byID(r.doc)
+	if c := got["download.microsoft.com:443@direct"]; c.Status != facts.StatusPass || !c.Required {
+		t.Errorf("bypassed target, direct: %s required %v; want a required pass", c.Status, c.Required)
+	}
+	if c, ok := got["download.microsoft.com:443@proxy"]; ok && c.Required {
+		t.Errorf("bypassed target, proxied: %s at %s (%s), required; the role never goes this way", c.Status, c.Stage, c.Reason)
+	}
+	if r.code != 0 || !r.doc.Verdict.Compliant {
+		t.Errorf("exit %d, deny %+v, warn %+v", r.code, r.doc.Verdict.Deny, r.doc.Verdict.Warn)
+	}
+	for _, w := range r.doc.Verdict.Warn {
+		if contains(w.Checks, "download.microsoft.com:443@proxy") {
+			t.Errorf("a warning for a route the role does not use: %+v", w)
+		}
+	}
+}
