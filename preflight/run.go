@@ -76,8 +76,8 @@ func Run(ctx context.Context, o Options) (*facts.Document, error) {
 		return nil, err
 	}
 
-	// 6. The verdict: only policies decide.
-	if doc.Verdict, err = engine.Evaluate(context.Background(), doc); err != nil {
+	// 6. The verdict: only policies decide, within the run's deadline and memory.
+	if err := evaluate(ctx, engine, doc); err != nil {
 		return nil, err
 	}
 	logger.verdict(doc.Verdict)
