@@ -20,7 +20,6 @@ var policyMemoryLimit uint64 = 512 << 20
 // (the report then still gets the verdict of what finished).
 const policyGrace = 10 * time.Second
 
-
 // evaluate runs the policies under the run's deadline and signals (or, when the run was
 // already interrupted, a short grace) and the memory guard. When they stop it, the document
 // is marked interrupted and gets a verdict that says so, so the report is still written.
