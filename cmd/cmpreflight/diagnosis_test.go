@@ -43,13 +43,13 @@ func TestNoNetworkSummaryNamesTheCause(t *testing.T) {
 		t.Fatalf("first cause is not the DNS failure of every check:\n%s", out)
 	}
 	cause := lines[first+1]
-	if !strings.Contains(cause, "the DNS server 10.0.0.53:53") {
-		t.Errorf("cause does not name the server: %q", cause)
+	if !strings.Contains(cause, "the DNS server 10.0.0.53:53") || !strings.Contains(cause, "network is unreachable") {
+		t.Errorf("cause does not name the server and the unreachable network: %q", cause)
 	}
 	if !strings.Contains(lines[first+2], "--dns-server") {
 		t.Errorf("first action does not say what to do: %q", lines[first+2])
 	}
-	for _, noise := range []string{"scp.other_edition", "never exercised"} {
+	for _, noise := range []string{"scp.other_edition", "never exercised", "bad-response"} {
 		if strings.Contains(out, noise) {
 			t.Errorf("summary contains %q:\n%s", noise, out)
 		}
