@@ -19,12 +19,14 @@ type Seen struct {
 // A page that names each asked host and is otherwise identical for two or more hosts is a
 // block page (the filter filled in what it refused). An identical titled HTML page without
 // the host, for hosts of two or more different domains, is ambiguous: unverified-origin.
-// Empty bodies (HEAD, 204) are never compared.
+// Empty bodies (HEAD, 204) are never compared, nor redirects: a 3xx body is the server
+// software's boilerplate ("Document Moved", naming the host it moves to), the same on every
+// origin running that software; a redirect is judged by its target.
 func SamePage(seen []Seen) map[int]Verdict {
 	groups := map[string][]int{}
 	for i, s := range seen {
 		p := s.Page
-		if p.Digest == "" || p.Bytes == 0 {
+		if p.Digest == "" || p.Bytes == 0 || p.Status/100 == 3 {
 			continue
 		}
 		key := fmt.Sprintf("%d|%s|%s|%s", p.Status, p.Server, p.ContentType, p.Digest)
