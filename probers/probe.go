@@ -121,6 +121,9 @@ func (pr *prober) run(ctx context.Context, c *facts.Check, u *url.URL, p *ProxyC
 	seen := map[string]bool{}
 	first := u
 	leftSite, firstProven := false, false
+	// unprovenOff: a redirect off the endpoint's domain came from a hop whose answer nothing
+	// proves (plain HTTP, no relay stamp): a filter writes such a redirect as easily.
+	unprovenOff := false
 	method := http.MethodHead
 	if follow {
 		method = http.MethodGet
@@ -170,6 +173,9 @@ func (pr *prober) run(ctx context.Context, c *facts.Check, u *url.URL, p *ProxyC
 		if offSite && !follow {
 			follow, leftSite = true, true
 		}
+		if offSite && u.Scheme != "https" && (hop > 0 || !firstProven) {
+			unprovenOff = true
+		}
 		if !follow || !isRedirect {
 			if hop > 0 {
 				h.Redirects = append(h.Redirects, facts.RedirectHop{URL: u.String(), StatusCode: resp.StatusCode, Host: u.Hostname()})
@@ -178,7 +184,7 @@ func (pr *prober) run(ctx context.Context, c *facts.Check, u *url.URL, p *ProxyC
 			if f := httpFailure(resp); f != nil {
 				return f
 			}
-			if hop > 0 && !firstProven && pr.env.leavesSite(first.Hostname(), u.Hostname()) {
+			if hop > 0 && (!firstProven || unprovenOff) && pr.env.leavesSite(first.Hostname(), u.Hostname()) {
 				// The chain ended off the endpoint's domain and the catalog: whatever answered
 				// there, the endpoint itself was not seen answering.
 				v := origin.Verdict{Reason: origin.ReasonUnverified, By: "off-site-redirect",

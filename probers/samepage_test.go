@@ -1,0 +1,60 @@
+package probers
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/cmpreflight/cmpreflight/facts"
+	"github.com/cmpreflight/cmpreflight/internal/lab"
+)
+
+// Origins running the same server software answer port 80 with the same boilerplate
+// redirect to their own https address, its body naming the host (as IIS's "Document Moved"
+// does). That is not a filter's template: a redirect is judged by where it goes.
+func TestSameRedirectBoilerplateOfSeveralOriginsPasses(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	h := newHostileLab(t)
+	var jobs []Job
+	for _, host := range []string{"go.microsoft.lab.test", "ctldl.windowsupdate.lab.test", "management.azure.lab.test"} {
+		w := h.web(host, lab.ConnServe, nil)
+		loc := fmt.Sprintf("https://%s/", host)
+		w.Handle(host, lab.Route{Status: 301, Location: loc, Headers: map[string]string{"Content-Type": "text/html; charset=UTF-8"},
+			Body: `<head><title>Document Moved</title></head><body><h1>Object Moved</h1>This document may be found <a HREF="` + loc + `">here</a></body>`})
+		jobs = append(jobs, Job{Target: target("http", host, w.HTTPPort, "/", false)})
+	}
+	r := &Runner{Env: h.env(nil), Concurrency: 3}
+	for _, c := range r.Run(context.Background(), jobs) {
+		if c.Status != facts.StatusPass {
+			t.Errorf("%s: %s at %s (%s): %s; want a pass", c.ID, c.Status, c.Stage, c.Reason, c.Message)
+		}
+	}
+	h.close(ignore)
+}
+
+// A chain proven at its first hop (verified TLS) that a later plain-HTTP hop sends off the
+// endpoint's domain: that redirect is nobody's proven answer (a transparent filter on port
+// 80 writes it as easily), so the block host's page at the end is never a pass.
+func TestUnprovenLaterHopOffSiteIsNotAPass(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	h := newHostileLab(t)
+	a := h.web("go.ms-lab.test", lab.ConnServe, nil)
+	b := h.web("dl.ms-lab.test", lab.ConnServe, nil)
+	blk := h.web("block.filter-lab.test", lab.ConnServe, &lab.Route{Status: 200, Headers: map[string]string{"Content-Type": "text/html"},
+		Body: "<title>Contoso</title>Seite gesperrt"})
+	a.Handle("go.ms-lab.test", lab.Route{Status: 302, Location: fmt.Sprintf("http://dl.ms-lab.test:%d/file", b.HTTPPort)})
+	b.Handle("dl.ms-lab.test", lab.Route{Status: 302, Location: fmt.Sprintf("http://block.filter-lab.test:%d/blocked.html", blk.HTTPPort)})
+	c := run(t, h.env(nil), target("https", "go.ms-lab.test", a.TLSPort, "/fwlink", true), facts.StatusWarn, facts.StageHTTP, "unverified-origin")
+	if c.Evidence.HTTP == nil || len(c.Evidence.HTTP.Redirects) != 3 {
+		t.Errorf("redirects %+v; want the three hops", c.Evidence.HTTP)
+	}
+	// The same chain with the off-site redirect made inside verified TLS passes.
+	b2 := h.web("dl2.ms-lab.test", lab.ConnServe, nil)
+	a2 := h.web("go2.ms-lab.test", lab.ConnServe, nil)
+	a2.Handle("go2.ms-lab.test", lab.Route{Status: 302, Location: fmt.Sprintf("https://dl2.ms-lab.test:%d/file", b2.TLSPort)})
+	b2.Handle("dl2.ms-lab.test", lab.Route{Status: 302, Location: fmt.Sprintf("http://block.filter-lab.test:%d/moved.html", blk.HTTPPort)})
+	run(t, h.env(nil), target("https", "go2.ms-lab.test", a2.TLSPort, "/fwlink", true), facts.StatusPass, "", "")
+	h.close(ignore)
+}
