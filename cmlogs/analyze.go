@@ -96,7 +96,7 @@ type aggregate struct {
 // rotated copies) and returns the findings. now is the clock the sync age is measured
 // against. Malformed content is counted in Files, not an error; an unreadable path is.
 func Analyze(paths []string, now time.Time) (*Result, error) {
-	return analyze(builtin, paths, now)
+	return analyze(builtin(), paths, now)
 }
 
 func analyze(set *signatureSet, paths []string, now time.Time) (*Result, error) {

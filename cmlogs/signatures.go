@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -41,7 +42,9 @@ type signatureSet struct {
 	syncFail    *regexp.Regexp
 }
 
-var builtin = mustLoad(signaturesYAML)
+// builtin compiles the embedded signatures on first use, not at start-up: a run without
+// --cm-logs never needs them.
+var builtin = sync.OnceValue(func() *signatureSet { return mustLoad(signaturesYAML) })
 
 func mustLoad(b []byte) *signatureSet {
 	s, err := loadSignatures(b)
@@ -53,8 +56,9 @@ func mustLoad(b []byte) *signatureSet {
 
 // Signatures returns the built-in signatures in file order.
 func Signatures() []Signature {
-	out := make([]Signature, len(builtin.sigs))
-	copy(out, builtin.sigs)
+	sigs := builtin().sigs
+	out := make([]Signature, len(sigs))
+	copy(out, sigs)
 	return out
 }
 

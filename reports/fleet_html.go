@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/cmpreflight/cmpreflight/fleet"
 )
@@ -15,7 +16,7 @@ import (
 //go:embed fleet.html.tmpl
 var fleetTemplateText string
 
-var fleetTemplate = template.Must(template.New("fleet").Funcs(template.FuncMap{
+var fleetFuncs = template.FuncMap{
 	"time": formatTime,
 	"cell": cellText,
 	"letter": func(status string) string {
@@ -27,7 +28,12 @@ var fleetTemplate = template.Must(template.New("fleet").Funcs(template.FuncMap{
 		}
 		return strings.ToUpper(status[:1])
 	},
-}).Parse(fleetTemplateText))
+}
+
+// fleetTemplate is parsed on first use, not at start-up: most runs write no HTML.
+var fleetTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("fleet").Funcs(fleetFuncs).Parse(fleetTemplateText))
+})
 
 // matrixMachines is the most machines the page shows as matrix columns; beyond it the
 // matrix is only in the JSON document.
@@ -83,5 +89,5 @@ func renderFleetHTML(w io.Writer, doc *fleet.Document) error {
 		}
 		v.Attention = append(v.Attention, a)
 	}
-	return fleetTemplate.Execute(w, v)
+	return fleetTemplate().Execute(w, v)
 }

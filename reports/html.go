@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cmpreflight/cmpreflight/diagnosis"
@@ -20,7 +21,7 @@ import (
 //go:embed html.tmpl
 var htmlTemplateText string
 
-var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+var htmlFuncs = template.FuncMap{
 	"join":     strings.Join,
 	"time":     formatTime,
 	"date":     func(t time.Time) string { return t.UTC().Format("2006-01-02") },
@@ -52,7 +53,12 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return nil
 	},
-}).Parse(htmlTemplateText))
+}
+
+// htmlTemplate is parsed on first use, not at start-up: most runs write no HTML.
+var htmlTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Funcs(htmlFuncs).Parse(htmlTemplateText))
+})
 
 type htmlView struct {
 	Doc          *facts.Document
@@ -241,5 +247,5 @@ func buildHTMLView(doc *facts.Document) *htmlView {
 }
 
 func renderHTML(w io.Writer, doc *facts.Document) error {
-	return htmlTemplate.Execute(w, buildHTMLView(doc))
+	return htmlTemplate().Execute(w, buildHTMLView(doc))
 }
