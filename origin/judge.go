@@ -106,23 +106,32 @@ func (c *Canaries) Learn(route, scheme string, fetch Fetcher) *Learnt {
 	rl.once.Do(func() {
 		inv, unl := c.CanaryURLs(scheme)
 		l := &Learnt{InvalidURL: inv.String(), UnlistedURL: unl.String()}
-		var errs []string
-		if a, err := fetch(inv); err == nil {
-			p := Fingerprint(a)
-			l.Invalid = &p
-			l.Server = a.Header.Get("Server")
-		} else {
-			errs = append(errs, inv.Host+": "+err.Error())
+		// Both canaries at once: the first checks of a route wait for them.
+		type got struct {
+			a   Answer
+			err error
 		}
-		if a, err := fetch(unl); err == nil {
-			p := Fingerprint(a)
+		invC, unlC := make(chan got, 1), make(chan got, 1)
+		go func() { a, err := fetch(inv); invC <- got{a, err} }()
+		go func() { a, err := fetch(unl); unlC <- got{a, err} }()
+		gi, gu := <-invC, <-unlC
+		var errs []string
+		if gi.err == nil {
+			p := Fingerprint(gi.a)
+			l.Invalid = &p
+			l.Server = gi.a.Header.Get("Server")
+		} else {
+			errs = append(errs, inv.Host+": "+gi.err.Error())
+		}
+		if gu.err == nil {
+			p := Fingerprint(gu.a)
 			l.Unlisted = &p
-			l.UnlistedRefused = a.StatusCode >= 400 || Match(a) != nil || (l.Invalid != nil && p.Same(*l.Invalid))
+			l.UnlistedRefused = gu.a.StatusCode >= 400 || Match(gu.a) != nil || (l.Invalid != nil && p.Same(*l.Invalid))
 			if l.Server == "" && l.UnlistedRefused {
-				l.Server = a.Header.Get("Server")
+				l.Server = gu.a.Header.Get("Server")
 			}
 		} else {
-			errs = append(errs, unl.Host+": "+err.Error())
+			errs = append(errs, unl.Host+": "+gu.err.Error())
 		}
 		l.Error = strings.Join(errs, "; ")
 		rl.l = l

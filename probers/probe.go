@@ -423,7 +423,9 @@ func (h *hop) throughProxy(ctx context.Context) (*http.Response, *ProbeError) {
 				return nil, unverified(v, u.Host)
 			}
 		} else if h.first {
-			recordOrigin(h.c, v, learnt)
+			// A pass keeps its verdict and page (for the cross-host comparison), not the
+			// canaries: they are the same for every check of the route.
+			recordOrigin(h.c, v, nil)
 		}
 	}
 	block := resp.StatusCode < 400 && blockPage(resp.Header, body)
