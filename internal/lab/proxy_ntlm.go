@@ -40,7 +40,7 @@ func newWinbindLab(t testing.TB, proxyDir string, users map[string]string) *winb
 		t.Fatal("StartSquid: NTLM auth needs Users")
 	}
 	w := &winbindLab{dir: filepath.Join(proxyDir, "samba")}
-	for _, d := range []string{"", "private", "lock", "state", "cache", "pid", "ncalrpc", "run", "pw"} {
+	for _, d := range []string{"", "private", "lock", "state", "cache", "pid", "ncalrpc", "run", "pw", "etc-up", "etc-work"} {
 		if err := os.MkdirAll(filepath.Join(w.dir, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -82,8 +82,8 @@ func newWinbindLab(t testing.TB, proxyDir string, users map[string]string) *winb
 		// pdbedit -t reads the password twice from stdin; the file never leaves the test dir.
 		writeFile(t, filepath.Join(w.dir, "pw", u), []byte(users[u]+"\n"+users[u]+"\n"), 0o600, "")
 	}
-	writeFile(t, filepath.Join(w.dir, "passwd"), []byte(pw), 0o644, "")
-	writeFile(t, filepath.Join(w.dir, "group"), []byte(gr), 0o644, "")
+	writeFile(t, filepath.Join(w.dir, "etc-up", "passwd"), []byte(pw), 0o644, "")
+	writeFile(t, filepath.Join(w.dir, "etc-up", "group"), []byte(gr), 0o644, "")
 
 	s := func(d string) string { return filepath.Join(w.dir, d) }
 	conf := strings.Join([]string{
@@ -120,8 +120,9 @@ func (w *winbindLab) script(execCmd string) string {
 		"mount --make-rprivate /",
 		"mkdir -p /run/samba",
 		"mount --bind " + s("run") + " /run/samba",
-		"mount --bind " + s("passwd") + " /etc/passwd",
-		"mount --bind " + s("group") + " /etc/group",
+		// An overlay over /etc, not file bind mounts: useradd/userdel elsewhere (the Samba
+		// lab) replace /etc/passwd by rename, which would uncover a bind-mounted file.
+		"mount -t overlay overlay -o lowerdir=/etc,upperdir=" + s("etc-up") + ",workdir=" + s("etc-work") + " /etc",
 	}
 	for _, u := range w.users {
 		lines = append(lines, "pdbedit -s "+w.conf+" -a -u "+u+" -t < "+s("pw/"+u)+" > /dev/null")
