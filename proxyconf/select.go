@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/cmpreflight/cmpreflight/facts"
@@ -45,6 +46,17 @@ func Choose(o ChooseOptions) (*Choice, error) {
 	}
 	ro := Options{Flag: o.Flag, FlagSource: SourceFlag, NoProxy: o.NoProxy, ConfigMgr: o.ConfigMgr,
 		WinHTTP: ReadWinHTTP, Env: os.Getenv, Auth: o.Auth}
+	// On Windows the role is a service running as SYSTEM: it reads WinHTTP and the site
+	// system proxy, never an environment variable, so neither does the check there.
+	ignoredEnv := ""
+	if runtime.GOOS == "windows" {
+		ro.Env = nil
+		for _, n := range []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"} {
+			if os.Getenv(n) != "" && ignoredEnv == "" {
+				ignoredEnv = n
+			}
+		}
+	}
 	if !o.FromCLI {
 		ro.FlagSource = SourceConfig
 	}
@@ -53,6 +65,9 @@ func Choose(o ChooseOptions) (*Choice, error) {
 		return nil, err
 	}
 	pf := sel.Facts()
+	if ignoredEnv != "" {
+		pf.Notes = append(pf.Notes, ignoredEnv+" is set but ignored: on Windows the service connection point (a service running as SYSTEM) never reads the environment, only WinHTTP and the site system proxy")
+	}
 	// The probes speak plain HTTP to the proxy (as WinHTTP does); a proxy URL with https://
 	// would get credentials in clear text on a TLS port, so it is refused up front.
 	for _, probe := range []struct {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/lab"
+	"github.com/cmpreflight/cmpreflight/proxyconf"
 )
 
 const labPassword = "S3cr3t-Pr0xy-Pa55"
@@ -317,16 +319,28 @@ func TestProxyFromEnvironmentWithUserinfoIsRedacted(t *testing.T) {
 }
 
 // An https:// proxy from the environment is refused up front rather than sent credentials in
-// clear text on its TLS port.
+// clear text on its TLS port. On Windows the environment is not a proxy source at all (the
+// role, a service running as SYSTEM, reads WinHTTP and the site system proxy, never the
+// environment): the variable is reported as ignored and WinHTTP decides.
 func TestHTTPSProxyIsRefused(t *testing.T) {
 	dir := t.TempDir()
 	eps := writeEndpoints(t, dir, "go.microsoft.com")
 	r := runBin(t, []string{"HTTPS_PROXY=https://u:" + labPassword + "@proxy.lab.test:8443", "CMPREFLIGHT_PROXY_PASSWORD=" + labPassword},
 		"run", "--endpoints-only", "--endpoints", eps, "--dns-server", "127.0.0.1:1", "--quiet")
+	assertNoSecret(t, r)
+	if runtime.GOOS == "windows" {
+		if r.doc == nil || r.doc.Proxy == nil {
+			t.Fatalf("exit %d, no proxy facts, stderr %q", r.code, r.stderr)
+		}
+		if r.doc.Proxy.Source != proxyconf.SourceWinHTTP || r.doc.Proxy.URL != "" ||
+			!strings.Contains(strings.Join(r.doc.Proxy.Notes, "\n"), "HTTPS_PROXY is set but ignored") {
+			t.Errorf("exit %d, proxy facts %+v", r.code, *r.doc.Proxy)
+		}
+		return
+	}
 	if r.code != 2 || !strings.Contains(r.stderr, "https://") || !strings.Contains(r.stderr, "env") {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
-	assertNoSecret(t, r)
 }
 
 // Under --compare-direct, a target the proxy selection sends direct (--no-proxy) has no

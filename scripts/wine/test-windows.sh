@@ -36,11 +36,15 @@ status=0
 unshare -m sh -c 'mount --bind "$1/resolv.conf" /etc/resolv.conf && shift && exec "$@"' sh "$out" \
   go test -overlay "$CMPREFLIGHT_WINE_OVERLAY" -exec "$PWD/$here/exec.sh" -count=1 -p 1 -timeout 5m \
   -coverprofile "$out/cover.out" "${pkgs[@]}" 2>&1 | tee "$out/test.log" | grep -E '^(ok|FAIL|---|panic)' || true
+# The product binary itself under Wine: the command-level tests that need no Linux daemon.
+go build -overlay "$CMPREFLIGHT_WINE_OVERLAY" -o "$out/cmpreflight.exe" ./cmd/cmpreflight
+CMPREFLIGHT_BIN=$out/cmpreflight.exe go test -overlay "$CMPREFLIGHT_WINE_OVERLAY" -exec "$PWD/$here/exec.sh" -count=1 -timeout 5m \
+  -run "$(tr '\n' '|' <"$here/cmd-tests.txt" | sed 's/|$//')" ./cmd/cmpreflight 2>&1 | tee -a "$out/test.log" | grep -E '^(ok|FAIL|---|panic)' || true
 grep -q '^FAIL' "$out/test.log" && status=1
 grep -q '^ok' "$out/test.log" || status=1
 t2=$(date +%s)
 
-echo "test-windows: packages run under Wine: ${pkgs[*]}"
+echo "test-windows: packages run under Wine: ${pkgs[*]} ./cmd/cmpreflight ($(tr '\n' ' ' <"$here/cmd-tests.txt"))"
 echo "test-windows: Windows-only functions (coverage under Wine):"
 go tool cover -func="$out/cover.out" | grep '_windows.go:' | grep -v '_test.go:' >"$out/funcs" || true
 missing=0
