@@ -40,6 +40,15 @@ unshare -m sh -c 'mount --bind "$1/resolv.conf" /etc/resolv.conf && shift && exe
 go build -overlay "$CMPREFLIGHT_WINE_OVERLAY" -o "$out/cmpreflight.exe" ./cmd/cmpreflight
 CMPREFLIGHT_BIN=$out/cmpreflight.exe go test -overlay "$CMPREFLIGHT_WINE_OVERLAY" -exec "$PWD/$here/exec.sh" -count=1 -timeout 5m \
   -run "$(tr '\n' '|' <"$here/cmd-tests.txt" | sed 's/|$//')" ./cmd/cmpreflight 2>&1 | tee -a "$out/test.log" | grep -E '^(ok|FAIL|---|panic)' || true
+
+# The integration tests drive cmpreflight.exe under Wine from a Linux test process (the lab:
+# squid, DNS on 127.0.0.1:53, TLS endpoints), through a wrapper that stands in for the binary.
+printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$CMPREFLIGHT_WINE" "$out/cmpreflight.exe" >"$out/cmpreflight-wine"
+chmod +x "$out/cmpreflight-wine"
+wineserver -k 2>/dev/null || true
+unshare -m sh -c 'mount --bind "$1/resolv.conf" /etc/resolv.conf && shift && exec "$@"' sh "$out" \
+  env GOOS=linux CMPREFLIGHT_BIN="$out/cmpreflight-wine" go test -tags winelab -count=1 -timeout 8m -run '^TestWine' -v ./cmd/cmpreflight \
+  2>&1 | tee -a "$out/test.log" | grep -E '^(ok|FAIL|--- |panic)|_test.go:[0-9]+:' || true
 grep -q '^FAIL' "$out/test.log" && status=1
 grep -q '^ok' "$out/test.log" || status=1
 t2=$(date +%s)
