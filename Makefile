@@ -33,5 +33,9 @@ test: deps vet windows build test-windows
 bench: deps build
 	CMPREFLIGHT_BIN=$(CURDIR)/$(BIN) $(GO) run ./internal/bench
 
+# cmpreflight.exe for windows/amd64 and windows/arm64 and the Linux binary, with SHA-256 sums.
+release:
+	bash scripts/release.sh
+
 fuzz:
 	bash scripts/fuzz.sh $(FUZZTIME)

@@ -133,6 +133,7 @@ func TestWineStrongCryptoFlipsTLSConfig(t *testing.T) {
 		if r.doc == nil || r.doc.Trust == nil || r.doc.Trust.TLSConfig == nil {
 			t.Fatalf("strong crypto %s: exit %d, no TLS configuration facts; stderr %s", tc.value, r.code, r.stderr)
 		}
+		t.Logf("strong crypto %s: run %d ms, checks %+v", tc.value, r.doc.DurationMs, r.doc.Checks[0].Timings)
 		tc2 := r.doc.Trust.TLSConfig
 		if tc2.Source != "windows-registry" || tc2.StrongCrypto == tc.deny {
 			t.Errorf("strong crypto %s: facts %+v", tc.value, *tc2)

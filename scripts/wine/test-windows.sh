@@ -47,7 +47,7 @@ printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$CMPREFLIGHT_WINE" "$out/cmpreflight.
 chmod +x "$out/cmpreflight-wine"
 wineserver -k 2>/dev/null || true
 unshare -m sh -c 'mount --bind "$1/resolv.conf" /etc/resolv.conf && shift && exec "$@"' sh "$out" \
-  env GOOS=linux CMPREFLIGHT_BIN="$out/cmpreflight-wine" go test -tags winelab -count=1 -timeout 8m -run '^TestWine' -v ./cmd/cmpreflight \
+  env GOOS=linux CMPREFLIGHT_BIN="$out/cmpreflight-wine" go test -tags winelab -count=1 -timeout 8m -run "^TestWine" -v ./cmd/cmpreflight \
   2>&1 | tee -a "$out/test.log" | grep -E '^(ok|FAIL|--- |panic)|_test.go:[0-9]+:' || true
 grep -q '^FAIL' "$out/test.log" && status=1
 grep -q '^ok' "$out/test.log" || status=1
