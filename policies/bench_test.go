@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/cmpreflight/cmpreflight/facts"
 )
@@ -103,45 +102,18 @@ func BenchmarkJSONMarshal20k(b *testing.B) {
 	}
 }
 
-// TestEvaluate20kTiming evaluates a 20,000-check document and compares the time with
-// encoding the same document to JSON on the same machine at the same moment, so the bound
-// holds on a loaded CI machine (and under -race) as well as on an idle one.
-func TestEvaluate20kTiming(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		t.Skip("timing is meaningless in -short or -race runs; see BenchmarkEvaluate20k")
+// TestEvaluate20kVerdict evaluates a 20,000-check document and checks the verdict: every
+// required failure is one deny and the other edition's failures are information. How long it
+// takes is measured by make bench (policy figures), never by a timed test.
+func TestEvaluate20kVerdict(t *testing.T) {
+	if testing.Short() {
+		t.Skip("20,000 checks: not in -short runs")
 	}
 	e := load(t, Options{})
-	doc := bigDoc(20000)
-	best := func(f func()) time.Duration {
-		min := time.Duration(1 << 62)
-		for range 3 {
-			start := time.Now()
-			f()
-			min = minDur(min, time.Since(start))
-		}
-		return min
+	v := eval(t, e, bigDoc(20000))
+	if len(v.Deny) != 2000 || len(v.Warn) != 0 {
+		t.Errorf("deny %d warn %d, want 2000 and 0", len(v.Deny), len(v.Warn))
 	}
-	var v *facts.Verdict
-	evalTook := best(func() { v = eval(t, e, doc) })
-	jsonTook := best(func() { _, _ = json.Marshal(doc) })
-	ratio := float64(evalTook) / float64(jsonTook)
-	t.Logf("20,000 checks: evaluate %v, json.Marshal %v (x%.1f); %d deny, %d warn", evalTook, jsonTook, ratio, len(v.Deny), len(v.Warn))
-	if len(v.Deny) != 2000 || len(v.Warn) != 0 { // the 1,000 seed-only failures are information
-		t.Errorf("deny %d warn %d", len(v.Deny), len(v.Warn))
-	}
-	if ratio > 40 {
-		t.Errorf("evaluation costs %.1f times the JSON encoding of the document", ratio)
-	}
-}
-
-// raceEnabled is set by race_test.go under -race.
-var raceEnabled bool
-
-func minDur(a, b time.Duration) time.Duration {
-	if a < b {
-		return a
-	}
-	return b
 }
 
 // BenchmarkLoadBuiltin is the compile step every run pays before its verdict (annotations are

@@ -1,5 +1,0 @@
-//go:build race
-
-package policies
-
-func init() { raceEnabled = true }
