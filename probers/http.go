@@ -18,6 +18,7 @@ const (
 	maxHeaderBytes = 64 << 10
 	maxBodyPeek    = 16 << 10
 	maxRedirects   = 10
+	maxInterim     = 5 // 1xx answers skipped before the final one
 )
 
 // failStatuses are the answers ConfigMgr's own endpoint checker treats as failures
@@ -63,6 +64,14 @@ func (c *capReader) Read(p []byte) (int, error) {
 func readResponse(br *bufio.Reader, cr *capReader, req *http.Request, peekBody bool) (*http.Response, []byte, error) {
 	cr.left = maxHeaderBytes
 	resp, err := http.ReadResponse(br, req)
+	// An interim answer (100 Continue, 103 Early Hints) is not the answer: the one after it
+	// decides. Nothing here asks to switch protocols, so a 101 is a bad answer.
+	for skipped := 0; err == nil && resp.StatusCode/100 == 1; skipped++ {
+		if resp.StatusCode == http.StatusSwitchingProtocols || skipped == maxInterim {
+			return nil, nil, fmt.Errorf("unexpected interim answer %s", resp.Status)
+		}
+		resp, err = http.ReadResponse(br, req)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,8 +1,12 @@
 package probers
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net"
+	"net/http"
+	"sync"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -56,5 +60,55 @@ func TestUnprovenLaterHopOffSiteIsNotAPass(t *testing.T) {
 	a2.Handle("go2.ms-lab.test", lab.Route{Status: 302, Location: fmt.Sprintf("https://dl2.ms-lab.test:%d/file", b2.TLSPort)})
 	b2.Handle("dl2.ms-lab.test", lab.Route{Status: 302, Location: fmt.Sprintf("http://block.filter-lab.test:%d/moved.html", blk.HTTPPort)})
 	run(t, h.env(nil), target("https", "go2.ms-lab.test", a2.TLSPort, "/fwlink", true), facts.StatusPass, "", "")
+	h.close(ignore)
+}
+
+// rawHTTP serves every connection on host:port 80-style with the bytes given, after reading
+// the request head.
+func rawHTTP(t *testing.T, h *hostileLab, host, answer string) int {
+	t.Helper()
+	ip, err := lab.AllocIP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.dns.A(host, ip)
+	var wg sync.WaitGroup
+	h.closers = append(h.closers, func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			br := bufio.NewReader(c)
+			if _, err := http.ReadRequest(br); err == nil {
+				c.Write([]byte(answer))
+			}
+			c.Close()
+		}
+	}()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// An interim 1xx answer is not the answer: what follows it decides.
+func TestInterimAnswersAreSkipped(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	h := newHostileLab(t)
+	env := h.env(nil)
+	gw := rawHTTP(t, h, "continue-then-502.lab.test", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+	run(t, env, target("http", "continue-then-502.lab.test", gw, "/", false), facts.StatusFail, facts.StageHTTP, "status-502")
+	ok := rawHTTP(t, h, "hints-then-200.lab.test", "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	c := run(t, env, target("http", "hints-then-200.lab.test", ok, "/", false), facts.StatusPass, "", "")
+	if c.Evidence.HTTP == nil || c.Evidence.HTTP.StatusCode != 200 {
+		t.Errorf("http evidence %+v; want the final 200", c.Evidence.HTTP)
+	}
+	up := rawHTTP(t, h, "switching.lab.test", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n")
+	run(t, env, target("http", "switching.lab.test", up, "/", false), facts.StatusFail, facts.StageHTTP, "bad-response")
 	h.close(ignore)
 }
