@@ -2,6 +2,8 @@ package probers
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -81,8 +83,27 @@ func readResponse(br *bufio.Reader, cr *capReader, req *http.Request, peekBody b
 	if (peekBody || refusedConnect) && resp.Body != nil {
 		cr.left = maxBodyPeek
 		body, _ = io.ReadAll(io.LimitReader(resp.Body, maxBodyPeek))
+		body = decoded(resp.Header, body)
 	}
 	return resp, body, nil
+}
+
+// decoded is a peeked body as text: a page sent gzip-compressed although the probe never
+// asked for it (no Accept-Encoding) is inflated, at most maxBodyPeek bytes of it, so that
+// its title and markers are read. A body that does not inflate stays as it came.
+func decoded(h http.Header, body []byte) []byte {
+	if !strings.EqualFold(strings.TrimSpace(h.Get("Content-Encoding")), "gzip") || len(body) == 0 {
+		return body
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return body
+	}
+	text, _ := io.ReadAll(io.LimitReader(zr, maxBodyPeek))
+	if len(text) == 0 {
+		return body
+	}
+	return text
 }
 
 // drain reads what is left of a small body so the connection can carry the next request

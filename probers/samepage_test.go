@@ -2,6 +2,8 @@ package probers
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"net"
@@ -110,5 +112,18 @@ func TestInterimAnswersAreSkipped(t *testing.T) {
 	}
 	up := rawHTTP(t, h, "switching.lab.test", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n")
 	run(t, env, target("http", "switching.lab.test", up, "/", false), facts.StatusFail, facts.StageHTTP, "bad-response")
+	h.close(ignore)
+}
+
+// A block page sent gzip-compressed although nobody asked for it is read as its text.
+func TestGzipBlockPageIsRead(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	h := newHostileLab(t)
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write([]byte("<html><head><title>Access blocked by policy</title></head><body>see http://config.privoxy.org/</body></html>"))
+	zw.Close()
+	port := rawHTTP(t, h, "gzip-block.lab.test", fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s", z.Len(), z.String()))
+	run(t, h.env(nil), target("http", "gzip-block.lab.test", port, "/", false), facts.StatusFail, facts.StageHTTP, "block-page")
 	h.close(ignore)
 }
