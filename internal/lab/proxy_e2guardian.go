@@ -100,6 +100,9 @@ func StartE2guardian(t testing.TB, o E2guardianOptions) *Proxy {
 	s = set(s, "loglocation", "'"+p.LogPath+"'")
 	s = set(s, "pidfilename", "'"+filepath.Join(dir, "e2guardian.pid")+"'")
 	s = set(s, "checkip", ip)
+	// The shipped transparent-HTTPS port (8443) is fixed: two instances at once (tests run in
+	// parallel) would fight over it. The lab only uses the explicit proxy port.
+	s = regexp.MustCompile(`(?m)^transparenthttpsport\s*=`).ReplaceAllLiteralString(s, "#transparenthttpsport =")
 	writeFile(t, mainConf, []byte(s), 0o644, "")
 	writeFile(t, filepath.Join(conf, "lists", "bannedsitelist"), []byte(strings.Join(o.Block, "\n")+"\n"), 0o644, "")
 	exec.Command("chmod", "-R", "a+rX", dir).Run()
