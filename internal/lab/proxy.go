@@ -229,7 +229,10 @@ func runDaemon(t testing.TB, name string, p *Proxy, cmd *exec.Cmd, logs func() s
 		}
 		p.Close()
 	})
-	deadline := time.Now().Add(15 * time.Second)
+	// A generous ceiling: mitmdump (Python) takes seconds to start on a loaded machine, and a
+	// daemon that is ready sooner ends the wait at once.
+	const ready = 60 * time.Second
+	deadline := time.Now().Add(ready)
 	for {
 		c, err := net.DialTimeout("tcp", p.Addr, 200*time.Millisecond)
 		if err == nil {
@@ -242,7 +245,7 @@ func runDaemon(t testing.TB, name string, p *Proxy, cmd *exec.Cmd, logs func() s
 		case <-time.After(15 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s not listening on %s after 15s\n%s", name, p.Addr, logs())
+			t.Fatalf("%s not listening on %s after %v\n%s", name, p.Addr, ready, logs())
 		}
 	}
 	t.Logf("%s listening on %s (pid %d) after %v", name, p.Addr, p.PID, time.Since(start).Round(time.Millisecond))
