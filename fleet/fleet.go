@@ -177,82 +177,22 @@ func Merge(set *Set, tool facts.Tool, now time.Time) *Document {
 	versions := map[string]int{}
 	profiles := map[string]bool{}
 	for mi, r := range reports {
-		d := r.Doc
-		m := Machine{Name: r.Name, Hostname: d.Machine.Hostname, OS: d.Machine.OS, Report: r.Path, ToolVersion: d.Tool.Version,
-			StartedAt: d.StartedAt, DurationMs: d.DurationMs, Profile: d.Profile, Edition: d.Edition, Verdict: verdictOf(d),
-			Summary: d.Summary, Deny: []facts.Finding{}, Warn: []facts.Finding{}, Failing: []string{}}
-		if d.Verdict != nil {
-			m.Deny = append(m.Deny, d.Verdict.Deny...)
-			m.Warn = append(m.Warn, d.Verdict.Warn...)
-		}
-		versions[d.Tool.Version]++
-		profiles[d.Profile+" / "+d.Edition] = true
-		switch m.Verdict {
-		case VerdictCompliant:
-			doc.Summary.Compliant++
-		case VerdictNotCompliant:
-			doc.Summary.NotCompliant++
-		case VerdictInterrupted:
-			doc.Summary.Interrupted++
-		default:
-			doc.Summary.NoVerdict++
-		}
-		for ci := range d.Checks {
-			c := &d.Checks[ci]
-			row := rows[c.ID]
-			if row == nil {
-				row = &Row{ID: c.ID, Host: c.Host, Port: c.Port, Route: c.Route, FailingOn: []string{},
-					Results: make([]Cell, len(reports))}
-				rows[c.ID] = row
-			}
-			if row.Results[mi].Status != "" {
-				// The same id twice in one report: keep the first, as every report format does.
-				continue
-			}
-			row.Required = row.Required || c.Required
-			row.Results[mi] = Cell{Machine: r.Name, Status: c.Status, Stage: c.Stage, Reason: c.Reason, TotalMs: c.Timings.Total}
-			if failing(c.Status) {
-				m.Failing = append(m.Failing, c.ID)
-				row.FailingOn = append(row.FailingOn, r.Name)
-			}
-		}
+		m := machineOf(r)
+		versions[r.Doc.Tool.Version]++
+		profiles[r.Doc.Profile+" / "+r.Doc.Edition] = true
+		doc.Summary.count(m.Verdict)
+		addCells(rows, reports, mi, &m)
 		doc.Machines = append(doc.Machines, m)
 	}
 	doc.Summary.Machines = len(doc.Machines)
 
 	for _, row := range rows {
-		for mi := range row.Results {
-			cell := &row.Results[mi]
-			if cell.Status == "" {
-				*cell = Cell{Machine: reports[mi].Name, Status: StatusAbsent}
-			}
-			switch cell.Status {
-			case facts.StatusPass:
-				row.Counts.Pass++
-			case facts.StatusFail:
-				row.Counts.Fail++
-			case facts.StatusWarn:
-				row.Counts.Warn++
-			case facts.StatusSkip:
-				row.Counts.Skip++
-			case facts.StatusError:
-				row.Counts.Error++
-			default:
-				row.Counts.Absent++
-			}
-		}
-		bad := row.Counts.Fail + row.Counts.Error
-		switch {
-		case bad > 0 && row.Counts.Pass > 0:
-			row.Pattern = PatternSplit
+		finishRow(row, reports)
+		switch row.Pattern {
+		case PatternSplit:
 			doc.Summary.Split++
-		case bad > 0:
-			row.Pattern = PatternFailing
+		case PatternFailing:
 			doc.Summary.Failing++
-		case row.Counts.Warn > 0:
-			row.Pattern = PatternWarn
-		default:
-			row.Pattern = PatternPassing
 		}
 		doc.Checks = append(doc.Checks, *row)
 	}
@@ -264,14 +204,109 @@ func Merge(set *Set, tool facts.Tool, now time.Time) *Document {
 			cmp.Compare(len(a.FailingOn), len(b.FailingOn)), strings.Compare(a.ID, b.ID))
 	})
 	doc.Summary.Checks = len(doc.Checks)
+	doc.Notes = mergeNotes(versions, profiles, len(doc.Superseded))
+	return doc
+}
 
+// machineOf is one report's line in the fleet: its identity, verdict and findings.
+func machineOf(r *Report) Machine {
+	d := r.Doc
+	m := Machine{Name: r.Name, Hostname: d.Machine.Hostname, OS: d.Machine.OS, Report: r.Path, ToolVersion: d.Tool.Version,
+		StartedAt: d.StartedAt, DurationMs: d.DurationMs, Profile: d.Profile, Edition: d.Edition, Verdict: verdictOf(d),
+		Summary: d.Summary, Deny: []facts.Finding{}, Warn: []facts.Finding{}, Failing: []string{}}
+	if d.Verdict != nil {
+		m.Deny = append(m.Deny, d.Verdict.Deny...)
+		m.Warn = append(m.Warn, d.Verdict.Warn...)
+	}
+	return m
+}
+
+// count adds one machine's verdict to the summary.
+func (s *Summary) count(verdict string) {
+	switch verdict {
+	case VerdictCompliant:
+		s.Compliant++
+	case VerdictNotCompliant:
+		s.NotCompliant++
+	case VerdictInterrupted:
+		s.Interrupted++
+	default:
+		s.NoVerdict++
+	}
+}
+
+// addCells puts machine mi's checks into their rows (created on first sight) and lists the
+// ones failing on it.
+func addCells(rows map[string]*Row, reports []*Report, mi int, m *Machine) {
+	r := reports[mi]
+	for ci := range r.Doc.Checks {
+		c := &r.Doc.Checks[ci]
+		row := rows[c.ID]
+		if row == nil {
+			row = &Row{ID: c.ID, Host: c.Host, Port: c.Port, Route: c.Route, FailingOn: []string{},
+				Results: make([]Cell, len(reports))}
+			rows[c.ID] = row
+		}
+		if row.Results[mi].Status != "" {
+			// The same id twice in one report: keep the first, as every report format does.
+			continue
+		}
+		row.Required = row.Required || c.Required
+		row.Results[mi] = Cell{Machine: r.Name, Status: c.Status, Stage: c.Stage, Reason: c.Reason, TotalMs: c.Timings.Total}
+		if failing(c.Status) {
+			m.Failing = append(m.Failing, c.ID)
+			row.FailingOn = append(row.FailingOn, r.Name)
+		}
+	}
+}
+
+// finishRow marks the machines that did not run a check as absent, counts the row's
+// statuses and names its pattern (split, failing, warn, passing).
+func finishRow(row *Row, reports []*Report) {
+	for mi := range row.Results {
+		cell := &row.Results[mi]
+		if cell.Status == "" {
+			*cell = Cell{Machine: reports[mi].Name, Status: StatusAbsent}
+		}
+		switch cell.Status {
+		case facts.StatusPass:
+			row.Counts.Pass++
+		case facts.StatusFail:
+			row.Counts.Fail++
+		case facts.StatusWarn:
+			row.Counts.Warn++
+		case facts.StatusSkip:
+			row.Counts.Skip++
+		case facts.StatusError:
+			row.Counts.Error++
+		default:
+			row.Counts.Absent++
+		}
+	}
+	bad := row.Counts.Fail + row.Counts.Error
+	switch {
+	case bad > 0 && row.Counts.Pass > 0:
+		row.Pattern = PatternSplit
+	case bad > 0:
+		row.Pattern = PatternFailing
+	case row.Counts.Warn > 0:
+		row.Pattern = PatternWarn
+	default:
+		row.Pattern = PatternPassing
+	}
+}
+
+// mergeNotes says what makes machines hard to compare: several tool versions, several
+// profiles or editions, older reports set aside.
+func mergeNotes(versions map[string]int, profiles map[string]bool, superseded int) []string {
+	notes := []string{}
 	if len(versions) > 1 {
 		var vs []string
 		for v, n := range versions {
 			vs = append(vs, fmt.Sprintf("%s (%d)", cmp.Or(v, "unknown"), n))
 		}
 		slices.Sort(vs)
-		doc.Notes = append(doc.Notes, "the reports come from several tool versions: "+strings.Join(vs, ", ")+"; check ids and rules may differ between them")
+		notes = append(notes, "the reports come from several tool versions: "+strings.Join(vs, ", ")+"; check ids and rules may differ between them")
 	}
 	if len(profiles) > 1 {
 		var ps []string
@@ -279,10 +314,10 @@ func Merge(set *Set, tool facts.Tool, now time.Time) *Document {
 			ps = append(ps, p)
 		}
 		slices.Sort(ps)
-		doc.Notes = append(doc.Notes, "the machines ran different profiles or editions ("+strings.Join(ps, "; ")+"): a check absent on a machine may not apply to it")
+		notes = append(notes, "the machines ran different profiles or editions ("+strings.Join(ps, "; ")+"): a check absent on a machine may not apply to it")
 	}
-	if n := len(doc.Superseded); n > 0 {
-		doc.Notes = append(doc.Notes, fmt.Sprintf("%d older report(s) of the same machines were superseded by newer ones", n))
+	if superseded > 0 {
+		notes = append(notes, fmt.Sprintf("%d older report(s) of the same machines were superseded by newer ones", superseded))
 	}
-	return doc
+	return notes
 }
