@@ -19,7 +19,10 @@ func newProgress(w io.Writer, total int, quiet bool) *progress.Reporter {
 
 // runLog writes the tool's own log in the CMTrace format ConfigMgr admins read: one line per
 // check outcome and per policy decision. A nil logger (no --log-file) writes nothing.
-type runLog struct{ l *cmlog.Logger }
+type runLog struct {
+	l    *cmlog.Logger
+	path string
+}
 
 func openLog(path string) (*runLog, error) {
 	if path == "" {
@@ -29,13 +32,18 @@ func openLog(path string) (*runLog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--log-file: %v", err)
 	}
-	return &runLog{l: l}, nil
+	return &runLog{l: l, path: path}, nil
 }
 
-func (r *runLog) Close() {
-	if r.l != nil {
-		r.l.Close()
+// Close closes the log and returns the first write error (a full disk), naming the file.
+func (r *runLog) Close() error {
+	if r.l == nil {
+		return nil
 	}
+	if err := r.l.Close(); err != nil {
+		return fmt.Errorf("--log-file %s: %v", r.path, err)
+	}
+	return nil
 }
 
 func (r *runLog) check(c facts.Check) {

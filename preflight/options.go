@@ -1,6 +1,7 @@
 package preflight
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -114,6 +115,9 @@ func (o *Options) Validate() error {
 		if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
 			return fmt.Errorf("--output %q: the folder %s does not exist", out, filepath.Dir(path))
 		}
+		if err := writable(filepath.Dir(path)); err != nil {
+			return fmt.Errorf("--output %q: cannot write in the folder %s: %v", out, filepath.Dir(path), errors.Unwrap(err))
+		}
 	}
 	if o.Proxy != "" {
 		// Refuse a password in --proxy before anything runs.
@@ -202,4 +206,15 @@ func first(s []string) string {
 		return ""
 	}
 	return s[0]
+}
+
+// writable proves that a report can be written in dir (read-only media, permissions) by
+// creating and removing a temporary file there, before any probe runs.
+func writable(dir string) error {
+	f, err := os.CreateTemp(dir, ".cmpreflight-write-test-*")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }

@@ -82,8 +82,12 @@ func Run(ctx context.Context, o Options) (*facts.Document, error) {
 	}
 	logger.verdict(doc.Verdict)
 
-	// 7. Reports: the summary on the terminal, then every --output, each written atomically.
-	return doc, writeReports(&o, doc)
+	// 7. Reports: the summary on the terminal, then every --output, each written atomically;
+	// a log that could not be written (a full disk) fails the run after them.
+	if err := writeReports(&o, doc); err != nil {
+		return doc, err
+	}
+	return doc, logger.Close()
 }
 
 // policyBuild is the policy compilation running beside the checks.

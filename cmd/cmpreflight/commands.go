@@ -22,7 +22,7 @@ import (
 
 // cmdEndpoints prints the catalog a run would use.
 func cmdEndpoints(args []string, stdout, stderr io.Writer) (int, error) {
-	fs := newFlagSet("endpoints", stderr)
+	fs := newFlagSet("endpoints", stdout)
 	f := preflight.Options{FailOn: "deny", ProxyAuth: probers.AuthAuto, Concurrency: 1, Timeout: time.Second, RunTimeout: time.Second}
 	var format string
 	configFile := fs.String("config", "", "YAML config file")
@@ -104,7 +104,7 @@ func cmdPolicy(args []string, stdout, stderr io.Writer) (int, error) {
 	if len(args) == 0 || args[0] != "test" {
 		return exitUsage, usagef("usage: cmpreflight policy test [PATH...] | policy list [--format table|json|markdown] [--policy DIR]")
 	}
-	fs := newFlagSet("policy test", stderr)
+	fs := newFlagSet("policy test", stdout)
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return exitUsage, err
 	}
@@ -127,7 +127,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) (int, error) {
 	if len(args) == 0 || args[0] != "convert" {
 		return exitUsage, usagef("usage: cmpreflight report convert --in report.json --output FORMAT=PATH...\n       cmpreflight report merge --in FILE|DIR|GLOB... --output FORMAT=PATH...")
 	}
-	fs := newFlagSet("report convert", stderr)
+	fs := newFlagSet("report convert", stdout)
 	in := fs.String("in", "", "saved JSON report")
 	outs := fs.StringArray("output", nil, "FORMAT=PATH (repeatable; without it, text on stdout)")
 	if err := parseFlags(fs, args[1:]); err != nil {
@@ -162,7 +162,7 @@ func cmdLogs(args []string, stdout, stderr io.Writer) (int, error) {
 	if len(args) == 0 || args[0] != "analyze" {
 		return exitUsage, usagef("usage: cmpreflight logs analyze [--format table|json] PATH...")
 	}
-	fs := newFlagSet("logs analyze", stderr)
+	fs := newFlagSet("logs analyze", stdout)
 	format := fs.String("format", "table", "table or json")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return exitUsage, err

@@ -10,6 +10,8 @@ import (
 	"runtime"
 
 	"github.com/spf13/pflag"
+
+	"github.com/cmpreflight/cmpreflight/internal/usage"
 )
 
 // version is set at build time (-ldflags "-X main.version=...").
@@ -52,11 +54,11 @@ func main() {
 }
 
 func realMain(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		printUsage(stderr)
-		if len(args) == 0 {
-			return exitUsage
-		}
+		return exitUsage
+	} else if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(stdout)
 		return exitOK
 	}
 	for _, c := range commands() {
@@ -86,7 +88,7 @@ func printUsage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nRun 'cmpreflight <command> --help' for a command's flags.")
+	fmt.Fprintln(w, "\nRun 'cmpreflight <command> --help' for a command's flags and examples.\n\n"+usage.ExitCodes)
 }
 
 func cmdVersion(args []string, stdout, _ io.Writer) (int, error) {
@@ -94,10 +96,11 @@ func cmdVersion(args []string, stdout, _ io.Writer) (int, error) {
 	return exitOK, nil
 }
 
-// newFlagSet returns a flag set whose errors name the command.
-func newFlagSet(name string, stderr io.Writer) *pflag.FlagSet {
+// newFlagSet returns a flag set whose errors name the command and whose --help goes to stdout.
+func newFlagSet(name string, stdout io.Writer) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("cmpreflight "+name, pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(stdout)
+	fs.Usage = func() { usage.Write(stdout, fs) }
 	fs.SortFlags = false
 	return fs
 }
@@ -108,7 +111,7 @@ func parseFlags(fs *pflag.FlagSet, args []string) error {
 		if errors.Is(err, pflag.ErrHelp) {
 			return err
 		}
-		return usagef("%v", err)
+		return usagef("%v", usage.Suggest(fs, err))
 	}
 	return nil
 }

@@ -15,7 +15,7 @@ import (
 
 // cmdReportMerge runs `report merge`: many machines' JSON reports into one fleet view.
 func cmdReportMerge(args []string, stdout, stderr io.Writer) (int, error) {
-	fs := newFlagSet("report merge", stderr)
+	fs := newFlagSet("report merge", stdout)
 	ins := fs.StringArray("in", nil, "JSON report, folder of *.json reports, or glob pattern (repeatable)")
 	outs := fs.StringArray("output", nil, "FORMAT=PATH, FORMAT one of "+strings.Join(reports.FleetFormats(), ", ")+" (repeatable)")
 	skip := fs.Bool("skip-invalid", false, "list unreadable or foreign files in the fleet document instead of refusing to merge")

@@ -13,7 +13,7 @@ import (
 // cmdPolicyList runs `policy list`: every rule with its metadata (Rego # METADATA), built-in
 // and, with --policy, the user's annotated rules.
 func cmdPolicyList(args []string, stdout, stderr io.Writer) (int, error) {
-	fs := newFlagSet("policy list", stderr)
+	fs := newFlagSet("policy list", stdout)
 	format := fs.String("format", "table", "table, json or markdown")
 	paths := fs.StringArray("policy", nil, "also list the annotated rules of these Rego files or directories (repeatable)")
 	if err := parseFlags(fs, args); err != nil {

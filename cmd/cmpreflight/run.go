@@ -88,7 +88,7 @@ const softMemoryLimit = 150 << 20
 // cmdRun turns flags and config into the run's options, runs it, and turns the verdict into
 // the exit code.
 func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
-	fs := newFlagSet("run", stderr)
+	fs := newFlagSet("run", stdout)
 	var o preflight.Options
 	configFile := registerRun(fs, &o)
 	if err := parseFlags(fs, args); err != nil {
