@@ -10,10 +10,14 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"os"
+	"reflect"
+	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/cmpreflight/cmpreflight/internal/inputfile"
+	"github.com/cmpreflight/cmpreflight/internal/yamlerr"
 
 	"github.com/cmpreflight/cmpreflight/facts"
 )
@@ -84,7 +88,7 @@ func LoadProfile(name string) (*Catalog, error) {
 // LoadEndpointFile reads a user's --endpoints file; its entries are required unless they say
 // required: false.
 func LoadEndpointFile(path string) (*Catalog, error) {
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(path)
 	if err != nil {
 		return nil, err
 	}
@@ -99,15 +103,16 @@ func ParseCatalog(file string, data []byte, user bool) (*Catalog, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s: empty catalog", file)
 		}
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, fmt.Errorf("%s: %w", file, yamlerr.Fix(err))
 	}
 	var c Catalog
 	strict := yaml.NewDecoder(bytes.NewReader(data))
 	strict.KnownFields(true)
 	if err := strict.Decode(&c); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, decodeProblems(file, err)
 	}
 	lines := entryLines(&doc)
+	var bad []error
 	for i := range c.Entries {
 		e := &c.Entries[i]
 		e.File, e.User = file, user
@@ -115,8 +120,11 @@ func ParseCatalog(file string, data []byte, user bool) (*Catalog, error) {
 			e.Line = lines[i]
 		}
 		if err := e.normalize(); err != nil {
-			return nil, fmt.Errorf("%s:%d: entry %q: %w", file, e.Line, e.Name, err)
+			bad = append(bad, fmt.Errorf("%s:%d: entry %q: %w", file, e.Line, e.Name, err))
 		}
+	}
+	if len(bad) > 0 {
+		return nil, errors.Join(bad...) // every bad entry, not only the first
 	}
 	if len(c.Entries) == 0 {
 		return nil, fmt.Errorf("%s: no entries", file)
@@ -303,4 +311,40 @@ func EntrySources(entries []Entry, edition, cloud string) []facts.EntrySource {
 		})
 	}
 	return out
+}
+
+// fieldRE matches yaml.v3's unknown-field error of a strict decode.
+var fieldRE = regexp.MustCompile(`^line (\d+): field (\S+) not found in type catalog\.(\w+)$`)
+
+// decodeProblems rewrites a strict decode's errors, one line each: an unknown key names the
+// valid keys of where it sits.
+func decodeProblems(file string, err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	var out []error
+	for _, msg := range te.Errors {
+		if m := fieldRE.FindStringSubmatch(msg); m != nil {
+			valid := validKeys(reflect.TypeOf(Entry{}))
+			if m[3] == "Catalog" {
+				valid = validKeys(reflect.TypeOf(Catalog{}))
+			}
+			out = append(out, fmt.Errorf("%s:%s: unknown key %q (valid keys: %s)", file, m[1], m[2], strings.Join(valid, ", ")))
+			continue
+		}
+		out = append(out, fmt.Errorf("%s: %s", file, strings.TrimPrefix(msg, "line ")))
+	}
+	return errors.Join(out...)
+}
+
+// validKeys lists the YAML keys of a struct type.
+func validKeys(t reflect.Type) []string {
+	var keys []string
+	for i := range t.NumField() {
+		if k, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); k != "" && k != "-" {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }

@@ -96,7 +96,7 @@ func TestParseCatalogErrorsNameTheLine(t *testing.T) {
 		"entries:\n  - {name: ok.example.com}\n  - {name: \"bad host!\"}\n": ":3:",
 		"entries:\n  - {name: a.example.com, ports: [0]}\n":                 ":2:",
 		"entries:\n  - {name: a.example.com, kind: thing}\n":                ":2:",
-		"entries:\n  - {name: a.example.com, colour: red}\n":                "line 2",
+		"entries:\n  - {name: a.example.com, colour: red}\n":                `user.yaml:2: unknown key "colour" (valid keys: name, kind,`,
 		"entries:\n  - {name: \"*.x.com\", probes: [x.com]}\n":              ":2:",
 		"entries: [\n": "user.yaml",
 		"entries:\n  - {name: \"ftp://x.com/\"}\n": ":2:",

@@ -2,18 +2,21 @@ package policies
 
 import (
 	"encoding/json"
-	"os"
 	"regexp"
 	"strconv"
 
 	"github.com/open-policy-agent/opa/v1/util"
 	"gopkg.in/yaml.v3"
+
+	"github.com/cmpreflight/cmpreflight/internal/inputfile"
+	"github.com/cmpreflight/cmpreflight/internal/yamlerr"
 )
 
 var yamlLine = regexp.MustCompile(`line (\d+)`)
 
 // yamlProblem locates a yaml.v3 error ("yaml: line 3: ...") in file.
 func yamlProblem(kind, file string, err error) *Error {
+	err = yamlerr.Fix(err)
 	line := 0
 	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 		line, _ = strconv.Atoi(m[1])
@@ -32,7 +35,7 @@ func loadData(files []string) (map[string]any, error) {
 	var merged any
 	owner := map[string]string{}
 	for _, f := range files {
-		raw, err := os.ReadFile(f)
+		raw, err := inputfile.Read(f)
 		if err != nil {
 			return nil, newError("data", f, 0, "%v", unwrapPathError(err))
 		}

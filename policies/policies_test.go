@@ -297,7 +297,7 @@ func TestWaiversFileErrors(t *testing.T) {
 	cases := map[string]struct{ text, want string }{
 		"unknown key": {"waivers:\n  - rule: a\n    target: b\n    reason: c\n    expiry: 2027-01-01\n", ":5: unknown key \"expiry\""},
 		"bad date":    {"waivers:\n  - rule: a\n    target: b\n    reason: c\n    expires: 2027-13-01\n", ":5: expires \"2027-13-01\" is not a date"},
-		"yaml":        {"waivers:\n  - rule: a\n    target: [b\n    reason: c\n", ":2: yaml: line 2"},
+		"yaml":        {"waivers:\n  - rule: a\n    target: [b\n    reason: c\n", ":3: yaml: line 3"}, // the line to edit,
 		"top key":     {"waiver:\n  - rule: a\n", ":1: unknown key \"waiver\""},
 		"missing":     {"waivers:\n  - rule: a\n    target: b\n    expires: 2027-01-01\n", ":2: waiver without reason"},
 		"bad glob":    {"waivers:\n  - {rule: a, target: \"[x\", reason: c, expires: 2027-01-01}\n", ":2: target \"[x\" is not a valid glob"},

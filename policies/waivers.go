@@ -2,7 +2,6 @@ package policies
 
 import (
 	"fmt"
-	"os"
 	"path"
 	"strings"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/cmpreflight/cmpreflight/facts"
+	"github.com/cmpreflight/cmpreflight/internal/inputfile"
 )
 
 // WaiverExpiredRule is the rule id of the warn an expired waiver raises.
@@ -34,7 +34,7 @@ func loadWaivers(file string) ([]waiverEntry, error) {
 	if file == "" {
 		return nil, nil
 	}
-	raw, err := os.ReadFile(file)
+	raw, err := inputfile.Read(file)
 	if err != nil {
 		return nil, newError("waivers", file, 0, "%v", unwrapPathError(err))
 	}

@@ -7,11 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"net/url"
 	"strings"
 
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
+
+	"github.com/cmpreflight/cmpreflight/internal/inputfile"
+	"github.com/cmpreflight/cmpreflight/internal/yamlerr"
 )
 
 // Secret keys are refused in a config file: secrets come from the environment or a file.
@@ -25,7 +28,7 @@ var secretKeys = map[string]string{
 // Apply reads path and sets each key on fs unless the flag was given on the command line.
 // Errors name path:line and the key.
 func Apply(fs *pflag.FlagSet, path string) error {
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(path)
 	if err != nil {
 		return fmt.Errorf("--config: %w", err)
 	}
@@ -39,7 +42,7 @@ func ApplyBytes(fs *pflag.FlagSet, path string, data []byte) error {
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		return fmt.Errorf("%s: %v", path, err)
+		return fmt.Errorf("%s: %v", path, yamlerr.Fix(err))
 	}
 	if len(doc.Content) == 0 {
 		return nil
@@ -79,6 +82,15 @@ func ApplyBytes(fs *pflag.FlagSet, path string, data []byte) error {
 			return fmt.Errorf("%s:%d: %q must be a value or a list", path, v.Line, key)
 		}
 		for _, val := range values {
+			if u, err := url.Parse(val); err == nil && u.User != nil {
+				if _, has := u.User.Password(); has {
+					hint := secretKeys[key+"-password"]
+					if hint == "" {
+						hint = secretKeys["password"]
+					}
+					return fmt.Errorf("%s:%d: %q: a password in a URL is refused (it would sit in a file in clear); use %s", path, v.Line, key, hint)
+				}
+			}
 			if err := fs.Set(key, val); err != nil {
 				return fmt.Errorf("%s:%d: %q: %v", path, v.Line, key, err)
 			}
