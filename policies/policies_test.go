@@ -291,6 +291,11 @@ func TestWaiverOtherRuleOrTargetDoesNotMatch(t *testing.T) {
 	if v.Compliant || len(v.Deny) != 1 || len(v.Waived) != 0 {
 		t.Fatalf("verdict %+v", v)
 	}
+	// Neither waiver matched: each is reported, naming its file:line, not silently kept.
+	if len(v.Warn) != 2 || v.Warn[0].Rule != WaiverUnusedRule || !strings.Contains(v.Warn[0].Message, "matched no finding") ||
+		!strings.HasSuffix(v.Warn[0].Source+" "+v.Warn[1].Source, "w.yaml:2") || !strings.Contains(v.Warn[0].Source, "w.yaml:3") {
+		t.Errorf("unused waivers: %+v", v.Warn)
+	}
 }
 
 func TestWaiversFileErrors(t *testing.T) {

@@ -15,6 +15,9 @@ import (
 // WaiverExpiredRule is the rule id of the warn an expired waiver raises.
 const WaiverExpiredRule = "waiver.expired"
 
+// WaiverUnusedRule is the rule id of the warn a waiver that matched no deny raises.
+const WaiverUnusedRule = "waiver.unused"
+
 type waiverEntry struct {
 	w    facts.Waiver
 	file string
@@ -181,9 +184,11 @@ func (e *Engine) applyWaivers(doc *facts.Document, v *facts.Verdict) {
 			v.Warn = append(v.Warn, f)
 		}
 	}
-	if len(active) == 0 || len(v.Deny) == 0 {
+	if len(active) == 0 {
 		return
 	}
+	used := make([]bool, len(active))
+	defer func() { e.reportUnused(doc, v, active, used) }()
 	hostports := make(map[string]string, len(doc.Checks))
 	for _, c := range doc.Checks {
 		if c.Host != "" && c.Port != 0 {
@@ -193,8 +198,9 @@ func (e *Engine) applyWaivers(doc *facts.Document, v *facts.Verdict) {
 	kept := v.Deny[:0]
 	for _, f := range v.Deny {
 		waived := false
-		for _, w := range active {
+		for i, w := range active {
 			if w.matches(f, hostports) {
+				used[i] = true
 				wv := w.w
 				f.Waiver = &wv
 				v.Waived = append(v.Waived, f)
@@ -207,6 +213,27 @@ func (e *Engine) applyWaivers(doc *facts.Document, v *facts.Verdict) {
 		}
 	}
 	v.Deny = kept
+}
+
+// reportUnused warns about each active waiver that matched no deny: a typo in its rule or
+// target, or a cause fixed since; either way it should not sit there silently. An
+// interrupted run is never waived, so it reports none.
+func (e *Engine) reportUnused(doc *facts.Document, v *facts.Verdict, active []waiverEntry, used []bool) {
+	if doc.Interrupted || e.isDisabled(WaiverUnusedRule) {
+		return
+	}
+	for i, w := range active {
+		if used[i] {
+			continue
+		}
+		v.Warn = append(v.Warn, facts.Finding{
+			Rule: WaiverUnusedRule,
+			Message: fmt.Sprintf("waiver for rule %s, target %s (owner %s) matched no finding of this run",
+				w.w.Rule, w.w.Target, orUnknown(w.w.Owner)),
+			Remediation: fmt.Sprintf("check its rule and target against the report's findings, or remove it from %s:%d if its cause is fixed", w.file, w.line),
+			Source:      fmt.Sprintf("%s:%d", w.file, w.line),
+		})
+	}
 }
 
 func orUnknown(s string) string {

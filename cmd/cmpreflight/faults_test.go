@@ -47,3 +47,26 @@ func TestOutputIntoReadOnlyFolderIsRefused(t *testing.T) {
 		t.Errorf("probed before refusing: %q", b)
 	}
 }
+
+// A waiver that matches no finding (a typo in its rule) is a warning in the report and on
+// the terminal, naming its file:line.
+func TestUnusedWaiverIsReported(t *testing.T) {
+	w := filepath.Join(t.TempDir(), "waivers.yaml")
+	os.WriteFile(w, []byte("waivers:\n  - {rule: scp.endpoint_reachabel, target: \"absent.lab.test:443\", reason: CHG-1, owner: net, expires: 2099-01-01}\n"), 0o644)
+	args := failingRun(t, "--waivers", w)
+	r := runBin(t, nil, args...)
+	if r.code != 1 || r.doc == nil {
+		t.Fatalf("exit %d; stderr %s", r.code, r.stderr)
+	}
+	found := false
+	for _, f := range r.doc.Verdict.Warn {
+		found = found || (f.Rule == "waiver.unused" && strings.Contains(f.Message, "scp.endpoint_reachabel") && strings.HasSuffix(f.Source, "waivers.yaml:2"))
+	}
+	if !found {
+		t.Errorf("no waiver.unused warning: %+v", r.doc.Verdict.Warn)
+	}
+	args[len(args)-3] = "--verbose" // replaces --quiet: the terminal shows it too
+	if r := runBin(t, nil, args...); !strings.Contains(r.stdout, "Waiver unused") {
+		t.Errorf("terminal summary lacks the unused waiver:\n%s", r.stdout)
+	}
+}

@@ -96,3 +96,18 @@ warn contains f if {
 #     Renew the waiver with a new expiry date, or fix the cause and remove it.
 #   sources: []
 waiver_expired := "waiver.expired"
+
+# METADATA
+# title: Waiver unused
+# description: >-
+#   A waiver (not expired) that matched no deny of the run: a typo in its rule or target, or a
+#   cause fixed since. Raised by the engine (policies/waivers.go); an interrupted run reports
+#   none, since it is never waived.
+# custom:
+#   id: waiver.unused
+#   severity: warn
+#   remediation: >-
+#     Check the waiver's rule and target against the report's findings, or remove it if its
+#     cause is fixed.
+#   sources: []
+waiver_unused := "waiver.unused"
