@@ -173,7 +173,10 @@ func (pr *prober) run(ctx context.Context, c *facts.Check, u *url.URL, p *ProxyC
 		if offSite && !follow {
 			follow, leftSite = true, true
 		}
-		if offSite && u.Scheme != "https" && (hop > 0 || !firstProven) {
+		// This hop's answer is proven inside verified TLS, or through a proxy that stamped it
+		// Via (a proxied answer that got here with Via was judged relayed).
+		hopProven := u.Scheme == "https" || (hopProxy != nil && resp.Header.Get("Via") != "")
+		if offSite && !hopProven {
 			unprovenOff = true
 		}
 		if !follow || !isRedirect {
