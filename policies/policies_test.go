@@ -571,3 +571,24 @@ func TestReviewHardening(t *testing.T) {
 		t.Errorf("a glob waiver with target * waived too much: deny %+v waived %+v", v.Deny, v.Waived)
 	}
 }
+
+// A finding about several checks is waived only when the waiver covers every one of them:
+// one check's waiver must not carry the others.
+func TestWaiverMustCoverEveryCheckOfAFinding(t *testing.T) {
+	f := facts.Finding{Rule: "mine.slow", Checks: []string{"a.contoso.com:443", "b.contoso.com:443"}}
+	hostports := map[string]string{"a.contoso.com:443": "a.contoso.com:443", "b.contoso.com:443": "b.contoso.com:443"}
+	for _, tc := range []struct {
+		target string
+		want   bool
+	}{
+		{"a.contoso.com:443", false},
+		{"*.contoso.com:443", true},
+		{"*", true},
+		{"c.contoso.com:443", false},
+	} {
+		e := waiverEntry{w: facts.Waiver{Rule: "mine.*", Target: tc.target}}
+		if got := e.matches(f, hostports); got != tc.want {
+			t.Errorf("target %q: matches = %v, want %v", tc.target, got, tc.want)
+		}
+	}
+}

@@ -135,10 +135,12 @@ func (e waiverEntry) expired(now time.Time) bool {
 	return e.w.Expires < now.Format(time.DateOnly)
 }
 
-// matches says whether the waiver covers deny f: its rule matches and any related check id,
-// or that check's host:port, matches the target. A finding that names no check (placement,
-// roots) is covered only by target "*" with its exact rule id, so a glob such as "scp.*" never
-// waives what nobody listed; an interrupted run is never waived.
+// matches says whether the waiver covers deny f: its rule matches and every related check id,
+// or that check's host:port, matches the target (a finding about several checks is waived only
+// when the waiver covers all of them, or one listed check would ride on another's waiver). A
+// finding that names no check (placement, roots) is covered only by target "*" with its exact
+// rule id, so a glob such as "scp.*" never waives what nobody listed; an interrupted run is
+// never waived.
 func (e waiverEntry) matches(f facts.Finding, hostports map[string]string) bool {
 	if f.Rule == "scp.run_interrupted" {
 		return false
@@ -149,17 +151,27 @@ func (e waiverEntry) matches(f facts.Finding, hostports map[string]string) bool 
 	if e.w.Target == "*" {
 		return len(f.Checks) > 0 || e.w.Rule == f.Rule
 	}
+	if len(f.Checks) == 0 {
+		return false
+	}
 	for _, id := range f.Checks {
-		if ok, _ := path.Match(e.w.Target, id); ok {
-			return true
-		}
-		if hp := hostports[id]; hp != "" {
-			if ok, _ := path.Match(e.w.Target, hp); ok {
-				return true
-			}
+		if !e.coversCheck(id, hostports[id]) {
+			return false
 		}
 	}
-	return false
+	return true
+}
+
+// coversCheck says whether the waiver's target matches a check's id or its host:port.
+func (e waiverEntry) coversCheck(id, hostport string) bool {
+	if ok, _ := path.Match(e.w.Target, id); ok {
+		return true
+	}
+	if hostport == "" {
+		return false
+	}
+	ok, _ := path.Match(e.w.Target, hostport)
+	return ok
 }
 
 // applyWaivers moves waived denies into v.Waived and warns about expired waivers.
