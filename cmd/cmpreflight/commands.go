@@ -196,7 +196,11 @@ func cmdLogs(args []string, stdout, stderr io.Writer) (int, error) {
 		tw.Flush()
 		for _, f := range res.Findings {
 			if f.Remediation != "" {
-				fmt.Fprintf(stdout, "\n%s: %s\n  example: %s\n  fix: %s\n", f.Signature, f.Title, f.Example, f.Remediation)
+				fix := f.Remediation
+				if f.Reference != "" {
+					fix += " (reference: " + f.Reference + ")"
+				}
+				fmt.Fprintf(stdout, "\n%s: %s\n  example: %s\n  fix: %s\n", f.Signature, f.Title, f.Example, fix)
 			}
 		}
 	}

@@ -42,7 +42,7 @@ func TestRunWithRoleLogsReportsFindingsAndWarns(t *testing.T) {
 	}
 
 	a := runBin(t, nil, "logs", "analyze", logs)
-	if a.code != 1 || !strings.Contains(a.stdout, "tls.trust") || !strings.Contains(a.stdout, "KB3187516") {
+	if a.code != 1 || !strings.Contains(a.stdout, "tls.trust") || !strings.Contains(a.stdout, "(reference: KB3187516)") {
 		t.Errorf("logs analyze: exit %d\n%s%s", a.code, a.stdout, a.stderr)
 	}
 }
