@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cmpreflight/cmpreflight/catalog"
@@ -167,7 +168,33 @@ func (o *Options) validateRun() error {
 	if len(o.Waivers) > 1 {
 		return fmt.Errorf("--waivers: give one file")
 	}
-	return nil
+	return o.Site.needFacts()
+}
+
+// needFacts refuses site flags given without the site facts they act on: the run would be
+// silently compliant without checking them.
+func (s *SiteOptions) needFacts() error {
+	if s.Present() {
+		return nil
+	}
+	var set []string
+	for _, f := range []struct {
+		name string
+		on   bool
+	}{
+		{"--scp-server", s.SCPServer != ""}, {"--site-server", s.SiteServer != ""},
+		{"--install-account", s.InstallAccount != ""}, {"--install-password-file", s.InstallPasswordFile != ""},
+		{"--smb-port", s.SMBPort != 0 && s.SMBPort != 445}, {"--rpc-port", s.RPCPort != 0 && s.RPCPort != 135},
+		{"--mode", s.Mode != ""}, {"--intune-subscription", s.Intune != ""},
+	} {
+		if f.on {
+			set = append(set, f.name)
+		}
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: the site checks need the site facts too: add --inventory DIR (AdminService exports) or --adminservice URL", strings.Join(set, ", "))
 }
 
 // family reports whether a check family runs: named in --checks, or, by default, when its

@@ -70,3 +70,12 @@ func TestUnusedWaiverIsReported(t *testing.T) {
 		t.Errorf("terminal summary lacks the unused waiver:\n%s", r.stdout)
 	}
 }
+
+// Site flags without site facts exit 2 naming the flags and what is missing, instead of a
+// silently compliant run.
+func TestSiteFlagsWithoutSiteFactsAreRefused(t *testing.T) {
+	r := runBin(t, nil, "run", "--install-account", `CONTOSO\cminstall`, "--scp-server", "scp01.contoso.com", "--smb-port", "4445", "--quiet")
+	if r.code != 2 || !strings.Contains(r.stderr, "--scp-server, --install-account, --smb-port: the site checks need the site facts too: add --inventory DIR") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
