@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -39,12 +40,38 @@ const (
 	EditionAll     = "all"
 )
 
-// Catalog is a profile's endpoint list.
+// Catalog is a profile's endpoint list and what the profile is about: the machine that runs
+// its checks, the proxy that role uses, the inventory roles that select it under
+// --profile auto, and the page (and its date) the list was last checked against.
 type Catalog struct {
-	Profile     string  `yaml:"profile"`
-	Description string  `yaml:"description"`
-	Entries     []Entry `yaml:"entries"`
+	Profile     string `yaml:"profile"`
+	Description string `yaml:"description"`
+	// Machine says which machine the check runs on (the one that will host the role).
+	Machine string `yaml:"machine"`
+	// Proxy is the role's proxy rule (ProxySiteSystem, ProxyWinINETSystem, ProxyMachine).
+	Proxy string `yaml:"proxy"`
+	// ProxyNote explains the rule in a sentence, for `endpoints` and the README.
+	ProxyNote string `yaml:"proxyNote"`
+	// Roles are the SMS_SCI_SysResUse role names that select this profile under --profile auto.
+	Roles []string `yaml:"roles"`
+	// CheckedAgainst is the page (source key) and its date the list was checked against.
+	CheckedAgainst *facts.Provenance `yaml:"checkedAgainst"`
+	// Editions is the default of entries that give none (the embedded scp profile: both).
+	Editions []string `yaml:"editions"`
+	Entries  []Entry  `yaml:"entries"`
 }
+
+// Proxy rules: which proxy a role uses for its internet traffic.
+const (
+	// ProxySiteSystem: the proxy ConfigMgr configured for the site system server, else the
+	// machine's WinHTTP setting (services running as SYSTEM).
+	ProxySiteSystem = "site-system"
+	// ProxyWinINETSystem: Local System's WinINET settings (HKU\S-1-5-18 Internet Settings);
+	// the site system proxy and WinHTTP are not used.
+	ProxyWinINETSystem = "wininet-system"
+	// ProxyMachine: the machine's own settings (not a site system: no ConfigMgr proxy).
+	ProxyMachine = "machine"
+)
 
 // Entry is one catalog line: a host, a URL or a wildcard pattern.
 type Entry struct {
@@ -64,6 +91,12 @@ type Entry struct {
 	File string `yaml:"-"`
 	Line int    `yaml:"-"`
 	User bool   `yaml:"-"`
+	// Profile is the profile the entry came from (empty for --endpoints files).
+	Profile string `yaml:"-"`
+	// Templates are the placeholders ("prefix", "region", ...) the name or probes use;
+	// Template is the templated name an expanded entry was filled from.
+	Templates []string `yaml:"-"`
+	Template  string   `yaml:"-"`
 }
 
 // Profiles lists the embedded catalogs.
@@ -113,9 +146,25 @@ func ParseCatalog(file string, data []byte, user bool) (*Catalog, error) {
 	}
 	lines := entryLines(&doc)
 	var bad []error
+	for _, ed := range c.Editions {
+		if ed != EditionSeed && ed != EditionCurrent {
+			bad = append(bad, fmt.Errorf("%s: editions: want seed or current, not %q", file, ed))
+		}
+	}
+	switch c.Proxy {
+	case "", ProxySiteSystem, ProxyWinINETSystem, ProxyMachine:
+	default:
+		bad = append(bad, fmt.Errorf("%s: proxy: want %s, %s or %s, not %q", file, ProxySiteSystem, ProxyWinINETSystem, ProxyMachine, c.Proxy))
+	}
 	for i := range c.Entries {
 		e := &c.Entries[i]
 		e.File, e.User = file, user
+		if !user {
+			e.Profile = c.Profile
+		}
+		if len(e.Editions) == 0 && len(c.Editions) > 0 {
+			e.Editions = slices.Clone(c.Editions)
+		}
 		if i < len(lines) {
 			e.Line = lines[i]
 		}
@@ -157,6 +206,10 @@ func (e *Entry) normalize() error {
 	e.Name = strings.TrimSpace(e.Name)
 	if e.Name == "" {
 		return errors.New("name is empty")
+	}
+	e.Templates = templateKeys(e.Name, e.Probes)
+	if len(e.Templates) > 0 {
+		return e.normalizeTemplate()
 	}
 	if e.Kind == "" {
 		switch {
@@ -242,6 +295,40 @@ func (e *Entry) normalize() error {
 	return nil
 }
 
+// normalizeTemplate validates a templated entry with every placeholder replaced by a sample
+// label; its probes are matched against the wildcard only once filled.
+func (e *Entry) normalizeTemplate() error {
+	sample := map[string]string{}
+	for _, k := range e.Templates {
+		if _, ok := placeholder(k); !ok {
+			var known []string
+			for _, p := range Placeholders {
+				known = append(known, "<"+p.Key+">")
+			}
+			return fmt.Errorf("unknown placeholder <%s> (known: %s)", k, strings.Join(known, ", "))
+		}
+		sample[k] = "sample"
+	}
+	c := *e
+	c.Name = fillTemplate(e.Name, sample)
+	c.Probes = nil
+	for _, p := range e.Probes {
+		if strings.Contains(p, "<") {
+			continue
+		}
+		c.Probes = append(c.Probes, p)
+	}
+	if strings.ContainsAny(c.Name, "<>") {
+		return errors.New("a placeholder is written <key>, lower case")
+	}
+	if err := c.normalize(); err != nil {
+		return err
+	}
+	e.Kind, e.Ports, e.Editions, e.Group = c.Kind, c.Ports, c.Editions, c.Group
+	e.Templates = templateKeys(e.Name, e.Probes)
+	return nil
+}
+
 func validHostname(h string) error {
 	if h == "" {
 		return errors.New("host is empty")
@@ -292,22 +379,29 @@ func MatchPattern(pattern, host string) bool {
 	return strings.HasSuffix(host, "."+suffix)
 }
 
-func EntrySources(entries []Entry, edition, cloud string) []facts.EntrySource {
+// EntrySources converts entries to their report form; unfilled templates are listed with
+// the values they lack.
+func EntrySources(entries []Entry, edition, cloud string, unfilled ...Unfilled) []facts.EntrySource {
 	var out []facts.EntrySource
-	for _, e := range entries {
+	all := slices.Clone(entries)
+	notChecked := map[int]string{}
+	for _, u := range unfilled {
+		notChecked[len(all)] = "no value for " + u.MissingText()
+		all = append(all, u.Entry)
+	}
+	for i := range all {
+		e := &all[i]
 		if e.Cloud != "" && cloud != "" && e.Cloud != cloud {
 			continue
 		}
-		req := false
-		if e.User {
-			req = e.Required == nil || *e.Required
-		} else {
-			req = isRequired(e.Editions, edition)
+		req := e.Required == nil || *e.Required
+		if !e.User {
+			req = req && isRequired(e.Editions, edition)
 		}
 		out = append(out, facts.EntrySource{
 			Name: e.Name, Kind: e.Kind, Ports: e.Ports, Group: e.Group, Editions: e.Editions,
 			Sources: e.Sources, ProbeHosts: e.Probes, Required: req, NoInspection: e.NoInspection,
-			Description: e.Description,
+			Description: e.Description, Profile: e.Profile, Template: e.Template, NotChecked: notChecked[i],
 		})
 	}
 	return out

@@ -29,6 +29,7 @@ type Target struct {
 	Editions        []string
 	Sources         []string
 	Wildcards       []string
+	Profiles        []string
 	RequiredIn      []string
 	Required        bool
 	NoInspection    bool
@@ -44,6 +45,9 @@ func Plan(entries []Entry, o PlanOptions) ([]Target, []string) {
 	for _, e := range entries {
 		if e.Cloud != "" && o.Cloud != "" && e.Cloud != o.Cloud {
 			continue
+		}
+		if len(e.Templates) > 0 {
+			continue // not filled: ExpandTemplates reports it
 		}
 		switch e.Kind {
 		case KindHost:
@@ -110,6 +114,7 @@ func (pl *planner) add(e Entry, host string, port int, rawURL string, wildcard s
 	t.Groups = addUnique(t.Groups, e.Group)
 	t.Sources = addUnique(t.Sources, e.Sources...)
 	t.Editions = addUnique(t.Editions, e.Editions...)
+	t.Profiles = addUnique(t.Profiles, e.Profile)
 	if wildcard != "" {
 		t.Wildcards = addUnique(t.Wildcards, wildcard)
 	}
@@ -119,7 +124,7 @@ func (pl *planner) add(e Entry, host string, port int, rawURL string, wildcard s
 		if req {
 			t.RequiredIn = addUnique(t.RequiredIn, "user")
 		}
-	} else {
+	} else if req {
 		t.RequiredIn = addUnique(t.RequiredIn, e.Editions...)
 	}
 }

@@ -46,9 +46,11 @@ type Document struct {
 	DurationMs    int64     `json:"durationMs"`
 	Interrupted   bool      `json:"interrupted"`
 	Machine       Machine   `json:"machine"`
-	Profile       string    `json:"profile"`
-	Edition       string    `json:"edition"`
-	Cloud         string    `json:"cloud"`
+	// Profile names the run's profiles, comma-separated ("scp,sup"); Profiles describes each.
+	Profile  string        `json:"profile"`
+	Profiles []ProfileInfo `json:"profiles,omitempty"`
+	Edition  string        `json:"edition"`
+	Cloud    string        `json:"cloud"`
 	// Families lists the check families that ran: network, site, logs.
 	Families []string `json:"families"`
 	// Notes are facts about the run a reader should know (e.g. "tenant id not given, the
@@ -65,6 +67,22 @@ type Document struct {
 	Previous    *PreviousRun  `json:"previous,omitempty"`
 	Verdict     *Verdict      `json:"verdict,omitempty"`
 	Catalog     []EntrySource `json:"catalog,omitempty"`
+}
+
+// ProfileInfo describes one profile of the run: the machine that runs it, the proxy rule of
+// its role, the page its list was checked against and, under --profile auto, why it was chosen.
+type ProfileInfo struct {
+	Name           string      `json:"name"`
+	Machine        string      `json:"machine,omitempty"`
+	Proxy          string      `json:"proxy,omitempty"`
+	CheckedAgainst *Provenance `json:"checkedAgainst,omitempty"`
+	Why            string      `json:"why,omitempty"`
+}
+
+// Provenance is a source key and the date of the page it names.
+type Provenance struct {
+	Source string `json:"source"`
+	Date   string `json:"date"`
 }
 
 // Tool identifies the binary that wrote the document.
@@ -132,6 +150,9 @@ type Check struct {
 	Sources  []string `json:"sources,omitempty"`
 	// Wildcards are the wildcard entries this host is a probe of.
 	Wildcards []string `json:"wildcards,omitempty"`
+	// Profiles are the profiles (scp, sup, mp, ...) whose catalogs list this check: a
+	// host:port two profiles need is one check naming both.
+	Profiles []string `json:"profiles,omitempty"`
 	// RequiredIn lists the editions that require this check; Required is true when the
 	// run's edition is among them (or the entry came from a user file).
 	RequiredIn []string `json:"requiredIn,omitempty"`
@@ -282,6 +303,12 @@ type EntrySource struct {
 	Required     bool     `json:"required"`
 	NoInspection bool     `json:"noInspection,omitempty"`
 	Description  string   `json:"description,omitempty"`
+	// Profile is the profile the entry comes from (empty for --endpoints files).
+	Profile string `json:"profile,omitempty"`
+	// Template is the templated name (<prefix>.<region>...) this entry was filled from.
+	Template string `json:"template,omitempty"`
+	// NotChecked says why a templated entry was not checked (the values it lacks).
+	NotChecked string `json:"notChecked,omitempty"`
 }
 
 // Verdict is what the policies decided.

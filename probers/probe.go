@@ -103,7 +103,7 @@ func newCheck(t catalog.Target, route string) facts.Check {
 	c := facts.Check{
 		ID: t.ID, Kind: "https", Host: t.Host, Port: t.Port, URL: t.URL,
 		Entries: t.Entries, Groups: t.Groups, Editions: t.Editions, Sources: t.Sources,
-		Wildcards: t.Wildcards, RequiredIn: t.RequiredIn, Required: t.Required,
+		Wildcards: t.Wildcards, Profiles: t.Profiles, RequiredIn: t.RequiredIn, Required: t.Required,
 		Route: facts.RouteDirect,
 	}
 	if strings.HasPrefix(t.URL, "http://") {
