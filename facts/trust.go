@@ -65,6 +65,8 @@ type FirewallRule struct {
 	// Groups and Editions are merged over every catalog entry of this name.
 	Groups   []string `json:"groups,omitempty"`
 	Editions []string `json:"editions,omitempty"`
+	// Profiles are the profiles whose catalogs list this name.
+	Profiles []string `json:"profiles,omitempty"`
 	// Required is true when an entry of this name is required for the run's edition (or the
 	// gap was seen on a required check).
 	Required bool `json:"required"`

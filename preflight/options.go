@@ -21,7 +21,10 @@ import (
 // Options are the inputs of one run, one field per flag of `cmpreflight run` (the flag's long
 // name is the config key). Errors about them name the flag.
 type Options struct {
-	Profile       string
+	// Profiles is --profile as given (repeated or comma-separated names, or auto); Templates
+	// are the values of templated entries by flag name (cmg-name, cmg-region, ...).
+	Profiles      []string
+	Templates     map[string]string
 	Edition       string
 	Cloud         string
 	TenantID      string
@@ -137,6 +140,12 @@ func (o *Options) validateScope() error {
 	if o.Cloud != "public" && o.Cloud != "usgov" {
 		return fmt.Errorf("--cloud %q: want public or usgov", o.Cloud)
 	}
+	if _, err := o.ProfileNames(); err != nil {
+		return err
+	}
+	if _, err := catalog.NewTemplateValues(o.Templates); err != nil {
+		return err
+	}
 	if !tenantRe.MatchString(o.TenantID) {
 		return fmt.Errorf("--tenant-id %q: want a tenant GUID or domain (letters, digits, dots, dashes)", o.TenantID)
 	}
@@ -206,26 +215,30 @@ func (o *Options) family(name string, inputsPresent bool) bool {
 	return slices.Contains(o.Families, name)
 }
 
-// LoadEntries reads the profile's catalog (unless --endpoints-only) and the --endpoints files.
-func (o *Options) LoadEntries() ([]catalog.Entry, error) {
-	var entries []catalog.Entry
-	if !o.EndpointsOnly {
-		c, err := catalog.LoadProfile(o.Profile)
-		if err != nil {
-			return nil, fmt.Errorf("--profile: %v", err)
-		}
-		entries = append(entries, c.Entries...)
-	} else if len(o.Endpoints) == 0 {
-		return nil, fmt.Errorf("--endpoints-only needs at least one --endpoints file")
+// ProfileNames parses --profile; "auto" stays in the list for the run to resolve from the
+// target server's roles.
+func (o *Options) ProfileNames() ([]string, error) {
+	if len(o.Profiles) == 0 {
+		return []string{"scp"}, nil
 	}
-	for _, p := range o.Endpoints {
-		c, err := catalog.LoadEndpointFile(p)
-		if err != nil {
-			return nil, fmt.Errorf("--endpoints: %v", err)
-		}
-		entries = append(entries, c.Entries...)
+	n, err := catalog.ParseProfileArgs(o.Profiles)
+	if err != nil {
+		return nil, fmt.Errorf("--profile: %v", err)
 	}
-	return entries, nil
+	return n, nil
+}
+
+// LoadCatalog reads the profiles names (auto already resolved) unless --endpoints-only, the
+// --endpoints files, and fills the templates from their flags; errors name the flag.
+func (o *Options) LoadCatalog(names []string) (*catalog.Loaded, error) {
+	if slices.Contains(names, catalog.ProfileAuto) {
+		return nil, fmt.Errorf("--profile auto: the target server's roles come from --inventory or --adminservice")
+	}
+	vals, err := catalog.NewTemplateValues(o.Templates)
+	if err != nil {
+		return nil, err
+	}
+	return catalog.Load(catalog.LoadOptions{Profiles: names, EndpointFiles: o.Endpoints, EndpointsOnly: o.EndpointsOnly, Values: vals, Cloud: o.Cloud})
 }
 
 func first(s []string) string {

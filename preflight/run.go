@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,10 +27,21 @@ import (
 // writing the reports. An error means the run could not be made (a bad input: the message
 // names the flag or file); an interrupted run returns its document marked Interrupted.
 func Run(ctx context.Context, o Options) (*facts.Document, error) {
-	// 1. Inputs: everything that can be wrong with them is found before the first probe.
-	entries, err := o.LoadEntries()
+	// 1. Inputs: everything that can be wrong with them is found before the first probe
+	// (under --profile auto the profiles follow from the site facts, read first).
+	names, err := o.ProfileNames()
 	if err != nil {
 		return nil, err
+	}
+	auto := slices.Contains(names, catalog.ProfileAuto)
+	var loaded *catalog.Loaded
+	if auto && !o.Site.Present() {
+		return nil, fmt.Errorf("--profile auto: the target server's roles come from --inventory or --adminservice; give one, or name the profiles")
+	}
+	if !auto {
+		if loaded, err = o.LoadCatalog(names); err != nil {
+			return nil, err
+		}
 	}
 	env, err := buildEnv(&o)
 	if err != nil {
@@ -58,11 +71,29 @@ func Run(ctx context.Context, o Options) (*facts.Document, error) {
 	if err := gatherFacts(ctx, &o, doc, env); err != nil {
 		return nil, pol.failedOr(err)
 	}
+	why := map[string]string{}
+	if auto {
+		if names, why, err = resolveAuto(names, doc.Site); err == nil {
+			loaded, err = o.LoadCatalog(names)
+		}
+		if err != nil {
+			return nil, pol.failedOr(err)
+		}
+		for _, n := range names {
+			if why[n] != "" {
+				doc.Notes = append(doc.Notes, fmt.Sprintf("--profile auto chose %s: %s", n, why[n]))
+			}
+		}
+		if !o.Quiet && o.Stderr != nil {
+			fmt.Fprintf(o.Stderr, "--profile auto: %s\n", strings.Join(autoLines(names, why), "; "))
+		}
+	}
+	doc.Profile, doc.Profiles = strings.Join(names, ","), loaded.Infos(why)
 
 	// 4. Network checks: proxy selection, plan, probes, idle tunnel, trust analysis.
 	if o.family("network", true) {
 		doc.Families = append(doc.Families, "network")
-		if err := checkNetwork(ctx, &o, doc, env, entries, logger); err != nil {
+		if err := checkNetwork(ctx, &o, doc, env, loaded, logger); err != nil {
 			return nil, pol.failedOr(err)
 		}
 	}
@@ -137,7 +168,6 @@ func newDocument(o *Options, host facts.Machine, start time.Time) *facts.Documen
 		Tool:          facts.Tool{Name: "cmpreflight", Version: o.Version},
 		StartedAt:     start.UTC(),
 		Machine:       host,
-		Profile:       o.Profile,
 		Edition:       o.Edition,
 		Cloud:         o.Cloud,
 		Families:      []string{},
@@ -176,14 +206,16 @@ func gatherFacts(ctx context.Context, o *Options, doc *facts.Document, env *prob
 
 // checkNetwork chooses the proxy, plans the targets and probes them, then holds the idle
 // tunnel and reads the trust section out of the results.
-func checkNetwork(ctx context.Context, o *Options, doc *facts.Document, env *probers.Env, entries []catalog.Entry, logger *runLog) error {
+func checkNetwork(ctx context.Context, o *Options, doc *facts.Document, env *probers.Env, loaded *catalog.Loaded, logger *runLog) error {
 	var err error
+	entries := loaded.Entries
 	if doc.Proxy, err = chooseProxy(o, env, doc.Site); err != nil {
 		return err
 	}
 	targets, notes := catalog.Plan(entries, catalog.PlanOptions{Edition: o.Edition, Cloud: o.Cloud, TenantID: o.TenantID})
 	doc.Notes = append(doc.Notes, notes...)
-	doc.Catalog = catalog.EntrySources(entries, o.Edition, o.Cloud)
+	doc.Notes = append(doc.Notes, loaded.Notes()...)
+	doc.Catalog = catalog.EntrySources(entries, o.Edition, o.Cloud, loaded.Unfilled...)
 	for _, tg := range targets {
 		env.CatalogHosts = append(env.CatalogHosts, tg.Host)
 	}
@@ -199,11 +231,60 @@ func checkNetwork(ctx context.Context, o *Options, doc *facts.Document, env *pro
 	netChecks := r.Run(ctx, jobs)
 	prog.Finish()
 	doc.Checks = append(doc.Checks, netChecks...)
+	for _, u := range loaded.Unfilled {
+		if c := u.Check(o.Edition); c.Required {
+			// A required name nobody could check is a skipped check (and a warning from
+			// the policies); an optional one is a note and a catalog line.
+			doc.Checks = append(doc.Checks, c)
+		}
+	}
 	if o.CheckIdle && ctx.Err() == nil {
 		doc.Checks = append(doc.Checks, idleCheck(ctx, o, env, doc.Checks))
 	}
 	doc.Trust = trust.Analyze(doc, entries)
 	return nil
+}
+
+// resolveAuto replaces "auto" by the profiles whose roles the target server holds, keeping
+// the profiles named beside it; why says, per profile, which role chose it.
+func resolveAuto(names []string, sf *facts.SiteFacts) ([]string, map[string]string, error) {
+	if sf == nil {
+		return nil, nil, fmt.Errorf("--profile auto: the site facts were not read (--checks without site?)")
+	}
+	choices, err := catalog.ResolveAuto(sf.SCPServer, sf.TargetRoles)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(choices) == 0 {
+		return nil, nil, fmt.Errorf("--profile auto: the inventory gives %s no role a profile checks (roles: %s); name the profiles with --profile", sf.SCPServer, strings.Join(sf.TargetRoles, ", "))
+	}
+	var out []string
+	why := map[string]string{}
+	for _, n := range names {
+		if n == catalog.ProfileAuto {
+			for _, c := range choices {
+				if !slices.Contains(out, c.Profile) {
+					out = append(out, c.Profile)
+					why[c.Profile] = c.Why
+				}
+			}
+		} else if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out, why, nil
+}
+
+func autoLines(names []string, why map[string]string) []string {
+	var out []string
+	for _, n := range names {
+		if why[n] != "" {
+			out = append(out, n+" ("+why[n]+")")
+		} else {
+			out = append(out, n+" (named)")
+		}
+	}
+	return out
 }
 
 // finishFacts marks an interrupted run, records the previous run's mode and counts.

@@ -15,7 +15,7 @@ import (
 
 func baseOptions() Options {
 	return Options{
-		Profile: "scp", Edition: catalog.EditionCurrent, Cloud: "public", ProxyAuth: probers.AuthAuto,
+		Profiles: []string{"scp"}, Edition: catalog.EditionCurrent, Cloud: "public", ProxyAuth: probers.AuthAuto,
 		Timeout: time.Second, RunTimeout: time.Minute, Concurrency: 4, FailOn: "deny", Quiet: true,
 		DNSServers: []string{"127.0.0.1:1"}, // never asked: the network family is off
 		Now:        time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC),

@@ -38,6 +38,7 @@ func FirewallRequest(srcs []facts.EntrySource, gaps []facts.AllowlistHop) []fact
 		r.Ports = mergePorts(r.Ports, e.Ports...)
 		r.Sources = mergeStrings(r.Sources, e.Sources...)
 		r.Groups = mergeStrings(r.Groups, e.Group)
+		r.Profiles = mergeStrings(r.Profiles, e.Profile)
 		r.Editions = mergeStrings(r.Editions, e.Editions...)
 		r.BypassInspect = r.BypassInspect || e.NoInspection
 		r.Required = r.Required || e.Required

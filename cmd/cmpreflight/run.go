@@ -22,9 +22,9 @@ import (
 
 // registerRun binds the flags of `cmpreflight run` to the run's options; each flag is also a
 // config key.
-func registerRun(fs *pflag.FlagSet, f *preflight.Options) (configFile *string) {
+func registerRun(fs *pflag.FlagSet, f *preflight.Options) (configFile *string, finish func()) {
 	configFile = fs.String("config", "", "YAML config file; keys are the long flag names")
-	fs.StringVar(&f.Profile, "profile", "scp", "endpoint profile: "+strings.Join(catalog.Profiles(), ", "))
+	finish = registerProfiles(fs, f)
 	fs.StringVar(&f.Edition, "edition", catalog.EditionCurrent, "which edition of Microsoft's list is required: current, seed, all")
 	fs.StringVar(&f.Cloud, "cloud", "public", "cloud variant: public, usgov")
 	fs.StringVar(&f.TenantID, "tenant-id", "", "Entra tenant id for {TenantID} URLs (default: the common tenant)")
@@ -63,7 +63,7 @@ func registerRun(fs *pflag.FlagSet, f *preflight.Options) (configFile *string) {
 
 	registerSite(fs, &f.Site)
 	fs.StringArrayVar(&f.Logs, "cm-logs", nil, "folder or file of the role's logs to analyze (repeatable)")
-	return configFile
+	return configFile, finish
 }
 
 func registerSite(fs *pflag.FlagSet, s *preflight.SiteOptions) {
@@ -90,7 +90,7 @@ const softMemoryLimit = 150 << 20
 func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := newFlagSet("run", stdout)
 	var o preflight.Options
-	configFile := registerRun(fs, &o)
+	configFile, finish := registerRun(fs, &o)
 	if err := parseFlags(fs, args); err != nil {
 		return exitUsage, err
 	}
@@ -103,6 +103,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 			return exitUsage, usagef("%v", err)
 		}
 	}
+	finish()
 	if err := o.Validate(); err != nil {
 		return exitUsage, usagef("%v", err)
 	}

@@ -22,7 +22,7 @@ func firewallRequest(doc *facts.Document) []facts.FirewallRule {
 
 // printFirewall writes the request as a table a network team can act on, with a summary of
 // what bypassing inspection means.
-func printFirewall(w io.Writer, rules []facts.FirewallRule) error {
+func printFirewall(w io.Writer, rules []facts.FirewallRule, from string) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tPORTS\tPROTOCOL\tBYPASS TLS INSPECTION\tREQUIRED\tREASON")
 	bypass, found := 0, 0
@@ -40,7 +40,7 @@ func printFirewall(w io.Writer, rules []facts.FirewallRule) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n%d names, outbound only, from the service connection point", len(rules))
+	fmt.Fprintf(w, "\n%d names, outbound only, from %s", len(rules), from)
 	if found > 0 {
 		fmt.Fprintf(w, "; %d discovered on CNAME or redirect chains (a firewall that matches names must allow them too)", found)
 	}

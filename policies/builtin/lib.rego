@@ -6,8 +6,15 @@ package cmpreflight.builtin.lib
 # never connects, and internet endpoint results become informational (SEED, "Modes").
 offline if lower(input.site.mode) == "offline"
 
+# template_check holds for a templated catalog name the run had no value for (a skipped
+# check that the profiles rules judge, not the endpoint or site rules).
+template_check(c) if object.get(c, "kind", "") == "template"
+
+template_check(c) if startswith(c.id, "template/")
+
 # network_check holds for probes of an internet endpoint (not site checks, not log findings).
 network_check(c) if {
+	not template_check(c)
 	object.get(c, "kind", "") != "site"
 	not startswith(c.id, "site/")
 	not startswith(c.id, "log/")

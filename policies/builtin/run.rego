@@ -41,6 +41,7 @@ deny contains f if {
 	some c in lib.not_passing
 	c.required == true
 	not lib.network_check(c)
+	not lib.template_check(c)
 	f := {
 		"rule": "scp.site_check",
 		"message": site_message(c),
