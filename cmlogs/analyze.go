@@ -34,7 +34,7 @@ const maxExample = 400
 
 // knownLog matches the logs the analyzer reads when given a directory, with ConfigMgr's
 // rotation names: `X.lo_` (server) and `X-YYYYMMDD-HHMMSS.log` (client).
-var knownLog = regexp.MustCompile(`(?i)^(dmpdownloader|dmpuploader|endpointconnectivitycheckworker|srvboot)(-\d{8}-\d{6})?\.(log|lo_)$`)
+var knownLog = regexp.MustCompile(`(?i)^(dmpdownloader|dmpuploader|endpointconnectivitycheckworker|srvboot|ruleengine|ccm_sts_managedbase|clientidmanagerstartup)(-\d{8}-\d{6})?\.(log|lo_)$`)
 
 // FileStat says what was read from one file.
 type FileStat struct {
@@ -92,8 +92,9 @@ type aggregate struct {
 }
 
 // Analyze reads the logs at paths (files, or directories searched recursively for
-// Dmpdownloader, Dmpuploader, EndpointConnectivityCheckWorker and SrvBoot logs and their
-// rotated copies) and returns the findings. now is the clock the sync age is measured
+// Dmpdownloader, Dmpuploader, EndpointConnectivityCheckWorker and SrvBoot logs of the SCP,
+// ruleengine.log of automatic deployment rules, CCM_STS_ManagedBase.log of the management
+// point and ClientIDManagerStartup.log of clients, and their rotated copies) and returns the findings. now is the clock the sync age is measured
 // against. Malformed content is counted in Files, not an error; an unreadable path is.
 func Analyze(paths []string, now time.Time) (*Result, error) {
 	return analyze(builtin(), paths, now)

@@ -15,11 +15,13 @@ var signaturesYAML []byte
 
 // Signature is one known failure pattern, kept as data in signatures.yaml.
 type Signature struct {
-	ID          string   `yaml:"id" json:"id"`
-	Severity    string   `yaml:"severity" json:"severity"`
-	Contains    string   `yaml:"contains" json:"contains,omitempty"`
-	Regexp      string   `yaml:"regexp" json:"regexp,omitempty"`
-	Logs        []string `yaml:"logs" json:"logs,omitempty"`
+	ID       string   `yaml:"id" json:"id"`
+	Severity string   `yaml:"severity" json:"severity"`
+	Contains string   `yaml:"contains" json:"contains,omitempty"`
+	Regexp   string   `yaml:"regexp" json:"regexp,omitempty"`
+	Logs     []string `yaml:"logs" json:"logs,omitempty"`
+	// Profiles are the catalog profiles (roles) whose logs show the signature.
+	Profiles    []string `yaml:"profiles" json:"profiles,omitempty"`
 	RecordType  string   `yaml:"recordType" json:"recordType,omitempty"`
 	Fallback    bool     `yaml:"fallback" json:"fallback,omitempty"`
 	Title       string   `yaml:"title" json:"title"`
