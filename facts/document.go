@@ -60,7 +60,11 @@ type Document struct {
 	Checks  []Check  `json:"checks"`
 	Summary Summary  `json:"summary"`
 
-	Proxy       *ProxyFacts   `json:"proxy,omitempty"`
+	Proxy *ProxyFacts `json:"proxy,omitempty"`
+	// RoleProxies is the proxy of each proxy rule of the run's profiles (the SCP's site
+	// system proxy, the management point's Local System WinINET, ...), each naming its
+	// rule and profiles; Proxy is the first of them.
+	RoleProxies []ProxyFacts  `json:"roleProxies,omitempty"`
 	Trust       *TrustFacts   `json:"trust,omitempty"`
 	Site        *SiteFacts    `json:"site,omitempty"`
 	LogFindings []LogFinding  `json:"logFindings,omitempty"`

@@ -13,6 +13,21 @@ type ProxyFacts struct {
 	// where it differs from the proxy ConfigMgr configured.
 	WinHTTP *WinHTTPSetting `json:"winhttp,omitempty"`
 	Notes   []string        `json:"notes,omitempty"`
+	// Rule is the proxy rule of the role(s) this proxy serves (site-system, wininet-system,
+	// machine) and Profiles those roles' profiles; set in roleProxies.
+	Rule     string   `json:"rule,omitempty"`
+	Profiles []string `json:"profiles,omitempty"`
+	// WinINET is Local System's WinINET setting, read for the management point's rule.
+	WinINET *WinINETSetting `json:"wininet,omitempty"`
+}
+
+// WinINETSetting is Local System's WinINET proxy setting (HKU\S-1-5-18 Internet Settings).
+type WinINETSetting struct {
+	KeyFound      bool     `json:"keyFound"`
+	Enabled       bool     `json:"enabled"`
+	Server        string   `json:"server,omitempty"`
+	Override      []string `json:"override,omitempty"`
+	AutoConfigURL string   `json:"autoConfigUrl,omitempty"`
 }
 
 // WinHTTPSetting is the decoded WinHttpSettings registry value.

@@ -3,7 +3,6 @@ package preflight
 import (
 	"strings"
 
-	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/probers"
 	"github.com/cmpreflight/cmpreflight/proxyconf"
@@ -12,13 +11,13 @@ import (
 
 // chooseProxy asks proxyconf which proxy the checks go through (with the proxy ConfigMgr
 // configured for the server among the sources) and points the probes at it.
-func chooseProxy(o *Options, env *probers.Env, sf *facts.SiteFacts) (*facts.ProxyFacts, error) {
+func chooseProxy(o *Options, rule string, sf *facts.SiteFacts) (*facts.ProxyFacts, func(string, int, string) *probers.ProxyConfig, error) {
 	pw, err := readSecret("proxy-password-file", o.ProxyPasswordFile, "CMPREFLIGHT_PROXY_PASSWORD")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	co := proxyconf.ChooseOptions{Flag: o.Proxy, FromCLI: o.ProxyFromCLI, NoProxy: o.NoProxy, Auth: o.ProxyAuth,
-		User: o.ProxyUser, Password: pw}
+		User: o.ProxyUser, Password: pw, Rule: rule, WinINET: o.WinINET}
 	if sf != nil && sf.ConfiguredProxy != nil && sf.ConfiguredProxy.UseProxy {
 		co.ConfigMgr = site.ConfiguredProxyURL(sf.ConfiguredProxy)
 		if !sf.ConfiguredProxy.Anonymous {
@@ -27,44 +26,50 @@ func chooseProxy(o *Options, env *probers.Env, sf *facts.SiteFacts) (*facts.Prox
 	}
 	choice, err := proxyconf.Choose(co)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	env.ProxyFor = nil
-	if !choice.Direct() {
-		env.ProxyFor = func(host string, port int, scheme string) *probers.ProxyConfig {
-			u, user, pass := choice.For(host, port, scheme)
-			if u == nil {
-				return nil
-			}
-			return &probers.ProxyConfig{URL: u, Auth: o.ProxyAuth, User: user, Password: pass}
+	if choice.Direct() {
+		return choice.Facts, nil, nil
+	}
+	return choice.Facts, func(host string, port int, scheme string) *probers.ProxyConfig {
+		u, user, pass := choice.For(host, port, scheme)
+		if u == nil {
+			return nil
 		}
-	}
-	return choice.Facts, nil
+		return &probers.ProxyConfig{URL: u, Auth: o.ProxyAuth, User: user, Password: pass}
+	}, nil
 }
 
 // planJobs turns targets into jobs; under --compare-direct every target is probed both ways.
-func planJobs(targets []catalog.Target, compare bool, env *probers.Env) []probers.Job {
+func planJobs(targets []routedTarget, compare bool, env *probers.Env) []probers.Job {
 	jobs := make([]probers.Job, 0, len(targets))
-	for _, t := range targets {
-		if compare && env.ProxyFor != nil {
+	for _, rt := range targets {
+		t, proxyFor, jobProxy := rt.Target, env.ProxyFor, rt.proxyFor
+		if rt.override {
+			proxyFor = rt.proxyFor
+			if jobProxy == nil {
+				jobProxy = direct // the role goes direct even where the others use a proxy
+			}
+		}
+		if compare && proxyFor != nil {
 			// The role goes the way the proxy selection says; the other way is information
 			// for the network team, never a requirement.
-			direct := t
+			directT := t
 			scheme := "https"
 			if strings.HasPrefix(t.URL, "http://") {
 				scheme = "http"
 			}
-			if env.ProxyFor(t.Host, t.Port, scheme) == nil {
+			if proxyFor(t.Host, t.Port, scheme) == nil {
 				// Bypassed (--no-proxy, NO_PROXY): the role goes direct and no proxied
 				// route exists; a skipped @proxy check would deny a reachable endpoint.
-				jobs = append(jobs, probers.Job{Target: t, Route: facts.RouteDirect})
+				jobs = append(jobs, probers.Job{Target: t, Route: facts.RouteDirect, ProxyFor: jobProxy})
 				continue
 			}
-			direct.Required = false
-			jobs = append(jobs, probers.Job{Target: direct, Route: facts.RouteDirect}, probers.Job{Target: t, Route: facts.RouteProxy})
+			directT.Required = false
+			jobs = append(jobs, probers.Job{Target: directT, Route: facts.RouteDirect}, probers.Job{Target: t, Route: facts.RouteProxy, ProxyFor: jobProxy})
 			continue
 		}
-		jobs = append(jobs, probers.Job{Target: t})
+		jobs = append(jobs, probers.Job{Target: t, ProxyFor: jobProxy})
 	}
 	return jobs
 }

@@ -67,6 +67,10 @@ type Options struct {
 	Site SiteOptions
 	Logs []string // --cm-logs
 
+	// WinINET reads Local System's WinINET proxy for the management point's rule (nil: this
+	// machine's registry; tests inject one).
+	WinINET proxyconf.WinINETReader
+
 	// Version is the tool's version, recorded in the report and the probes' User-Agent.
 	Version string
 	// Now is the run's clock for waivers and log ages (CMPREFLIGHT_NOW in tests).

@@ -207,10 +207,15 @@ func gatherFacts(ctx context.Context, o *Options, doc *facts.Document, env *prob
 // checkNetwork chooses the proxy, plans the targets and probes them, then holds the idle
 // tunnel and reads the trust section out of the results.
 func checkNetwork(ctx context.Context, o *Options, doc *facts.Document, env *probers.Env, loaded *catalog.Loaded, logger *runLog) error {
-	var err error
 	entries := loaded.Entries
-	if doc.Proxy, err = chooseProxy(o, env, doc.Site); err != nil {
+	roles, err := chooseRoleProxies(o, doc.Site, loaded)
+	if err != nil {
 		return err
+	}
+	primary := roles[0]
+	doc.Proxy, env.ProxyFor = primary.facts, primary.proxyFor
+	for _, r := range roles {
+		doc.RoleProxies = append(doc.RoleProxies, *r.facts)
 	}
 	targets, notes := catalog.Plan(entries, catalog.PlanOptions{Edition: o.Edition, Cloud: o.Cloud, TenantID: o.TenantID})
 	doc.Notes = append(doc.Notes, notes...)
@@ -219,7 +224,7 @@ func checkNetwork(ctx context.Context, o *Options, doc *facts.Document, env *pro
 	for _, tg := range targets {
 		env.CatalogHosts = append(env.CatalogHosts, tg.Host)
 	}
-	jobs := planJobs(targets, o.CompareDirect, env)
+	jobs := planJobs(routeByRole(targets, roles), o.CompareDirect, env)
 	prog := newProgress(o.Stderr, len(jobs), o.Quiet)
 	var mu sync.Mutex
 	r := &probers.Runner{Env: env, Concurrency: o.Concurrency, OnDone: func(c facts.Check) {

@@ -12,6 +12,9 @@ import (
 type Job struct {
 	Target catalog.Target
 	Route  string
+	// ProxyFor, when set, replaces the run's proxy choice for this job (a role whose proxy
+	// differs from the others', e.g. the management point's Local System WinINET).
+	ProxyFor func(host string, port int, scheme string) *ProxyConfig
 }
 
 // Runner executes network checks with bounded concurrency.
@@ -41,7 +44,13 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) []facts.Check {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				c := r.Env.RunTarget(ctx, jobs[i].Target, jobs[i].Route)
+				env := r.Env
+				if jobs[i].ProxyFor != nil {
+					e := *r.Env
+					e.ProxyFor = jobs[i].ProxyFor
+					env = &e
+				}
+				c := env.RunTarget(ctx, jobs[i].Target, jobs[i].Route)
 				out[i] = c
 				if r.OnDone != nil {
 					r.OnDone(c)

@@ -25,7 +25,9 @@ const (
 	SourceConfigMgr = "configmgr"
 	SourceWinHTTP   = "winhttp"
 	SourceEnv       = "env"
-	SourceNone      = "none"
+	// SourceWinINET is Local System's WinINET setting, the management point's proxy.
+	SourceWinINET = "wininet-system"
+	SourceNone    = "none"
 )
 
 // Options are the inputs Resolve weighs.
@@ -40,6 +42,9 @@ type Options struct {
 	NoProxy []string
 	// WinHTTP reads the machine's WinHTTP setting (ReadWinHTTP in production); nil skips it.
 	WinHTTP func() (*facts.WinHTTPSetting, error)
+	// WinHTTPSource names what WinHTTP reads when it is not WinHTTP itself (SourceWinINET
+	// for a role that takes its proxy from Local System's WinINET settings).
+	WinHTTPSource string
 	// Env is getenv (os.Getenv in production); nil means an empty environment.
 	Env func(string) string
 	// Auth is --proxy-auth, copied into Facts; empty reports "auto" when a proxy is
@@ -88,7 +93,11 @@ func Resolve(o Options) (*Selection, error) {
 		if winErr != nil {
 			s.winhttp = nil
 			if !errors.Is(winErr, ErrNotWindows) {
-				s.notes = append(s.notes, "WinHTTP proxy setting could not be read: "+winErr.Error())
+				what := "WinHTTP"
+				if o.WinHTTPSource == SourceWinINET {
+					what = "Local System's WinINET"
+				}
+				s.notes = append(s.notes, what+" proxy setting could not be read: "+winErr.Error())
 			}
 		}
 	}
@@ -128,6 +137,9 @@ func Resolve(o Options) (*Selection, error) {
 			s.notes = append(s.notes, err.Error()+"; WinHTTP setting ignored")
 		} else {
 			s.source = SourceWinHTTP
+			if o.WinHTTPSource != "" {
+				s.source = o.WinHTTPSource
+			}
 			return s.finish(o), nil
 		}
 	}

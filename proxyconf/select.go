@@ -34,7 +34,20 @@ type ChooseOptions struct {
 	// ConfigMgr is the proxy ConfigMgr configured for the SCP server (a URL) and ConfigMgrUser
 	// its proxy account, when the site facts name one.
 	ConfigMgr, ConfigMgrUser string
+	// Rule is the role's proxy rule (catalog.ProxySiteSystem, ProxyWinINETSystem,
+	// ProxyMachine; empty = site-system). Under wininet-system the proxy comes from Local
+	// System's WinINET settings (WinINET, SystemWinINET() when nil), never from ConfigMgr,
+	// WinHTTP or the environment; under machine, never from ConfigMgr.
+	Rule    string
+	WinINET WinINETReader
 }
+
+// Proxy rules, as the catalog's profiles name them.
+const (
+	RuleSiteSystem    = "site-system"
+	RuleWinINETSystem = "wininet-system"
+	RuleMachine       = "machine"
+)
 
 // Choose decides which proxy the checks go through and records why: --proxy or the config
 // file, the proxy ConfigMgr configured for the server, WinHTTP, the environment, none.
@@ -60,6 +73,25 @@ func Choose(o ChooseOptions) (*Choice, error) {
 	if !o.FromCLI {
 		ro.FlagSource = SourceConfig
 	}
+	var wininet *WinINETSetting
+	switch o.Rule {
+	case RuleWinINETSystem:
+		reader := o.WinINET
+		if reader == nil {
+			reader = SystemWinINET()
+		}
+		ro.ConfigMgr, ro.Env, ro.WinHTTPSource = "", nil, SourceWinINET
+		ro.WinHTTP = func() (*facts.WinHTTPSetting, error) {
+			s, err := reader.LocalSystemWinINET()
+			if err != nil {
+				return nil, err
+			}
+			wininet = s
+			return s.AsWinHTTP(), nil
+		}
+	case RuleMachine:
+		ro.ConfigMgr = ""
+	}
 	sel, err := Resolve(ro)
 	if err != nil {
 		return nil, err
@@ -67,6 +99,19 @@ func Choose(o ChooseOptions) (*Choice, error) {
 	pf := sel.Facts()
 	if ignoredEnv != "" {
 		pf.Notes = append(pf.Notes, ignoredEnv+" is set but ignored: on Windows the service connection point (a service running as SYSTEM) never reads the environment, only WinHTTP and the site system proxy")
+	}
+	pf.Rule = o.Rule
+	if o.Rule == RuleWinINETSystem {
+		// The report shows both settings so a policy can see the classic trap: WinHTTP
+		// proxied, Local System's WinINET direct.
+		pf.WinHTTP = nil
+		if w, err := winHTTPReader(); err == nil {
+			pf.WinHTTP = w
+		}
+		if wininet != nil {
+			pf.WinINET = &facts.WinINETSetting{KeyFound: wininet.KeyFound, Enabled: wininet.Enabled, Server: wininet.Server,
+				Override: wininet.Override, AutoConfigURL: wininet.AutoConfigURL}
+		}
 	}
 	// The probes speak plain HTTP to the proxy (as WinHTTP does); a proxy URL with https://
 	// would get credentials in clear text on a TLS port, so it is refused up front.
@@ -91,6 +136,9 @@ func Choose(o ChooseOptions) (*Choice, error) {
 	}
 	return ch, nil
 }
+
+// winHTTPReader reads the machine's WinHTTP setting (a variable so tests can stand in).
+var winHTTPReader = ReadWinHTTP
 
 // Direct reports whether no proxy was selected at all.
 func (c *Choice) Direct() bool { return c.Facts.URL == "" }

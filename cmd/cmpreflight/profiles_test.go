@@ -8,6 +8,7 @@ import (
 
 	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/facts"
+	"github.com/cmpreflight/cmpreflight/internal/lab"
 )
 
 // templateArgs fill every placeholder but --upstream-sup, which the tests leave unfilled to
@@ -200,4 +201,39 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	r := runBin(t, nil, args...)
 	return r.code, r.stdout, r.stderr
+}
+
+// Each role goes through its own proxy: with the machine's proxy in the environment, the
+// console's checks go through squid while the management point (Local System's WinINET,
+// unset here) goes direct; login.microsoftonline.com, which both need, is checked both ways.
+func TestEachRoleUsesItsOwnProxy(t *testing.T) {
+	l := startCatalogLab(t)
+	serveProfiles(t, l)
+	hosts := map[string]string{}
+	for _, tg := range planFor(t, []string{"mp", "console"}, "public") {
+		hosts[tg.Host] = l.web.IP
+	}
+	sq := lab.StartSquid(t, lab.SquidOptions{Hosts: hosts})
+	r := runBin(t, []string{"HTTPS_PROXY=" + sq.URL, "HTTP_PROXY=" + sq.URL}, l.args("--profile", "mp,console")...)
+	if r.doc == nil {
+		t.Fatalf("no report; exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	checks := byID(r.doc)
+	con, mp := checks["login.microsoftonline.com:443"], checks["login.microsoftonline.com:443@mp"]
+	if con.Route != facts.RouteProxy || con.ProxyURL != sq.URL || !slices.Equal(con.Profiles, []string{"console"}) || con.Status != facts.StatusPass {
+		t.Errorf("console's check: %s via %s %q, profiles %v", con.Status, con.Route, con.ProxyURL, con.Profiles)
+	}
+	if mp.Route != facts.RouteDirect || !slices.Equal(mp.Profiles, []string{"mp"}) || mp.Status != facts.StatusPass {
+		t.Errorf("mp's check: %s via %s, profiles %v", mp.Status, mp.Route, mp.Profiles)
+	}
+	if c := checks["sts.windows.net:443"]; c.Route != facts.RouteDirect {
+		t.Errorf("sts.windows.net went %s", c.Route)
+	}
+	if c := checks["petrol.office.microsoft.com:443"]; c.Route != facts.RouteProxy {
+		t.Errorf("console check went %s", c.Route)
+	}
+	if len(r.doc.RoleProxies) != 2 || r.doc.RoleProxies[0].Rule != "machine" || r.doc.RoleProxies[0].Source != "env" ||
+		r.doc.RoleProxies[1].Rule != "wininet-system" || r.doc.RoleProxies[1].URL != "" || r.doc.Proxy.Rule != "machine" {
+		t.Errorf("role proxies = %+v", r.doc.RoleProxies)
+	}
 }
