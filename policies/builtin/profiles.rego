@@ -1,5 +1,5 @@
 # Profiles: the templated catalog names a run could not fill, and each role's own proxy
-# (roles-facts.md, page of 2026-06-08; the proxy page for the management point).
+# (the internet access page of 2026-06-08, IE-*; the proxy page for the management point, PX-MP).
 package cmpreflight.builtin.profiles
 
 # METADATA
