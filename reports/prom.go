@@ -87,9 +87,11 @@ func renderProm(w io.Writer, doc *facts.Document) error {
 	return p.w.Flush()
 }
 
-// profilesOf names the profiles a check belongs to. A check does not list them yet: every
-// check of a run belongs to the run's profile.
-func profilesOf(doc *facts.Document, _ *facts.Check) []string {
+// profilesOf names the profiles a check belongs to: its own list, else the run's profile.
+func profilesOf(doc *facts.Document, c *facts.Check) []string {
+	if c != nil && len(c.Profiles) > 0 {
+		return c.Profiles
+	}
 	if doc.Profile == "" {
 		return nil
 	}

@@ -24,6 +24,9 @@ func RenderSummary(w io.Writer, doc *facts.Document, verbose bool) error {
 	s := doc.Summary
 	fmt.Fprintf(ew, "Checks: %d total, %d pass, %d fail, %d warn, %d skip, %d error (required: %d, %d failed)\n",
 		s.Total, s.Pass, s.Fail, s.Warn, s.Skip, s.Error, s.Required, s.RequiredFailed)
+	if line := profilesLine(doc); line != "" {
+		fmt.Fprintln(ew, line)
+	}
 	if doc.Interrupted {
 		fmt.Fprintln(ew, "The run was interrupted: the results are incomplete.")
 	}
@@ -54,6 +57,25 @@ func RenderSummary(w io.Writer, doc *facts.Document, verbose bool) error {
 }
 
 // renderText is the text report: the summary with every check and finding.
+// profilesLine names the run's profiles when there are several or --profile auto chose them,
+// with the role that chose each.
+func profilesLine(doc *facts.Document) string {
+	var parts []string
+	why := false
+	for _, p := range doc.Profiles {
+		if p.Why != "" {
+			parts = append(parts, p.Name+" ("+p.Why+")")
+			why = true
+		} else {
+			parts = append(parts, p.Name)
+		}
+	}
+	if len(parts) < 2 && !why {
+		return ""
+	}
+	return "Profiles: " + plain(strings.Join(parts, "; "))
+}
+
 func renderText(w io.Writer, doc *facts.Document) error { return RenderSummary(w, doc, true) }
 
 // textCause writes one cause: its headline, the problem, the first action, the rules behind

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -235,5 +237,42 @@ func TestEachRoleUsesItsOwnProxy(t *testing.T) {
 	if len(r.doc.RoleProxies) != 2 || r.doc.RoleProxies[0].Rule != "machine" || r.doc.RoleProxies[0].Source != "env" ||
 		r.doc.RoleProxies[1].Rule != "wininet-system" || r.doc.RoleProxies[1].URL != "" || r.doc.Proxy.Rule != "machine" {
 		t.Errorf("role proxies = %+v", r.doc.RoleProxies)
+	}
+}
+
+// --profile auto picks the profiles from the roles the inventory gives the target server and
+// says why, in the report and on the terminal; a server with no such role is exit 2.
+func TestProfileAutoFromInventory(t *testing.T) {
+	l := startCatalogLab(t)
+	serveProfiles(t, l)
+	inv := filepath.Join("..", "..", "site", "testdata")
+	txt := filepath.Join(t.TempDir(), "r.txt")
+	args := func(dir, server string) []string {
+		return append(l.args("--profile", "auto", "--inventory", filepath.Join(inv, dir), "--scp-server", server), "--output", "text="+txt)
+	}
+	r := runBin(t, nil, args("standalone", "CM01.contoso.com")...)
+	if r.doc == nil {
+		t.Fatalf("no report; exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	if r.doc.Profile != "mp" || len(r.doc.Profiles) != 1 || !strings.Contains(r.doc.Profiles[0].Why, "SMS Management Point") {
+		t.Errorf("auto on the standalone site server: profile %q, %+v", r.doc.Profile, r.doc.Profiles)
+	}
+	text, _ := os.ReadFile(txt)
+	if !strings.Contains(string(text), `Profiles: mp (CM01.contoso.com holds the role "SMS Management Point")`) || !strings.Contains(strings.Join(r.doc.Notes, "\n"), "--profile auto chose mp") {
+		t.Errorf("the reason is not shown: text report %q notes %v", text, r.doc.Notes)
+	}
+	if _, ok := byID(r.doc)["sts.windows.net:443"]; !ok {
+		t.Error("the mp checks did not run")
+	}
+	r = runBin(t, nil, args("offline-role", "CM01.contoso.com")...)
+	if r.doc == nil || r.doc.Profile != "scp" {
+		t.Errorf("auto on the SCP server: exit %d, stderr %s", r.code, r.stderr)
+	}
+	r = runBin(t, nil, args("standalone", "DP01.contoso.com")...)
+	if r.code != 2 || !strings.Contains(r.stderr, "--profile auto") || !strings.Contains(r.stderr, "SMS Distribution Point") {
+		t.Errorf("auto on a DP: exit %d, stderr %q; want 2 naming its roles", r.code, r.stderr)
+	}
+	if r := runBin(t, nil, l.args("--profile", "auto")...); r.code != 2 || !strings.Contains(r.stderr, "--inventory") {
+		t.Errorf("auto without an inventory: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
