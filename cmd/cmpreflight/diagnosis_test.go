@@ -32,6 +32,7 @@ func summaryOf(t *testing.T, cmd *exec.Cmd) []string {
 }
 
 // With no network at all (a namespace without routes), the first cause names the DNS server
+// (48 checks: the SCP catalog of the 2026-06-08 page, graph.windows.net included)
 // and the unreachable network, for every check at once.
 func TestNoNetworkSummaryNamesTheCause(t *testing.T) {
 	needRoot(t)
@@ -39,7 +40,7 @@ func TestNoNetworkSummaryNamesTheCause(t *testing.T) {
 	lines := summaryOf(t, cmd)
 	out := strings.Join(lines, "\n")
 	first := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, " 1. ") })
-	if first < 0 || !strings.Contains(lines[first], "47 of 47 checks failed at DNS") {
+	if first < 0 || !strings.Contains(lines[first], "48 of 48 checks failed at DNS") {
 		t.Fatalf("first cause is not the DNS failure of every check:\n%s", out)
 	}
 	cause := lines[first+1]
@@ -69,14 +70,14 @@ func TestDeadDNSServerSummary(t *testing.T) {
 	server := ip + ":53"
 	lines := summaryOf(t, exec.Command(binPath, "run", "--dns-server", server, "--timeout", "3s"))
 	out := strings.Join(lines, "\n")
-	if !strings.Contains(out, " 1. DENY 47 of 47 checks failed at DNS") || !strings.Contains(out, "the DNS server "+server) {
+	if !strings.Contains(out, " 1. DENY 48 of 48 checks failed at DNS") || !strings.Contains(out, "the DNS server "+server) {
 		t.Errorf("summary does not lead with the DNS server's failure:\n%s", out)
 	}
 	var verbose bytes.Buffer
 	cmd := exec.Command(binPath, "run", "--dns-server", server, "--timeout", "3s", "--verbose")
 	cmd.Stdout = &verbose
 	cmd.Run()
-	if n := strings.Count(verbose.String(), "dns/"); n != 47 || !strings.HasPrefix(verbose.String(), "Verdict: ") {
-		t.Errorf("--verbose lists %d checks at DNS, want 47, verdict first:\n%s", n, verbose.String())
+	if n := strings.Count(verbose.String(), "dns/"); n != 48 || !strings.HasPrefix(verbose.String(), "Verdict: ") {
+		t.Errorf("--verbose lists %d checks at DNS, want 48, verdict first:\n%s", n, verbose.String())
 	}
 }
