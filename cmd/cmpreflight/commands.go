@@ -2,17 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/cmlogs"
-	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/config"
 	"github.com/cmpreflight/cmpreflight/policies"
 	"github.com/cmpreflight/cmpreflight/preflight"
@@ -45,103 +42,10 @@ func cmdEndpoints(args []string, stdout, stderr io.Writer) (int, error) {
 	if err := f.Validate(); err != nil {
 		return exitUsage, usagef("%v", err)
 	}
-	profiles, _ := f.ProfileNames()
-	loaded, err := f.LoadCatalog(profiles)
-	if err != nil {
+	if err := preflight.Endpoints(&f, format, stdout, stderr); err != nil {
 		return exitUsage, usagef("%v", err)
 	}
-	entries := loaded.Entries
-	srcs := catalog.EntrySources(entries, f.Edition, f.Cloud, loaded.Unfilled...)
-	targets, _ := catalog.Plan(entries, catalog.PlanOptions{Edition: f.Edition, Cloud: f.Cloud, TenantID: f.TenantID})
-	// The unchecked templates are warnings for every format (on stderr but in the table), so
-	// a firewall request never silently lacks them.
-	if format != "table" {
-		for _, n := range loaded.Notes() {
-			fmt.Fprintln(stderr, "warning: "+n)
-		}
-	}
-	switch format {
-	case "json":
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return exitOK, enc.Encode(map[string]any{"profile": strings.Join(profiles, ","), "profiles": loaded.Infos(nil), "checkedAgainst": loaded.Provenance(),
-			"edition": f.Edition, "cloud": f.Cloud, "entries": srcs, "checks": targetRows(targets), "warnings": loaded.Notes()})
-	case "csv":
-		w := csv.NewWriter(stdout)
-		w.Write([]string{"name", "kind", "ports", "group", "editions", "sources", "probes", "required", "profile", "not checked"})
-		for _, e := range srcs {
-			w.Write([]string{e.Name, e.Kind, ports(e.Ports), e.Group, strings.Join(e.Editions, " "), strings.Join(e.Sources, " "), strings.Join(e.ProbeHosts, " "), fmt.Sprint(e.Required), e.Profile, e.NotChecked})
-		}
-		w.Flush()
-		return exitOK, w.Error()
-	case "firewall":
-		return exitOK, printFirewall(stdout, firewallRequest(&facts.Document{Catalog: srcs}), machines(loaded))
-	case "firewall-csv":
-		return exitOK, printFirewallCSV(stdout, firewallRequest(&facts.Document{Catalog: srcs}))
-	case "table":
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "PROFILE\tNAME\tKIND\tPORTS\tGROUP\tEDITIONS\tSOURCES\tREQUIRED")
-		for _, e := range srcs {
-			req := fmt.Sprint(e.Required)
-			if e.NotChecked != "" {
-				req = "NOT CHECKED: " + e.NotChecked
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", orDash(e.Profile), e.Name, e.Kind, ports(e.Ports), e.Group, strings.Join(e.Editions, ","), strings.Join(e.Sources, ","), req)
-		}
-		tw.Flush()
-		fmt.Fprintf(stdout, "\n%d entries, %d checks (host:port) for edition %s, cloud %s\n", len(srcs), len(targets), f.Edition, f.Cloud)
-		for _, c := range loaded.Catalogs {
-			fmt.Fprintf(stdout, "%s runs on %s; proxy: %s (%s)\n", c.Profile, c.Machine, c.Proxy, c.ProxyNote)
-		}
-		for _, line := range append(loaded.Provenance(), prefixed("warning: ", loaded.Notes())...) {
-			fmt.Fprintln(stdout, line)
-		}
-		return exitOK, nil
-	}
-	return exitUsage, usagef("--format %q: want table, json, csv, firewall or firewall-csv", format)
-}
-
-// machines says where the listed names are opened from: each profile's machine.
-func machines(l *catalog.Loaded) string {
-	var out []string
-	for _, c := range l.Catalogs {
-		out = append(out, c.Machine+" ("+c.Profile+")")
-	}
-	if len(out) == 0 {
-		return "the machine that runs the check"
-	}
-	return strings.Join(out, "; ")
-}
-
-func prefixed(p string, lines []string) []string {
-	out := make([]string, len(lines))
-	for i, l := range lines {
-		out[i] = p + l
-	}
-	return out
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func targetRows(ts []catalog.Target) []map[string]any {
-	out := make([]map[string]any, 0, len(ts))
-	for _, t := range ts {
-		out = append(out, map[string]any{"id": t.ID, "url": t.URL, "required": t.Required, "requiredIn": t.RequiredIn, "groups": t.Groups, "wildcards": t.Wildcards, "profiles": t.Profiles})
-	}
-	return out
-}
-
-func ports(ps []int) string {
-	s := make([]string, len(ps))
-	for i, p := range ps {
-		s[i] = fmt.Sprint(p)
-	}
-	return strings.Join(s, ",")
+	return exitOK, nil
 }
 
 // cmdPolicy runs `policy test`.
