@@ -23,6 +23,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
 	"github.com/cmpreflight/cmpreflight/facts"
+	"github.com/cmpreflight/cmpreflight/internal/inputfile"
 )
 
 //go:embed builtin/*.rego
@@ -160,7 +161,7 @@ func userSources(paths []string, withTests bool) ([]source, error) {
 			return nil
 		}
 		seen[p] = true
-		b, err := os.ReadFile(p)
+		b, err := inputfile.Read(p)
 		if err != nil {
 			return newError("policy", p, 0, "%v", unwrapPathError(err))
 		}

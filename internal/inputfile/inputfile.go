@@ -13,7 +13,8 @@ import (
 // data file.
 const MaxBytes = 8 << 20
 
-// Read returns the content of path, or an error naming it when it is larger than MaxBytes.
+// Read returns the content of path, or an *os.PathError naming it when it is larger than
+// MaxBytes.
 func Read(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -25,7 +26,7 @@ func Read(path string) ([]byte, error) {
 		return nil, err
 	}
 	if len(data) > MaxBytes {
-		return nil, fmt.Errorf("%s: larger than %d MB, the limit of an input file (is it the right file?)", path, MaxBytes>>20)
+		return nil, &os.PathError{Op: "read", Path: path, Err: fmt.Errorf("larger than %d MB, the limit of an input file (is it the right file?)", MaxBytes>>20)}
 	}
 	return data, nil
 }
