@@ -58,7 +58,7 @@ func FirewallRequest(srcs []facts.EntrySource, gaps []facts.AllowlistHop) []fact
 		for _, eds := range a.portEds {
 			sort.Strings(eds) // "current, seed" whatever the catalog order
 		}
-		a.rule.Reason = catalogReason(a.rule.Groups, a.rule.Ports, a.portEds)
+		a.rule.Reason = catalogReason(a.rule.Groups, a.rule.Ports, a.portEds, a.rule.Required)
 		var paths []string
 		for _, u := range a.rule.URLs {
 			if pu, err := url.Parse(u); err == nil && strings.Trim(pu.RequestURI(), "/") != "" {
@@ -127,8 +127,9 @@ func bypassFor(srcs []facts.EntrySource, host string) bool {
 }
 
 // catalogReason says which groups list a name and which editions require each port, e.g.
-// "updates and servicing; Windows servicing; 443 required by current, seed; 80 by seed".
-func catalogReason(groups []string, ports []int, portEds map[int][]string) string {
+// "updates and servicing; Windows servicing; 443 required by current, seed; 80 by seed". A name
+// no entry requires (graph.windows.net for endpoint analytics) is "optional in" its editions.
+func catalogReason(groups []string, ports []int, portEds map[int][]string, required bool) string {
 	var parts []string
 	parts = append(parts, groups...)
 	// Ports that share the same editions are written together.
@@ -152,7 +153,12 @@ func catalogReason(groups []string, ports []int, portEds map[int][]string) strin
 	}
 	for i, s := range spans {
 		verb := "required by "
-		if i > 0 {
+		switch {
+		case !required && i == 0:
+			verb = "optional in "
+		case !required:
+			verb = "in "
+		case i > 0:
 			verb = "by "
 		}
 		if s.eds == "user" {

@@ -106,3 +106,16 @@ func TestAnalyzeFirewallCarriesGaps(t *testing.T) {
 		t.Errorf("gap listed %d times in %+v", n, tf.Firewall)
 	}
 }
+
+// A name no entry requires is not presented to the network team as required.
+func TestFirewallOptionalNameIsNotRequired(t *testing.T) {
+	cat := []facts.EntrySource{{Name: "graph.windows.net", Kind: "host", Ports: []int{443}, Group: "endpoint analytics",
+		Editions: []string{"current"}, Required: false}}
+	rules := FirewallRequest(cat, nil)
+	if len(rules) != 1 || rules[0].Required {
+		t.Fatalf("rules = %+v", rules)
+	}
+	if r := rules[0].Reason; strings.Contains(r, "required") || !strings.Contains(r, "443 optional in edition current") {
+		t.Errorf("reason %q", r)
+	}
+}
