@@ -216,3 +216,131 @@ func TestProfileArgsAndAuto(t *testing.T) {
 		t.Errorf("auto = %v", names)
 	}
 }
+
+// Every profile's exact checks (host:port, "?" = optional) and wildcard patterns per cloud,
+// with every template filled, as Microsoft's page of 2026-06-08 lists them
+// (/work/shared/docs/roles-facts.md; the seed edition's entries are optional under current).
+// A check missing here is a role that would fail after "all good"; an extra one is a false fail.
+func TestProfileCheckSetsMatchThePage(t *testing.T) {
+	upd := []string{"ceuswatcab01.blob.core.windows.net:443", "ceuswatcab02.blob.core.windows.net:443",
+		"cmbitsstore.blob.core.windows.net:443", "configmgrbits.azureedge.net:443",
+		"configmgrbits.cdn.manage.microsoft.com:443", "definitionupdates.microsoft.com:443",
+		"download.microsoft.com:443", "download.visualstudio.microsoft.com:443", "download.windowsupdate.com:443",
+		"eaus2watcab01.blob.core.windows.net:443", "eaus2watcab02.blob.core.windows.net:443", "go.microsoft.com:443",
+		"sccm.manage.microsoft.com:443", "umwatsonc.events.data.microsoft.com:443",
+		"weus2watcab01.blob.core.windows.net:443", "weus2watcab02.blob.core.windows.net:443",
+		"aka.ms:443", "dl.delivery.mp.microsoft.com:443"}
+	crl := []string{"crl3.digicert.com:80", "crl4.digicert.com:80", "ocsp.digicert.com:80", "www.d-trust.net:80",
+		"root-c3-ca2-2009.ocsp.d-trust.net:80", "crl.microsoft.com:80", "oneocsp.microsoft.com:80",
+		"ocsp.msocsp.com:80", "www.microsoft.com:80", "ctldl.windowsupdate.com:80", "mscrl.microsoft.com:80"}
+	seed := []string{"blob.core.windows.net:443?", "blob.core.windows.net:80?", "bspmts.mp.microsoft.com:443?",
+		"bspmts.mp.microsoft.com:80?", "configmgrbits.cdn.manage.microsoft.com:80?", "download.microsoft.com:80?",
+		"download.windowsupdate.com:80?", "go.microsoft.com:80?", "login.microsoftonline.com:443?",
+		"login.microsoftonline.com:80?", "manage.microsoft.com:443?", "manage.microsoft.com:80?",
+		"sccm.manage.microsoft.com:80?", "sccmconnected-a01.cloudapp.net:443?", "sccmconnected-a01.cloudapp.net:80?"}
+	scpCommon := slices.Concat(upd, crl, seed, []string{"graph.microsoft.com:443", "dc.services.visualstudio.com:443",
+		"graph.windows.net:443?", "prod1.westus2.logic.azure.com:443?"})
+	feedback := []string{"petrol.office.microsoft.com:443", "ceuswatcab01.blob.core.windows.net:443",
+		"ceuswatcab02.blob.core.windows.net:443", "eaus2watcab01.blob.core.windows.net:443",
+		"eaus2watcab02.blob.core.windows.net:443", "weus2watcab01.blob.core.windows.net:443",
+		"weus2watcab02.blob.core.windows.net:443", "umwatsonc.events.data.microsoft.com:443"}
+	console := slices.Concat(feedback, []string{"aka.ms:443", "go.microsoft.com:443", "raw.githubusercontent.com:443",
+		"github.com:443", "communityhub.microsoft.com:443", "edgeupdates.microsoft.com:443",
+		"dl.delivery.mp.microsoft.com:80", "config.office.com:443?"})
+	sup := []string{"aka.ms:443", "go.microsoft.com:443", "windowsupdate.microsoft.com:80", "download.windowsupdate.com:80",
+		"download.microsoft.com:80", "ntservicepack.microsoft.com:80", "officecdn.microsoft.com:443",
+		"clients.config.office.net:443?", "sup01.contoso.com:8530?", "sup01.contoso.com:8531?"}
+	supWild := []string{"*.windowsupdate.microsoft.com", "*.update.microsoft.com", "*.windowsupdate.com", "*.download.windowsupdate.com"}
+	updWild := []string{"*.akamaiedge.net", "*.akamaitechnologies.com", "*.manage.microsoft.com", "*-umwatsonc.events.data.microsoft.com"}
+	scpWild := slices.Concat(updWild, []string{"*manage.microsoft.com", "*.<logic-app-region>.logic.azure.com"})
+	cases := []struct {
+		profile, cloud string
+		checks, wild   []string
+	}{
+		{"scp", "public", slices.Concat(scpCommon, []string{"management.azure.com:443"}), scpWild},
+		{"scp", "usgov", slices.Concat(scpCommon, []string{"management.usgovcloudapi.net:443"}), slices.Concat(scpWild, []string{"*.manage.microsoft.us"})},
+		{"scp-connect", "public", slices.Concat(upd, crl), updWild},
+		{"scp-connect", "usgov", slices.Concat(upd, crl), updWild},
+		{"sup", "public", sup, supWild},
+		{"sup", "usgov", sup, supWild},
+		{"mp", "public", []string{"login.microsoftonline.com:443", "sts.windows.net:443"}, nil},
+		{"mp", "usgov", []string{"login.microsoftonline.us:443", "sts.windows.net:443"}, nil},
+		{"cmg", "public", []string{"management.azure.com:443", "graph.microsoft.com:443", "granite.westus.cloudapp.azure.com:443",
+			"granite.blob.core.windows.net:443", "granite.table.core.windows.net:443", "granite.vault.azure.net:443"}, nil},
+		{"cmg", "usgov", []string{"management.usgovcloudapi.net:443", "graph.microsoft.com:443", "granite.usgovcloudapp.net:443",
+			"granite.blob.core.usgovcloudapi.net:443", "granite.table.core.usgovcloudapi.net:443", "granite.vault.usgovcloudapi.net:443"}, nil},
+		{"client", "public", []string{"aka.ms:443", "go.microsoft.com:443", "granite.westus.cloudapp.azure.com:443",
+			"granite.blob.core.windows.net:443", "login.microsoftonline.com:443"}, []string{"*.do.dsp.mp.microsoft.com"}},
+		{"client", "usgov", []string{"aka.ms:443", "go.microsoft.com:443", "granite.usgovcloudapp.net:443",
+			"granite.blob.core.usgovcloudapi.net:443", "login.microsoftonline.us:443"}, []string{"*.do.dsp.mp.microsoft.com"}},
+		{"console", "public", slices.Concat(console, []string{"login.microsoftonline.com:443", "aadcdn.msauth.net:443", "aadcdn.msftauth.net:443"}), []string{"*-umwatsonc.events.data.microsoft.com"}},
+		{"console", "usgov", slices.Concat(console, []string{"login.microsoftonline.us:443"}), []string{"*-umwatsonc.events.data.microsoft.com"}},
+	}
+	vals, err := NewTemplateValues(map[string]string{"cmg-name": "granite", "cmg-region": "westus",
+		"logic-app-host": "prod1.westus2.logic.azure.com", "upstream-sup": "sup01.contoso.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		ts, unfilled := planProfiles(t, []string{c.profile}, c.cloud, vals)
+		if len(unfilled) != 0 {
+			t.Errorf("%s/%s: templates left unfilled: %+v", c.profile, c.cloud, unfilled)
+		}
+		var got []string
+		for _, tg := range ts {
+			id := tg.ID
+			if !tg.Required {
+				id += "?"
+			}
+			got = append(got, id)
+		}
+		want := slices.Clone(c.checks)
+		slices.Sort(got)
+		slices.Sort(want)
+		want = slices.Compact(want)
+		if !slices.Equal(got, want) {
+			for _, id := range want {
+				if !slices.Contains(got, id) {
+					t.Errorf("%s/%s: missing %s", c.profile, c.cloud, id)
+				}
+			}
+			for _, id := range got {
+				if !slices.Contains(want, id) {
+					t.Errorf("%s/%s: not on the page: %s", c.profile, c.cloud, id)
+				}
+			}
+		}
+		cats, err := LoadProfiles([]string{c.profile})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wild []string
+		for _, e := range cats[0].Entries {
+			if e.Kind == "wildcard" && (e.Cloud == "" || e.Cloud == c.cloud) && !slices.Contains(wild, e.Name) {
+				wild = append(wild, e.Name)
+			}
+		}
+		slices.Sort(wild)
+		wantWild := slices.Clone(c.wild)
+		slices.Sort(wantWild)
+		if !slices.Equal(wild, wantWild) {
+			t.Errorf("%s/%s: wildcards %v, want %v", c.profile, c.cloud, wild, wantWild)
+		}
+	}
+}
+
+// A probe host taken from the troubleshooting article (TS) is credited to it: the entry's
+// sources list TS beside the page that lists the wildcard.
+func TestProbeHostsCiteTheirSource(t *testing.T) {
+	cats, err := LoadProfiles(Profiles())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cats {
+		for _, e := range c.Entries {
+			if slices.Contains(e.Probes, "sccm.manage.microsoft.com") && !slices.Contains(e.Sources, "TS") {
+				t.Errorf("%s:%d %s probes sccm.manage.microsoft.com (TS) but cites %v", e.File, e.Line, e.Name, e.Sources)
+			}
+		}
+	}
+}
