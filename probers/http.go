@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cmpreflight/cmpreflight/origin"
 	"io"
 	"net/http"
 	"regexp"
@@ -117,21 +118,6 @@ func drain(cr *capReader, resp *http.Response) {
 	resp.Body.Close()
 }
 
-var titleRe = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
-
-// pageTitle extracts the <title> of a block page.
-func pageTitle(body []byte) string {
-	m := titleRe.FindSubmatch(body)
-	if m == nil {
-		return ""
-	}
-	t := strings.Join(strings.Fields(string(m[1])), " ")
-	if len(t) > 200 {
-		t = t[:200]
-	}
-	return t
-}
-
 var blockWords = regexp.MustCompile(`(?i)\b(block(ed)?|denied|forbidden|not allowed|prohibited|access restricted|filtered|policy violation)\b`)
 
 // blockPage tells whether an answer is a block page dressed as a success: an HTML title in
@@ -141,7 +127,7 @@ func blockPage(h http.Header, body []byte) bool {
 	if !strings.Contains(strings.ToLower(h.Get("Content-Type")), "html") {
 		return false
 	}
-	return blockWords.MatchString(pageTitle(body))
+	return blockWords.MatchString(origin.Title(body))
 }
 
 // proxyMade tells whether a response was written by the proxy itself (an error or block

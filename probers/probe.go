@@ -381,7 +381,7 @@ func (h *hop) tunnel(ctx context.Context) (net.Conn, *ProbeError) {
 			v := origin.Judge(answerOf(h.u, resp, body), true, learnt)
 			if v.Means != "" {
 				recordOrigin(h.c, v, learnt)
-				pev.PageTitle = pageTitle(body)
+				pev.PageTitle = origin.Title(body)
 				return nil, judgeFailure(v, true, target)
 			}
 		}
@@ -417,7 +417,7 @@ func (h *hop) throughProxy(ctx context.Context) (*http.Response, *ProbeError) {
 			recordOrigin(h.c, v, learnt)
 			if h.first {
 				h.c.Evidence.HTTP.ProxyMade = v.Means != ""
-				pev.PageTitle = pageTitle(body)
+				pev.PageTitle = origin.Title(body)
 			}
 			if v.Means != "" {
 				return nil, judgeFailure(v, true, u.Host)
@@ -442,7 +442,7 @@ func (h *hop) throughProxy(ctx context.Context) (*http.Response, *ProbeError) {
 		h.c.Evidence.HTTP.BytesRead = pc.cr.read
 	}
 	if block {
-		pev.PageTitle = pageTitle(body)
+		pev.PageTitle = origin.Title(body)
 		whose := "its own block page"
 		if resp.Header.Get("Via") != "" {
 			whose = "a block page it relayed (Via), as a URL rewriter makes it do,"
@@ -519,7 +519,7 @@ func (h *hop) exchange(ctx context.Context, conn net.Conn) (*http.Response, *Pro
 	}
 	if plain && resp.StatusCode < 400 && blockPage(resp.Header, body) {
 		return nil, &ProbeError{Stage: facts.StageHTTP, Reason: "block-page",
-			Detail: fmt.Sprintf("%s answered with a block page %q (%s): a filter on the direct path intercepts port %s", u.Host, pageTitle(body), statusLine(resp), port)}
+			Detail: fmt.Sprintf("%s answered with a block page %q (%s): a filter on the direct path intercepts port %s", u.Host, origin.Title(body), statusLine(resp), port)}
 	}
 	return resp, nil
 }

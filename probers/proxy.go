@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/cmpreflight/cmpreflight/origin"
 	"net"
 	"net/http"
 	"net/url"
@@ -338,7 +339,7 @@ func writeProxyRequest(pc *proxyConn, req *http.Request) error {
 
 // proxyFailure turns a proxy's non-success answer into the failure lane it belongs to.
 func proxyFailure(resp *http.Response, body []byte, target string, ev *facts.ProxyEvidence) *ProbeError {
-	ev.PageTitle = pageTitle(body)
+	ev.PageTitle = origin.Title(body)
 	code := resp.StatusCode
 	reason := fmt.Sprintf("status-%d", code)
 	why := ""

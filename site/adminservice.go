@@ -110,13 +110,8 @@ func fetchInventory(ctx context.Context, base string, client *http.Client, auth 
 	}
 	// As for an export: every hierarchy has sites, resources and role uses; an empty answer
 	// is a provider that could not read them, never "no SCP yet".
-	for _, c := range []struct {
-		class string
-		n     int
-	}{{ClassSite, len(inv.Sites)}, {ClassResources, len(inv.Resources)}, {ClassSysResUse, len(inv.RoleUses)}} {
-		if c.n == 0 {
-			return nil, fmt.Errorf("AdminService %s: no %s objects in the answer", root+c.class, c.class)
-		}
+	if class := inv.emptyClass(); class != "" {
+		return nil, fmt.Errorf("AdminService %s: no %s objects in the answer", root+class, class)
 	}
 	return inv, nil
 }

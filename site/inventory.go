@@ -286,15 +286,26 @@ func LoadInventory(dir string) (*Inventory, error) {
 	// Every hierarchy has at least one site, the site server's resources and their role
 	// uses: an export holding null, nothing or an empty list is a failed export, never
 	// "nothing there yet" (that would prove, falsely, that no SCP exists).
+	if class := inv.emptyClass(); class != "" {
+		return nil, fmt.Errorf("inventory %s: no %s objects (null, empty or an empty list): the export failed; export it again", findFold(dir, class+".json"), class)
+	}
+	return inv, nil
+}
+
+// emptyClass names the first class with no objects. Every hierarchy has at least one site,
+// the site servers' resources and their role uses, so an empty class is a failed export or
+// a provider that could not read it, never "nothing there yet" (which would prove, falsely,
+// that no SCP exists).
+func (inv *Inventory) emptyClass() string {
 	for _, c := range []struct {
 		class string
 		n     int
 	}{{ClassSite, len(inv.Sites)}, {ClassResources, len(inv.Resources)}, {ClassSysResUse, len(inv.RoleUses)}} {
 		if c.n == 0 {
-			return nil, fmt.Errorf("inventory %s: no %s objects (null, empty or an empty list): the export failed; export it again", findFold(dir, c.class+".json"), c.class)
+			return c.class
 		}
 	}
-	return inv, nil
+	return ""
 }
 
 // findFold finds name in dir ignoring case (exports made on Windows are often renamed).
