@@ -260,4 +260,14 @@ func hideHostRoot(t *testing.T, dir string, der []byte) {
 		t.Fatalf("bind-mount %s: %v", hostBundle, err)
 	}
 	t.Cleanup(func() { _ = syscall.Unmount(hostBundle, 0) })
+	// crypt32 copies the host's roots into a volatile registry key that lives as long as the
+	// prefix's wineserver, which lingers a few seconds after the last Wine process: a quick
+	// next run would still list the hidden root. End it (this prefix only, held under the
+	// test-windows lock) so the next process reads the filtered bundle.
+	if out, err := exec.Command("wineserver", "-k").CombinedOutput(); err != nil && len(out) > 0 {
+		t.Logf("wineserver -k: %v: %s", err, out)
+	}
+	if out, err := exec.Command("wineserver", "-w").CombinedOutput(); err != nil {
+		t.Logf("wineserver -w: %v: %s", err, out)
+	}
 }
