@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/x509roots/fallback/bundle"
 
@@ -26,16 +27,25 @@ func buildEnv(o *Options) (*probers.Env, error) {
 		}
 		env.Resolver = r
 	}
-	machinePool, err := x509.SystemCertPool()
-	if err != nil || machinePool == nil {
-		machinePool = x509.NewCertPool()
-	}
+	// The files the user named are read now, so a bad one stops the run before any probe;
+	// the system store and the bundled public roots load in the background while the first
+	// checks resolve and connect, and the first TLS verification waits for them.
+	extra := x509.NewCertPool()
 	for _, p := range o.CAFiles {
-		if err := addPEMFile(machinePool, p); err != nil {
+		if err := addPEMFile(extra, p); err != nil {
 			return nil, fmt.Errorf("--ca-file: %v", err)
 		}
 	}
-	env.Trust.Machine = machinePool
+	env.Trust.LoadMachine = background(func() *x509.CertPool {
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		for _, p := range o.CAFiles {
+			_ = addPEMFile(pool, p) // validated above
+		}
+		return pool
+	})
 	if o.ExpectedRoots != "" {
 		pool := x509.NewCertPool()
 		if err := addPEMFile(pool, o.ExpectedRoots); err != nil {
@@ -44,9 +54,16 @@ func buildEnv(o *Options) (*probers.Env, error) {
 		env.Trust.Expected = pool
 		env.Trust.ExpectedFromFlag = true
 	} else {
-		env.Trust.Expected = publicRoots()
+		env.Trust.LoadExpected = background(publicRoots)
 	}
 	return env, nil
+}
+
+// background starts load at once and returns a function that waits for its result.
+func background(load func() *x509.CertPool) func() *x509.CertPool {
+	once := sync.OnceValue(load)
+	go once()
+	return once
 }
 
 // addPEMFile adds every certificate of a PEM file; a file with none is an error.

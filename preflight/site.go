@@ -48,7 +48,7 @@ func gatherSite(ctx context.Context, o *Options, hostname string, env *probers.E
 		if err != nil {
 			return nil, nil, err
 		}
-		client := site.NewClient(site.ClientOptions{RootCAs: env.Trust.Machine, Insecure: s.AdminInsecure, Timeout: o.Timeout})
+		client := site.NewClient(site.ClientOptions{RootCAs: env.Trust.MachinePool(), Insecure: s.AdminInsecure, Timeout: o.Timeout})
 		actx, cancel := context.WithTimeout(ctx, 4*o.Timeout)
 		inv, err = site.FetchInventory(actx, s.AdminService, client, site.Auth{User: s.AdminUser, Password: pw})
 		cancel()

@@ -23,6 +23,27 @@ type Trust struct {
 	Expected *x509.CertPool
 	// ExpectedFromFlag says Expected came from --expected-roots (not the bundled public roots).
 	ExpectedFromFlag bool
+	// LoadMachine and LoadExpected, when set, supply Machine and Expected on first use and
+	// wait for a load already under way: reading and parsing the system store and the public
+	// roots takes tens of milliseconds, which would otherwise sit in front of the first
+	// probe instead of overlapping its DNS and connect.
+	LoadMachine, LoadExpected func() *x509.CertPool
+}
+
+// MachinePool is the machine's trust, loading it if it is loaded lazily.
+func (t *Trust) MachinePool() *x509.CertPool {
+	if t.LoadMachine != nil {
+		return t.LoadMachine()
+	}
+	return t.Machine
+}
+
+// ExpectedPool is the expected roots, loading them if they are loaded lazily.
+func (t *Trust) ExpectedPool() *x509.CertPool {
+	if t.LoadExpected != nil {
+		return t.LoadExpected()
+	}
+	return t.Expected
 }
 
 // TLSError carries the classified reason of a failed handshake or verification.
@@ -94,18 +115,18 @@ func Handshake(ctx context.Context, conn net.Conn, sni string, trust Trust) (*tl
 		return nil, ev, &TLSError{Stage: facts.StageTLS, Reason: "handshake", Detail: "server presented no certificate"}
 	}
 	now := time.Now()
-	machineChains, machineErr := verifyChain(st.PeerCertificates, sni, trust.Machine, now)
+	machineChains, machineErr := verifyChain(st.PeerCertificates, sni, trust.MachinePool(), now)
 	ev.Verified = machineErr == nil
 	if machineErr != nil {
 		ev.VerifyError = machineErr.Error()
 	}
-	if trust.Expected != nil {
+	if expected := trust.ExpectedPool(); expected != nil {
 		// The chain the machine verified usually ends at an expected root already: then the
 		// answer is known without a second full verification (its signature checks are a
 		// third of a check's CPU at thousands of endpoints).
-		ok := machineErr == nil && endsIn(machineChains, trust.Expected, now)
+		ok := machineErr == nil && endsIn(machineChains, expected, now)
 		if !ok {
-			_, expErr := verifyChain(st.PeerCertificates, sni, trust.Expected, now)
+			_, expErr := verifyChain(st.PeerCertificates, sni, expected, now)
 			ok = expErr == nil
 		}
 		ev.ExpectedRootsVerified = &ok
