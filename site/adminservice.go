@@ -193,7 +193,7 @@ func getPage(ctx context.Context, c *http.Client, u, class string, auth Auth) (i
 		return nil, false, fmt.Errorf("AdminService %s: %w", class, describeTLSError(err))
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxExportBytes))
 	if err != nil {
 		return nil, false, fmt.Errorf("AdminService %s: reading the answer: %w", class, err)
 	}

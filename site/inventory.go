@@ -16,6 +16,8 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/cmpreflight/cmpreflight/internal/inputfile"
 )
 
 // The classes read from the AdminService (and their export file names, Class + ".json").
@@ -255,6 +257,10 @@ func (s *flexString) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// MaxExportBytes caps one inventory export file, as one AdminService answer is capped: far
+// above a large hierarchy's export, and a wrong file named by mistake is refused, not read.
+const MaxExportBytes = 256 << 20
+
 // LoadInventory reads SMS_Site.json, SMS_SystemResourceList.json and SMS_SCI_SysResUse.json
 // from dir. Each holds the AdminService answer ({"value": [...]}), a bare array, or a single
 // object, in UTF-8 (with or without BOM) or UTF-16 with BOM.
@@ -262,7 +268,7 @@ func LoadInventory(dir string) (*Inventory, error) {
 	inv := &Inventory{Source: "inventory"}
 	read := func(class string, into any) error {
 		path := findFold(dir, class+".json")
-		data, err := os.ReadFile(path)
+		data, err := inputfile.ReadMax(path, MaxExportBytes)
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {
 				return fmt.Errorf("inventory: %s is missing (export it with Invoke-RestMethod .../AdminService/wmi/%s)", path, class)

@@ -218,3 +218,21 @@ func TestDecodeClassLocatesItemErrors(t *testing.T) {
 		}
 	}
 }
+
+// An export larger than the cap is refused naming the file, not read into memory.
+func TestInventoryExportOverTheCapIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, ClassSite+".json")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(MaxExportBytes + 1); err != nil { // sparse: no real disk use
+		t.Fatal(err)
+	}
+	f.Close()
+	_, err = LoadInventory(dir)
+	if err == nil || !strings.Contains(err.Error(), big) || !strings.Contains(err.Error(), "larger than 256 MB") {
+		t.Fatalf("err = %v", err)
+	}
+}

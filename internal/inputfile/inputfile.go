@@ -15,18 +15,26 @@ const MaxBytes = 8 << 20
 
 // Read returns the content of path, or an *os.PathError naming it when it is larger than
 // MaxBytes.
-func Read(path string) ([]byte, error) {
+func Read(path string) ([]byte, error) { return ReadMax(path, MaxBytes) }
+
+// ReadMax is Read with another cap, for inputs that are large by nature (a hierarchy's
+// inventory exports).
+func ReadMax(path string, max int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxBytes+1))
+	tooBig := &os.PathError{Op: "read", Path: path, Err: fmt.Errorf("larger than %d MB, the limit of an input file (is it the right file?)", max>>20)}
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > max {
+		return nil, tooBig // refused before reading a byte of it
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > MaxBytes {
-		return nil, &os.PathError{Op: "read", Path: path, Err: fmt.Errorf("larger than %d MB, the limit of an input file (is it the right file?)", MaxBytes>>20)}
+	if int64(len(data)) > max {
+		return nil, tooBig
 	}
 	return data, nil
 }
