@@ -149,6 +149,15 @@ func TestUTF16Odd(t *testing.T) {
 	// A dangling byte and an unpaired surrogate decode to U+FFFD, never a panic.
 	in := append(utf16Bytes("", false, true), 0x00, 0xD8, 'a', 0, 0x00, 0xDC, 'x')
 	_, _ = parseAll(t, Parser{}, in)
+
+	// The same units inside a record's text: each bad one is one U+FFFD, the rest kept.
+	const trailer = `]LOG]!><time="09:00:00.000+000" date="07-15-2023" component="C" context="" type="1" thread="1" file="">` + "\n"
+	in = append(utf16Bytes("<![LOG[", false, true), 0x00, 0xD8, 'a', 0, 0x00, 0xDC)
+	in = append(append(in, utf16Bytes(trailer, false, false)...), 'x')
+	recs, st := parseAll(t, Parser{}, in)
+	if st.Records != 1 || len(recs) != 1 || recs[0].Text != "\uFFFDa\uFFFD" {
+		t.Fatalf("stats %+v, records %+v", st, recs)
+	}
 }
 
 func TestParseTruncation(t *testing.T) {
