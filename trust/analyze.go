@@ -52,8 +52,8 @@ func AnalyzeWith(doc *facts.Document, entries []catalog.Entry, o Options) *facts
 	}
 	gapAt := map[string]int{}
 	seen := map[string]bool{}
-	for _, c := range doc.Checks {
-		for _, h := range hopsOf(c) {
+	for i := range doc.Checks {
+		for _, h := range hopsOf(&doc.Checks[i]) {
 			key := h.Name + "\x00" + h.Via + "\x00" + h.Check
 			if seen[key] {
 				continue
@@ -94,7 +94,7 @@ func AnalyzeWith(doc *facts.Document, entries []catalog.Entry, o Options) *facts
 
 // hopsOf lists the names a check's traffic went through besides its own host: the CNAME
 // chain of its resolution and the hosts of its redirect chain.
-func hopsOf(c facts.Check) []facts.AllowlistHop {
+func hopsOf(c *facts.Check) []facts.AllowlistHop {
 	var out []facts.AllowlistHop
 	own := normName(c.Host)
 	if c.Evidence.DNS != nil {
@@ -207,22 +207,29 @@ func (a *allowlist) coveredBy(host string) string {
 // names seen on passing checks that match it. A failed check exercised nothing: through a
 // proxy its CNAME chain is only this machine's own lookup of a name the proxy refused.
 func wildcardCoverage(patterns []string, cs []facts.Check, hops []facts.AllowlistHop) []facts.WildcardCoverage {
+	// The passing checks and their normalised hosts, found once rather than per pattern.
+	type passing struct {
+		host      string
+		wildcards []string
+	}
 	passed := map[string]bool{}
-	for _, c := range cs {
-		if c.Status == facts.StatusPass {
-			passed[c.ID] = true
+	var ok []passing
+	for i := range cs {
+		c := &cs[i]
+		if c.Status != facts.StatusPass {
+			continue
+		}
+		passed[c.ID] = true
+		if c.Host != "" {
+			ok = append(ok, passing{normName(c.Host), c.Wildcards})
 		}
 	}
 	out := make([]facts.WildcardCoverage, 0, len(patterns))
 	for _, p := range patterns {
 		hosts := []string{}
-		for _, c := range cs {
-			if c.Status != facts.StatusPass || c.Host == "" {
-				continue
-			}
-			h := normName(c.Host)
-			if (slices.Contains(c.Wildcards, p) || catalog.MatchPattern(p, h)) && !slices.Contains(hosts, h) {
-				hosts = append(hosts, h)
+		for _, c := range ok {
+			if (slices.Contains(c.wildcards, p) || catalog.MatchPattern(p, c.host)) && !slices.Contains(hosts, c.host) {
+				hosts = append(hosts, c.host)
 			}
 		}
 		for _, h := range hops {
