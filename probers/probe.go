@@ -405,14 +405,14 @@ func (h *hop) throughProxy(ctx context.Context) (*http.Response, *ProbeError) {
 		return nil, perr
 	}
 	defer pc.Close()
+	if h.first {
+		h.c.Evidence.HTTP.BytesRead = pc.cr.read
+	}
 	if resp.StatusCode != http.StatusProxyAuthRequired && resp.StatusCode != http.StatusUnauthorized {
 		// Who answered? The proxy's own pages (learnt from canaries), the products'
 		// signatures, the redirect's target: a pass needs the origin's answer.
 		learnt := h.pr.learnRoute(ctx, h.p, "http")
 		v := origin.Judge(answerOf(u, resp, body), true, learnt)
-		if h.first {
-			h.c.Evidence.HTTP.BytesRead = pc.cr.read
-		}
 		if v.Means != "" || !v.Origin {
 			recordOrigin(h.c, v, learnt)
 			if h.first {
@@ -439,7 +439,6 @@ func (h *hop) throughProxy(ctx context.Context) (*http.Response, *ProbeError) {
 	made := proxyMade(resp.Header) || block || gateway || (resp.StatusCode >= 500 && resp.Header.Get("Via") == "")
 	if h.first {
 		h.c.Evidence.HTTP.ProxyMade = made
-		h.c.Evidence.HTTP.BytesRead = pc.cr.read
 	}
 	if block {
 		pev.PageTitle = origin.Title(body)
