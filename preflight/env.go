@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/crypto/x509roots/fallback/bundle"
 
+	"github.com/cmpreflight/cmpreflight/internal/inputfile"
 	"github.com/cmpreflight/cmpreflight/probers"
 	"github.com/cmpreflight/cmpreflight/trust"
 )
@@ -30,26 +31,32 @@ func buildEnv(o *Options) (*probers.Env, error) {
 	// The files the user named are read now, so a bad one stops the run before any probe;
 	// the system store and the bundled public roots load in the background while the first
 	// checks resolve and connect, and the first TLS verification waits for them.
-	extra := x509.NewCertPool()
+	var extra []*x509.Certificate
 	for _, p := range o.CAFiles {
-		if err := addPEMFile(extra, p); err != nil {
+		certs, err := readPEMFile(p)
+		if err != nil {
 			return nil, fmt.Errorf("--ca-file: %v", err)
 		}
+		extra = append(extra, certs...)
 	}
 	env.Trust.LoadMachine = background(func() *x509.CertPool {
 		pool, err := x509.SystemCertPool()
 		if err != nil || pool == nil {
 			pool = x509.NewCertPool()
 		}
-		for _, p := range o.CAFiles {
-			_ = addPEMFile(pool, p) // validated above
+		for _, c := range extra {
+			pool.AddCert(c)
 		}
 		return pool
 	})
 	if o.ExpectedRoots != "" {
-		pool := x509.NewCertPool()
-		if err := addPEMFile(pool, o.ExpectedRoots); err != nil {
+		certs, err := readPEMFile(o.ExpectedRoots)
+		if err != nil {
 			return nil, fmt.Errorf("--expected-roots: %v", err)
+		}
+		pool := x509.NewCertPool()
+		for _, c := range certs {
+			pool.AddCert(c)
 		}
 		env.Trust.Expected = pool
 		env.Trust.ExpectedFromFlag = true
@@ -66,28 +73,28 @@ func background(load func() *x509.CertPool) func() *x509.CertPool {
 	return once
 }
 
-// addPEMFile adds every certificate of a PEM file; a file with none is an error.
-func addPEMFile(pool *x509.CertPool, path string) error {
-	data, err := os.ReadFile(path)
+// readPEMFile returns every certificate of a PEM file, read once with the input-file size
+// cap; a file with none is an error.
+func readPEMFile(path string) ([]*x509.Certificate, error) {
+	data, err := inputfile.Read(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	n := 0
+	var certs []*x509.Certificate
 	for block, rest := pem.Decode(data); block != nil; block, rest = pem.Decode(rest) {
 		if block.Type != "CERTIFICATE" {
 			continue
 		}
 		c, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
-			return fmt.Errorf("%s: certificate %d: %v", path, n+1, err)
+			return nil, fmt.Errorf("%s: certificate %d: %v", path, len(certs)+1, err)
 		}
-		pool.AddCert(c)
-		n++
+		certs = append(certs, c)
 	}
-	if n == 0 {
-		return fmt.Errorf("%s: no PEM certificate found", path)
+	if len(certs) == 0 {
+		return nil, fmt.Errorf("%s: no PEM certificate found", path)
 	}
-	return nil
+	return certs, nil
 }
 
 // publicRoots are the roots genuine Microsoft endpoints chain to: the public web PKI (which
