@@ -9,6 +9,7 @@ import (
 
 	"github.com/cmpreflight/cmpreflight/cmlogs"
 	"github.com/cmpreflight/cmpreflight/facts"
+	"github.com/cmpreflight/cmpreflight/internal/inputfile"
 	"github.com/cmpreflight/cmpreflight/probers"
 	"github.com/cmpreflight/cmpreflight/site"
 )
@@ -106,7 +107,7 @@ func gatherLogs(o *Options) ([]facts.LogFinding, error) {
 // readSecret returns a password from a file flag or an environment variable; never argv.
 func readSecret(fileFlag, path, envVar string) (string, error) {
 	if path != "" {
-		b, err := os.ReadFile(path)
+		b, err := inputfile.Read(path)
 		if err != nil {
 			return "", fmt.Errorf("--%s: %v", fileFlag, err)
 		}
