@@ -35,6 +35,14 @@ type Target struct {
 	NoInspection    bool
 }
 
+// Scheme is the target's request scheme, "http" or "https", as its URL says.
+func (t Target) Scheme() string {
+	if strings.HasPrefix(t.URL, "http://") {
+		return "http"
+	}
+	return "https"
+}
+
 // Plan turns catalog entries into targets: one per host:port, with provenance merged.
 // Wildcards without probe hosts produce no target (they are exercised through hops).
 func Plan(entries []Entry, o PlanOptions) ([]Target, []string) {

@@ -1,8 +1,6 @@
 package preflight
 
 import (
-	"strings"
-
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/probers"
 	"github.com/cmpreflight/cmpreflight/proxyconf"
@@ -55,11 +53,7 @@ func planJobs(targets []routedTarget, compare bool, env *probers.Env) []probers.
 			// The role goes the way the proxy selection says; the other way is information
 			// for the network team, never a requirement.
 			directT := t
-			scheme := "https"
-			if strings.HasPrefix(t.URL, "http://") {
-				scheme = "http"
-			}
-			if proxyFor(t.Host, t.Port, scheme) == nil {
+			if proxyFor(t.Host, t.Port, t.Scheme()) == nil {
 				// Bypassed (--no-proxy, NO_PROXY): the role goes direct and no proxied
 				// route exists; a skipped @proxy check would deny a reachable endpoint.
 				jobs = append(jobs, probers.Job{Target: t, Route: facts.RouteDirect, ProxyFor: jobProxy})

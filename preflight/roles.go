@@ -2,7 +2,6 @@ package preflight
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/facts"
@@ -140,11 +139,7 @@ func wayOf(r *roleProxy, t catalog.Target) string {
 	if r.proxyFor == nil {
 		return "direct"
 	}
-	scheme := "https"
-	if strings.HasPrefix(t.URL, "http://") {
-		scheme = "http"
-	}
-	if p := r.proxyFor(t.Host, t.Port, scheme); p != nil && p.URL != nil {
+	if p := r.proxyFor(t.Host, t.Port, t.Scheme()); p != nil && p.URL != nil {
 		return p.URL.String()
 	}
 	return "direct"
