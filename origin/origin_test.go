@@ -21,11 +21,11 @@ func answer(target, status string, h map[string]string, body string) Answer {
 }
 
 func TestSignaturesAllHaveASourceAndCompile(t *testing.T) {
-	if len(Signatures) < 20 {
-		t.Fatalf("%d signatures", len(Signatures))
+	if len(Builtin()) < 20 {
+		t.Fatalf("%d signatures", len(Builtin()))
 	}
 	products := map[string]bool{}
-	for _, s := range Signatures {
+	for _, s := range Builtin() {
 		products[s.Product] = true
 	}
 	for _, p := range []string{"squid", "privoxy", "apache-mod_proxy", "tinyproxy", "squidguard", "e2guardian",

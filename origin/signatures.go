@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -38,8 +39,9 @@ type Signature struct {
 	header                        map[string]*regexp.Regexp
 }
 
-// Signatures are the built-in signatures, in file order.
-var Signatures = mustLoad(signaturesYAML)
+// Builtin returns the built-in signatures, in file order. They are read and their patterns
+// compiled on first use, not at process start (a run asks for them in the background).
+var Builtin = sync.OnceValue(func() []*Signature { return mustLoad(signaturesYAML) })
 
 func mustLoad(data []byte) []*Signature {
 	sigs, err := LoadSignatures(data)
@@ -105,7 +107,7 @@ func LoadSignatures(data []byte) ([]*Signature, error) {
 
 // Match returns the first signature the answer matches, or nil.
 func Match(a Answer) *Signature {
-	for _, s := range Signatures {
+	for _, s := range Builtin() {
 		if s.matches(a) {
 			return s
 		}

@@ -35,28 +35,39 @@ type RuleInfo struct {
 	Builtin     bool     `json:"builtin"`
 }
 
-var (
-	builtinOnce  sync.Once
-	builtinInfos []RuleInfo
-	builtinErr   error
-)
+// builtinRules caches the metadata of the built-in rules. Whichever of BuiltinRules and Load
+// parses the built-in modules first fills it, so a run parses them once.
+var builtinRules struct {
+	sync.Mutex
+	done  bool
+	infos []RuleInfo
+	err   error
+}
 
-// BuiltinRules returns the metadata of every built-in rule id, sorted by id. The annotations
-// are parsed on the first call only (Load does not need them unless --disable-rule is used),
-// so they stay off the run's start-up path.
+func cachedBuiltinRules(compute func() ([]RuleInfo, error)) ([]RuleInfo, error) {
+	builtinRules.Lock()
+	defer builtinRules.Unlock()
+	if !builtinRules.done {
+		builtinRules.infos, builtinRules.err = compute()
+		builtinRules.done = true
+	}
+	return builtinRules.infos, builtinRules.err
+}
+
+// BuiltinRules returns the metadata of every built-in rule id, sorted by id. A run gets it
+// from the parse Load makes anyway; without Load the annotations are parsed here once.
 func BuiltinRules() ([]RuleInfo, error) {
-	builtinOnce.Do(func() {
+	infos, err := cachedBuiltinRules(func() ([]RuleInfo, error) {
 		srcs, err := builtinSources(false)
 		if err != nil {
-			builtinErr = err
-			return
+			return nil, err
 		}
-		builtinInfos, builtinErr = rulesOf(srcs, true)
+		return rulesOf(srcs, true)
 	})
-	if builtinErr != nil {
-		return nil, builtinErr
+	if err != nil {
+		return nil, err
 	}
-	return slices.Clone(builtinInfos), nil
+	return slices.Clone(infos), nil
 }
 
 // Rules returns the built-in rules and, after them, the annotated rules of the user's
@@ -90,13 +101,26 @@ func Rules(paths []string) ([]RuleInfo, error) {
 // block with the same id, or a block missing what a reader needs, is an error naming its
 // file and line.
 func rulesOf(srcs []source, builtin bool) ([]RuleInfo, error) {
-	var out []RuleInfo
-	seen := map[string]RuleInfo{}
-	for _, s := range srcs {
-		m, err := ast.ParseModuleWithOpts(s.name, s.text, ast.ParserOptions{RegoVersion: ast.RegoV1, ProcessAnnotation: true})
+	mods := make([]*ast.Module, len(srcs))
+	for i, s := range srcs {
+		m, err := ast.ParseModuleWithOpts(s.name, s.text, annotated)
 		if err != nil {
 			return nil, fromOPA(err)
 		}
+		mods[i] = m
+	}
+	return rulesOfModules(srcs, mods, builtin)
+}
+
+// annotated are the parser options that keep # METADATA blocks.
+var annotated = ast.ParserOptions{RegoVersion: ast.RegoV1, ProcessAnnotation: true}
+
+// rulesOfModules is rulesOf over modules already parsed with annotations, mods[i] from srcs[i].
+func rulesOfModules(srcs []source, mods []*ast.Module, builtin bool) ([]RuleInfo, error) {
+	var out []RuleInfo
+	seen := map[string]RuleInfo{}
+	for i, s := range srcs {
+		m := mods[i]
 		for _, a := range m.Annotations {
 			id, _ := a.Custom["id"].(string)
 			if id == "" {

@@ -49,7 +49,7 @@ func commands() []command {
 }
 
 func main() {
-	registerRuleDocs(nil, false)
+	registerRuleDocs(nil)
 	os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -45,10 +45,10 @@ func ruleDoc(r policies.RuleInfo) reports.RuleDoc {
 }
 
 // registerRuleDocs gives reports the rule metadata of the built-in rules and of the user's
-// annotated rules under paths. The annotations are parsed once, when first needed; warm
-// starts that parse in the background (a run does it while its probes wait on the network)
-// so that writing the reports does not wait for it.
-func registerRuleDocs(paths []string, warm bool) {
+// annotated rules under paths, read when a report first needs it. In a run the built-ins'
+// metadata comes from the parse the policy compilation makes anyway; only the user's files
+// are read again.
+func registerRuleDocs(paths []string) {
 	docs := sync.OnceValue(func() []reports.RuleDoc {
 		infos, err := policies.Rules(paths)
 		if err != nil { // a user file's bad annotation: Load reports real errors; keep the built-ins
@@ -61,7 +61,4 @@ func registerRuleDocs(paths []string, warm bool) {
 		return out
 	})
 	reports.RegisterRules(docs)
-	if warm {
-		go docs()
-	}
 }

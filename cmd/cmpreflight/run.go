@@ -117,7 +117,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 		// collects garbage harder instead of doubling its footprint during policy evaluation.
 		debug.SetMemoryLimit(softMemoryLimit)
 	}
-	registerRuleDocs(o.PolicyPaths, true)
+	registerRuleDocs(o.PolicyPaths)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
