@@ -16,15 +16,16 @@ import (
 )
 
 // buildEnv prepares what every check shares: resolver and trust. The proxy is chosen later,
-// once the site facts (which may name the proxy ConfigMgr configured) are known.
-func buildEnv(o *Options) (*probers.Env, error) {
-	env := &probers.Env{Timeout: o.Timeout, UserAgent: "cmpreflight/" + o.Version}
+// once the site facts (which may name the proxy ConfigMgr configured) are known. machine
+// waits for the machine's trust, which loads in the background.
+func buildEnv(o *Options, prep *preparations) (env *probers.Env, machine func() trust.Machine, err error) {
+	env = &probers.Env{Timeout: o.Timeout, UserAgent: "cmpreflight/" + o.Version}
 	if len(o.DNSServers) > 0 {
 		env.Resolver = &probers.Resolver{Servers: o.DNSServers}
 	} else {
 		r, err := probers.SystemResolver()
 		if err != nil {
-			return nil, fmt.Errorf("DNS: %v", err)
+			return nil, nil, fmt.Errorf("DNS: %v", err)
 		}
 		env.Resolver = r
 	}
@@ -35,24 +36,17 @@ func buildEnv(o *Options) (*probers.Env, error) {
 	for _, p := range o.CAFiles {
 		certs, err := readPEMFile(p)
 		if err != nil {
-			return nil, fmt.Errorf("--ca-file: %v", err)
+			return nil, nil, fmt.Errorf("--ca-file: %v", err)
 		}
 		extra = append(extra, certs...)
 	}
-	env.Trust.LoadMachine = background(func() *x509.CertPool {
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		for _, c := range extra {
-			pool.AddCert(c)
-		}
-		return pool
-	})
+	machine = later(prep, func() trust.Machine { return trust.LoadMachine(extra, o.CAFiles) })
+	env.Trust.LoadMachine = func() *x509.CertPool { return machine().Pool() }
+	env.Trust.MachineFor = func(chain []*x509.Certificate) *x509.CertPool { return machine().PoolFor(chain) }
 	if o.ExpectedRoots != "" {
 		certs, err := readPEMFile(o.ExpectedRoots)
 		if err != nil {
-			return nil, fmt.Errorf("--expected-roots: %v", err)
+			return nil, nil, fmt.Errorf("--expected-roots: %v", err)
 		}
 		pool := x509.NewCertPool()
 		for _, c := range certs {
@@ -61,16 +55,38 @@ func buildEnv(o *Options) (*probers.Env, error) {
 		env.Trust.Expected = pool
 		env.Trust.ExpectedFromFlag = true
 	} else {
-		env.Trust.LoadExpected = background(publicRoots)
+		env.Trust.LoadExpected = later(prep, publicRoots)
 	}
-	return env, nil
+	return env, machine, nil
 }
 
-// background starts load at once and returns a function that waits for its result.
-func background(load func() *x509.CertPool) func() *x509.CertPool {
+// preparations are a run's CPU-bound work that no check needs at once: the machine's trust
+// (the first verified handshake needs it), the bundled public roots, the block-page
+// signatures, the policy compilation (the verdict needs it). They start together once the
+// first wave of checks is on the wire, not before: started with the run they would hold
+// every processor while the first checks start, and each of those would wait for the
+// scheduler to preempt one of them (10 ms a time). Whoever needs a result first computes it
+// at once.
+type preparations struct {
+	tasks []func()
+	once  sync.Once
+}
+
+// later registers load and returns a function that waits for its result.
+func later[T any](p *preparations, load func() T) func() T {
 	once := sync.OnceValue(load)
-	go once()
+	p.tasks = append(p.tasks, func() { once() })
 	return once
+}
+
+// start runs every registered preparation, each on its own goroutine; only the first call
+// does anything.
+func (p *preparations) start() {
+	p.once.Do(func() {
+		for _, t := range p.tasks {
+			go t()
+		}
+	})
 }
 
 // readPEMFile returns every certificate of a PEM file, read once with the input-file size

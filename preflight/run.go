@@ -17,6 +17,7 @@ import (
 	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/machinename"
+	"github.com/cmpreflight/cmpreflight/origin"
 	"github.com/cmpreflight/cmpreflight/policies"
 	"github.com/cmpreflight/cmpreflight/probers"
 	"github.com/cmpreflight/cmpreflight/reports"
@@ -43,7 +44,8 @@ func Run(ctx context.Context, o Options) (*facts.Document, error) {
 			return nil, err
 		}
 	}
-	env, err := buildEnv(&o)
+	prep := &preparations{}
+	env, machineTrust, err := buildEnv(&o, prep)
 	if err != nil {
 		return nil, err
 	}
@@ -58,9 +60,21 @@ func Run(ctx context.Context, o Options) (*facts.Document, error) {
 	defer logger.Close()
 
 	// 2. Policies compile while the probes wait on the network; a bad policy stops the run.
+	// They, the block-page signatures and the machine's trust are the run's preparations:
+	// they start once the first wave of checks is on the wire (at once without checks).
 	ctx, stopRun := context.WithCancelCause(ctx)
 	defer stopRun(nil)
-	pol := compilePolicies(&o, stopRun)
+	pol := compilePolicies(&o, stopRun, prep)
+	prep.tasks = append(prep.tasks, func() { origin.Builtin() }, func() {
+		// Once the policies are compiled, the work that would otherwise follow the checks:
+		// OPA's first evaluation (which pays for code and caches no later one does) and the
+		// whole machine store for the root analysis (a check parses only the roots its
+		// chain can use).
+		if engine, err := pol.wait(); err == nil {
+			engine.Warm(ctx)
+		}
+		machineTrust().Store.Roots()
+	})
 	ctx, cancel := context.WithTimeout(ctx, o.RunTimeout)
 	defer cancel()
 	start := time.Now()
@@ -93,7 +107,7 @@ func Run(ctx context.Context, o Options) (*facts.Document, error) {
 	// 4. Network checks: proxy selection, plan, probes, idle tunnel, trust analysis.
 	if o.family("network", true) {
 		doc.Families = append(doc.Families, "network")
-		if err := checkNetwork(ctx, &o, doc, env, loaded, logger); err != nil {
+		if err := checkNetwork(ctx, &o, doc, env, machineTrust, prep.start, loaded, logger); err != nil {
 			return nil, pol.failedOr(err)
 		}
 	}
@@ -123,6 +137,7 @@ func Run(ctx context.Context, o Options) (*facts.Document, error) {
 
 // policyBuild is the policy compilation running beside the checks.
 type policyBuild struct {
+	start  func() // starts the preparations, the compilation among them
 	done   chan struct{}
 	engine *policies.Engine
 	err    error
@@ -130,9 +145,9 @@ type policyBuild struct {
 
 // compilePolicies starts compiling the built-in and user policies, waivers and data; when it
 // fails it stops the run, whose error is then the policy's.
-func compilePolicies(o *Options, stopRun context.CancelCauseFunc) *policyBuild {
-	b := &policyBuild{done: make(chan struct{})}
-	go func() {
+func compilePolicies(o *Options, stopRun context.CancelCauseFunc, prep *preparations) *policyBuild {
+	b := &policyBuild{done: make(chan struct{}), start: prep.start}
+	prep.tasks = append(prep.tasks, func() {
 		defer close(b.done)
 		b.engine, b.err = policies.Load(context.Background(), policies.Options{
 			Paths: o.PolicyPaths, DataFiles: o.DataFiles, Disabled: o.DisableRules, WaiversFile: first(o.Waivers), Now: o.Now,
@@ -140,11 +155,12 @@ func compilePolicies(o *Options, stopRun context.CancelCauseFunc) *policyBuild {
 		if b.err != nil {
 			stopRun(b.err)
 		}
-	}()
+	})
 	return b
 }
 
 func (b *policyBuild) wait() (*policies.Engine, error) {
+	b.start()
 	<-b.done
 	return b.engine, b.err
 }
@@ -206,7 +222,7 @@ func gatherFacts(ctx context.Context, o *Options, doc *facts.Document, env *prob
 
 // checkNetwork chooses the proxy, plans the targets and probes them, then holds the idle
 // tunnel and reads the trust section out of the results.
-func checkNetwork(ctx context.Context, o *Options, doc *facts.Document, env *probers.Env, loaded *catalog.Loaded, logger *runLog) error {
+func checkNetwork(ctx context.Context, o *Options, doc *facts.Document, env *probers.Env, machineTrust func() trust.Machine, started func(), loaded *catalog.Loaded, logger *runLog) error {
 	entries := loaded.Entries
 	roles, err := chooseRoleProxies(o, doc.Site, loaded)
 	if err != nil {
@@ -227,7 +243,7 @@ func checkNetwork(ctx context.Context, o *Options, doc *facts.Document, env *pro
 	jobs := planJobs(routeByRole(targets, roles), o.CompareDirect, env)
 	prog := newProgress(o.Stderr, len(jobs), o.Quiet)
 	var mu sync.Mutex
-	r := &probers.Runner{Env: env, Concurrency: o.Concurrency, OnDone: func(c facts.Check) {
+	r := &probers.Runner{Env: env, Concurrency: o.Concurrency, OnStarted: started, OnDone: func(c facts.Check) {
 		prog.Done(c)
 		mu.Lock()
 		logger.check(c)
@@ -246,7 +262,7 @@ func checkNetwork(ctx context.Context, o *Options, doc *facts.Document, env *pro
 	if o.CheckIdle && ctx.Err() == nil {
 		doc.Checks = append(doc.Checks, idleCheck(ctx, o, env, doc.Checks))
 	}
-	doc.Trust = trust.Analyze(doc, entries)
+	doc.Trust = trust.Analyze(doc, entries, machineTrust().Store)
 	return nil
 }
 

@@ -23,6 +23,9 @@ type Runner struct {
 	Concurrency int
 	// OnDone is called (from worker goroutines) after each check.
 	OnDone func(facts.Check)
+	// OnStarted, when set, is called once the first wave of checks (one per worker) has been
+	// handed out: from then on the run mostly waits on the network.
+	OnStarted func()
 }
 
 // Run executes every job and returns the checks in job order. When ctx ends (Ctrl-C or the
@@ -65,6 +68,9 @@ feed:
 		case next <- i:
 		case <-ctx.Done():
 			break feed
+		}
+		if i == n-1 && r.OnStarted != nil {
+			r.OnStarted()
 		}
 	}
 	close(next)

@@ -28,6 +28,10 @@ type Trust struct {
 	// roots takes tens of milliseconds, which would otherwise sit in front of the first
 	// probe instead of overlapping its DNS and connect.
 	LoadMachine, LoadExpected func() *x509.CertPool
+	// MachineFor, when set, is what a handshake's chain is verified against instead of the
+	// whole machine pool: a pool holding every machine root that chain could end at, so
+	// that verifying against it gives what verifying against MachinePool gives.
+	MachineFor func(chain []*x509.Certificate) *x509.CertPool
 }
 
 // MachinePool is the machine's trust, loading it if it is loaded lazily.
@@ -36,6 +40,14 @@ func (t *Trust) MachinePool() *x509.CertPool {
 		return t.LoadMachine()
 	}
 	return t.Machine
+}
+
+// machinePoolFor is the pool chain is verified against on this machine.
+func (t *Trust) machinePoolFor(chain []*x509.Certificate) *x509.CertPool {
+	if t.MachineFor != nil {
+		return t.MachineFor(chain)
+	}
+	return t.MachinePool()
 }
 
 // ExpectedPool is the expected roots, loading them if they are loaded lazily.
@@ -115,7 +127,7 @@ func Handshake(ctx context.Context, conn net.Conn, sni string, trust Trust) (*tl
 		return nil, ev, &TLSError{Stage: facts.StageTLS, Reason: "handshake", Detail: "server presented no certificate"}
 	}
 	now := time.Now()
-	machineChains, machineErr := verifyChain(st.PeerCertificates, sni, trust.MachinePool(), now)
+	machineChains, machineErr := verifyChain(st.PeerCertificates, sni, trust.machinePoolFor(st.PeerCertificates), now)
 	ev.Verified = machineErr == nil
 	if machineErr != nil {
 		ev.VerifyError = machineErr.Error()

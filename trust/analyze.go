@@ -30,14 +30,10 @@ type Options struct {
 }
 
 // Analyze builds the trust section from the checks of doc and the catalog entries the run
-// used, reading roots and TLS configuration from this machine (system store plus the
-// --ca-file files recorded in doc.Options).
-func Analyze(doc *facts.Document, entries []catalog.Entry) *facts.TrustFacts {
-	var caFiles []string
-	if len(doc.Options.CAFiles) > 0 {
-		caFiles = doc.Options.CAFiles
-	}
-	return AnalyzeWith(doc, entries, Options{Store: SystemStore(caFiles), TLSConfig: ReadTLSConfig})
+// used, looking for the required roots in store (the run's Machine.Store) and reading this
+// machine's TLS configuration.
+func Analyze(doc *facts.Document, entries []catalog.Entry, store Store) *facts.TrustFacts {
+	return AnalyzeWith(doc, entries, Options{Store: store, TLSConfig: ReadTLSConfig})
 }
 
 // AnalyzeWith is Analyze with the machine's inputs given.
