@@ -16,6 +16,7 @@ import (
 
 	ntlmssp "github.com/Azure/go-ntlmssp"
 
+	"github.com/cmpreflight/cmpreflight/internal/neterr"
 	"github.com/cmpreflight/cmpreflight/internal/redact"
 )
 
@@ -190,12 +191,12 @@ func getPage(ctx context.Context, c *http.Client, u, class string, auth Auth) (i
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return nil, false, fmt.Errorf("AdminService %s: %w", class, describeTLSError(err))
+		return nil, false, fmt.Errorf("AdminService %s: %w", class, describeTransportError(ctx, err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxExportBytes))
 	if err != nil {
-		return nil, false, fmt.Errorf("AdminService %s: reading the answer: %w", class, err)
+		return nil, false, fmt.Errorf("AdminService %s: reading the answer: %w", class, describeTransportError(ctx, err))
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized:
@@ -242,6 +243,25 @@ func describeTLSError(err error) error {
 		return fmt.Errorf("%w (the provider's certificate is not trusted: pass its CA with --ca-file, or --adminservice-insecure)", err)
 	case errors.As(err, &hn):
 		return fmt.Errorf("%w (use the provider's name as the certificate shows it)", err)
+	}
+	return err
+}
+
+// describeTransportError says why the SMS Provider gave no answer, with the one network-error
+// classifier, and where to look: certificate problems first, then the network reason.
+func describeTransportError(ctx context.Context, err error) error {
+	if d := describeTLSError(err); d != err {
+		return d
+	}
+	switch neterr.Reason(ctx, err) {
+	case neterr.Timeout:
+		return fmt.Errorf("%w (timeout: no answer in time; is the SMS Provider's HTTPS port open from this machine?)", err)
+	case neterr.Refused:
+		return fmt.Errorf("%w (refused: nothing listens on that port; check the provider's name and port, and that IIS runs there)", err)
+	case neterr.Reset, neterr.Closed:
+		return fmt.Errorf("%w (closed: the connection was cut; a firewall or TLS inspection between this machine and the provider?)", err)
+	case neterr.Unreachable:
+		return fmt.Errorf("%w (unreachable: this machine has no route to the provider)", err)
 	}
 	return err
 }

@@ -1,6 +1,6 @@
 // Package neterr is the one classifier of network errors: it names how a DNS query, a TCP
-// connection, a proxy exchange or an SMB port probe failed, in the words of the report's
-// reason field.
+// connection, a proxy exchange, an SMB port probe or an AdminService request failed, in the
+// words of the report's reason field.
 package neterr
 
 import (
