@@ -38,6 +38,9 @@ type Env struct {
 	// CatalogHosts are the run's endpoint hosts: a redirect to one of their domains stays
 	// in the catalog; any other is followed and judged.
 	CatalogHosts []string
+	// OnPhase, when set, is told each phase of each request as it ends (from the check's
+	// goroutine): the check's id, the request's URL, the phase (PhaseDNS...) and its duration.
+	OnPhase func(check, url, phase string, took time.Duration)
 }
 
 type prober struct{ env *Env }
@@ -230,6 +233,10 @@ func portOf(u *url.URL) int {
 // (direct TCP, a CONNECT tunnel, or the proxy itself for plain HTTP), TLS, the exchange.
 func (pr *prober) fetch(ctx context.Context, c *facts.Check, u *url.URL, p *ProxyConfig, method string, first bool) (*http.Response, *ProbeError) {
 	h := &hop{pr: pr, c: c, u: u, p: p, first: first, host: u.Hostname(), port: strconv.Itoa(portOf(u))}
+	if on := pr.env.OnPhase; on != nil {
+		id, at := c.ID, u.String()
+		h.tr.observe = func(phase string, took time.Duration) { on(id, at, phase, took) }
+	}
 	defer h.keepTimings()
 	if p == nil {
 		if perr := h.resolve(ctx); perr != nil {
@@ -269,7 +276,7 @@ type hop struct {
 	p          *ProxyConfig
 	first      bool // the check's first request: its evidence and timings are the check's
 	host, port string
-	tm         facts.Timings
+	tr         trace
 	dns        *facts.DNSEvidence
 	req        *http.Request
 }
@@ -277,7 +284,7 @@ type hop struct {
 // keepTimings records the first hop's phase timings in the check.
 func (h *hop) keepTimings() {
 	if h.first {
-		c, tm := h.c, h.tm
+		c, tm := h.c, h.tr.tm
 		c.Timings.DNS, c.Timings.Connect, c.Timings.Proxy, c.Timings.TLS, c.Timings.FirstByte = tm.DNS, tm.Connect, tm.Proxy, tm.TLS, tm.FirstByte
 	}
 }
@@ -285,10 +292,10 @@ func (h *hop) keepTimings() {
 // resolve is name resolution on the direct path: it comes first and its failure fails the
 // check.
 func (h *hop) resolve(ctx context.Context) *ProbeError {
-	t0 := time.Now()
+	end := h.tr.begin(PhaseDNS)
 	var de *DNSError
 	h.dns, de = h.pr.env.Resolver.Lookup(ctx, h.host)
-	h.tm.DNS = time.Since(t0).Milliseconds()
+	end()
 	if h.first {
 		h.c.Evidence.DNS = h.dns
 	}
@@ -316,7 +323,7 @@ func (h *hop) resolveAside(ctx context.Context) func() {
 		}
 		dcancel()
 		ev.Informational = true
-		h.tm.DNS = ev.Ms
+		h.tr.record(PhaseDNS, time.Duration(ev.Ms)*time.Millisecond)
 		if h.first {
 			h.c.Evidence.DNS = ev
 		}
@@ -343,9 +350,9 @@ func (h *hop) newRequest(method string) {
 
 // connect opens the direct TCP connection to the resolved addresses.
 func (h *hop) connect(ctx context.Context) (net.Conn, *ProbeError) {
-	t1 := time.Now()
+	end := h.tr.begin(PhaseConnect)
 	raw, cev, err := Connect(ctx, h.dns.Addresses, h.port)
-	h.tm.Connect = time.Since(t1).Milliseconds()
+	end()
 	if h.first {
 		h.c.Evidence.Connect = cev
 	}
@@ -363,12 +370,12 @@ func (h *hop) tunnel(ctx context.Context) (net.Conn, *ProbeError) {
 	if h.first {
 		h.c.Evidence.Proxy = pev
 	}
-	t1 := time.Now()
+	end := h.tr.begin(PhaseProxy)
 	target := net.JoinHostPort(h.host, h.port)
 	creq := &http.Request{Method: http.MethodConnect, URL: &url.URL{Opaque: target}, Host: target,
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: http.Header{"User-Agent": {h.pr.env.UserAgent}}}
 	pc, resp, body, perr := h.pr.proxyRoundTrip(ctx, h.p, creq, pev)
-	h.tm.Proxy = time.Since(t1).Milliseconds()
+	end()
 	if perr != nil {
 		return nil, perr
 	}
@@ -398,9 +405,9 @@ func (h *hop) throughProxy(ctx context.Context) (*http.Response, *ProbeError) {
 	if h.first {
 		h.c.Evidence.Proxy = pev
 	}
-	t1 := time.Now()
+	end := h.tr.begin(PhaseFirstByte)
 	pc, resp, body, perr := h.pr.proxyRoundTrip(ctx, h.p, req, pev)
-	h.tm.FirstByte = time.Since(t1).Milliseconds()
+	end()
 	if perr != nil {
 		return nil, perr
 	}
@@ -459,9 +466,9 @@ func (h *hop) throughProxy(ctx context.Context) (*http.Response, *ProbeError) {
 
 // handshake runs TLS over the connection (direct or tunnelled).
 func (h *hop) handshake(ctx context.Context, conn net.Conn) (net.Conn, *ProbeError) {
-	t2 := time.Now()
+	end := h.tr.begin(PhaseTLS)
 	tc, tev, err := Handshake(ctx, conn, h.host, h.pr.env.Trust)
-	h.tm.TLS = time.Since(t2).Milliseconds()
+	end()
 	if h.first {
 		h.c.Evidence.TLS = tev
 	}
@@ -481,7 +488,7 @@ func (h *hop) exchange(ctx context.Context, conn net.Conn) (*http.Response, *Pro
 	u, req, port := h.u, h.req, h.port
 	cr := &capReader{r: conn}
 	br := bufio.NewReaderSize(cr, 4096)
-	t3 := time.Now()
+	end := h.tr.begin(PhaseFirstByte)
 	req.Header.Set("Connection", "close")
 	bw := bufio.NewWriter(conn)
 	err := req.Write(bw)
@@ -494,7 +501,7 @@ func (h *hop) exchange(ctx context.Context, conn net.Conn) (*http.Response, *Pro
 	}
 	plain := u.Scheme == "http"
 	resp, body, err := readResponse(br, cr, req, plain)
-	h.tm.FirstByte = time.Since(t3).Milliseconds()
+	end()
 	if h.first {
 		h.c.Evidence.HTTP.BytesRead = cr.read
 	}

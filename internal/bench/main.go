@@ -183,7 +183,7 @@ func (l *benchLab) setRTT(d time.Duration) {
 	l.rtt = d
 	l.dns.Delay(d)
 	for _, w := range l.webs {
-		w.TLSDelay = d
+		w.SetTLSDelay(d)
 		w.Handle("", lab.Route{Status: 200, Delay: d})
 	}
 }

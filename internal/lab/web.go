@@ -48,7 +48,7 @@ type Web struct {
 	HTTPPort  int
 	CA        *CA
 	Conn      string        // listener behaviour
-	TLSDelay  time.Duration // before the TLS handshake starts (server side)
+	tlsDelay  time.Duration // before the TLS handshake starts (server side); SetTLSDelay
 	mu        sync.RWMutex
 	routes    map[string]Route
 	listeners []net.Listener
@@ -104,6 +104,14 @@ func StartWeb(ip string, tlsPort, httpPort int, ca *CA, conn string) (*Web, erro
 		go w.accept(ln, false)
 	}
 	return w, nil
+}
+
+// SetTLSDelay makes every later TLS connection wait d before its handshake starts (a round
+// trip of latency on the server side).
+func (w *Web) SetTLSDelay(d time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.tlsDelay = d
 }
 
 // Handle sets the route for a host ("" is the default for every host).
@@ -185,9 +193,12 @@ func (w *Web) serveConn(c net.Conn, isTLS bool) {
 		}
 	}
 	if isTLS {
-		if w.TLSDelay > 0 {
+		w.mu.RLock()
+		delay := w.tlsDelay
+		w.mu.RUnlock()
+		if delay > 0 {
 			select {
-			case <-time.After(w.TLSDelay):
+			case <-time.After(delay):
 			case <-w.closed:
 				return
 			}
