@@ -4,6 +4,7 @@ package trust
 
 import (
 	"bytes"
+	"crypto/x509"
 	"testing"
 
 	"golang.org/x/sys/windows/registry"
@@ -98,5 +99,53 @@ func TestMachineRootStore(t *testing.T) {
 func TestMachineRootStoreName(t *testing.T) {
 	if n := SystemStore(nil).(NamedStore).Name(); n != `LocalMachine\ROOT` {
 		t.Errorf("name %q", n)
+	}
+}
+
+// The Windows trust verifies a chain to a --ca-file root through the system pool (for every
+// chain and for the AdminService client), while the root analysis reads LocalMachine\ROOT
+// only: the role's service account does not see --ca-file.
+func TestLoadMachineWindows(t *testing.T) {
+	ca, err := lab.NewCA("cmpreflight wine ca-file root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := ca.Leaf("wine-leaf.lab.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(tc.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := LoadMachine([]*x509.Certificate{ca.Cert}, []string{`C:\lab\ca.pem`})
+	for name, pool := range map[string]*x509.CertPool{"pool for the chain": m.PoolFor([]*x509.Certificate{leaf}), "whole pool": m.Pool()} {
+		if _, err := leaf.Verify(x509.VerifyOptions{Roots: pool, DNSName: "wine-leaf.lab.test"}); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	other, err := lab.NewCA("cmpreflight wine unknown root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	otc, err := other.Leaf("wine-other.lab.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherLeaf, _ := x509.ParseCertificate(otc.Certificate[0])
+	if _, err := otherLeaf.Verify(x509.VerifyOptions{Roots: m.PoolFor([]*x509.Certificate{otherLeaf}), DNSName: "wine-other.lab.test"}); err == nil {
+		t.Error("a chain to a root neither the machine nor --ca-file trusts verified")
+	}
+	if n := m.Store.(NamedStore).Name(); n != `LocalMachine\ROOT` {
+		t.Errorf("store %q", n)
+	}
+	roots, err := m.Store.Roots()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range roots {
+		if bytes.Equal(c.Raw, ca.Cert.Raw) {
+			t.Error("the --ca-file root is in the root analysis's store")
+		}
 	}
 }
