@@ -169,7 +169,7 @@ func (r *Resolver) lookup(ctx context.Context, host string, qt uint16) *lookup {
 				l.addrs = append(l.addrs, v.AAAA.String())
 			}
 		}
-		if len(l.addrs) > 0 || cur == name {
+		if len(l.addrs) > 0 || cur == name || noData(msg) {
 			return l
 		}
 		// The server gave the chain but not the final records: ask for the target.
@@ -177,6 +177,19 @@ func (r *Resolver) lookup(ctx context.Context, host string, qt uint16) *lookup {
 	}
 	l.err = &DNSError{Reason: "cname-loop", Detail: "CNAME chain longer than 12 hops"}
 	return l
+}
+
+// noData says an answer is complete though it holds no record of the type asked: a negative
+// answer carries the SOA of the zone that has none (RFC 2308), at the end of a CNAME chain
+// too. An IPv4-only endpoint behind a CNAME chain gets that for AAAA from every recursive
+// resolver; asking again for the chain's target would cost a round trip for the same no.
+func noData(m *dns.Msg) bool {
+	for _, rr := range m.Ns {
+		if _, ok := rr.(*dns.SOA); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // exchange asks each server in turn; UDP first, TCP when the answer is truncated.

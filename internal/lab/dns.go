@@ -127,6 +127,16 @@ func (d *DNS) Queries() int {
 	return d.queries
 }
 
+// answers says the answer holds a record of type qt for name.
+func answers(rrs []dns.RR, name string, qt uint16) bool {
+	for _, rr := range rrs {
+		if h := rr.Header(); h.Rrtype == qt && strings.EqualFold(h.Name, name) {
+			return true
+		}
+	}
+	return false
+}
+
 func (d *DNS) serve(w dns.ResponseWriter, req *dns.Msg) {
 	d.mu.Lock()
 	d.queries++
@@ -195,6 +205,12 @@ func (d *DNS) serve(w dns.ResponseWriter, req *dns.Msg) {
 				m.Answer = append(m.Answer, &dns.AAAA{Hdr: dns.RR_Header{Name: cur, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: 60}, AAAA: p})
 			}
 		}
+	}
+	if m.Rcode == dns.RcodeSuccess && !answers(m.Answer, cur, q.Qtype) {
+		// No record of that type (an IPv4-only name asked for AAAA): a negative answer
+		// carries an SOA, as every real server's does (RFC 2308).
+		m.Ns = append(m.Ns, &dns.SOA{Hdr: dns.RR_Header{Name: cur, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: 60},
+			Ns: "ns." + cur, Mbox: "hostmaster." + cur, Serial: 1, Refresh: 3600, Retry: 600, Expire: 86400, Minttl: 60})
 	}
 	w.WriteMsg(m)
 }
