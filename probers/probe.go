@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/cmpreflight/cmpreflight/catalog"
@@ -104,13 +103,10 @@ func (env *Env) RunTarget(ctx context.Context, t catalog.Target, route string) f
 // route appended under --compare-direct).
 func newCheck(t catalog.Target, route string) facts.Check {
 	c := facts.Check{
-		ID: t.ID, Kind: "https", Host: t.Host, Port: t.Port, URL: t.URL,
+		ID: t.ID, Kind: t.Scheme(), Host: t.Host, Port: t.Port, URL: t.URL,
 		Entries: t.Entries, Groups: t.Groups, Editions: t.Editions, Sources: t.Sources,
 		Wildcards: t.Wildcards, Profiles: t.Profiles, RequiredIn: t.RequiredIn, Required: t.Required,
 		Route: facts.RouteDirect,
-	}
-	if strings.HasPrefix(t.URL, "http://") {
-		c.Kind = "http"
 	}
 	if route != "" {
 		c.ID = t.ID + "@" + route
