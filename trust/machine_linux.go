@@ -89,10 +89,12 @@ func readLinuxRoots() (ders [][]byte, used string, err error) {
 			continue
 		}
 		for _, e := range entries {
-			if e.IsDir() || linksWithin(dir, e) {
+			path := filepath.Join(dir, e.Name())
+			// Debian keeps the bundle itself in /etc/ssl/certs: read once is enough.
+			if e.IsDir() || path == used || linksWithin(dir, e) {
 				continue
 			}
-			if data, rerr := os.ReadFile(filepath.Join(dir, e.Name())); rerr == nil {
+			if data, rerr := os.ReadFile(path); rerr == nil {
 				add(data)
 			}
 		}
