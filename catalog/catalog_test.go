@@ -108,3 +108,26 @@ func TestParseCatalogErrorsNameTheLine(t *testing.T) {
 		}
 	}
 }
+
+// The embedded profiles are decoded without the strict pass a user's file gets: each must
+// pass it here, so a misspelt field in them fails the tests instead of being ignored.
+func TestEmbeddedProfilesAreStrict(t *testing.T) {
+	for _, name := range Profiles() {
+		data, err := catalogFS.ReadFile(name + ".yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		strict, err := ParseCatalog("profile "+name, data, true)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		loose, err := LoadProfile(name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(strict.Entries) != len(loose.Entries) || strict.Proxy != loose.Proxy {
+			t.Errorf("%s: %d entries strictly, %d from the node", name, len(strict.Entries), len(loose.Entries))
+		}
+	}
+}
