@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/miekg/dns"
@@ -61,23 +60,11 @@ func (r *Resolver) Lookup(ctx context.Context, host string) (*facts.DNSEvidence,
 		ev.Addresses = []string{ip.String()}
 		return ev, nil
 	}
-	var (
-		mu      sync.Mutex
-		wg      sync.WaitGroup
-		results = map[uint16]*lookup{}
-	)
-	for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
-		wg.Add(1)
-		go func(qt uint16) {
-			defer wg.Done()
-			l := r.lookup(ctx, host, qt)
-			mu.Lock()
-			results[qt] = l
-			mu.Unlock()
-		}(qt)
-	}
-	wg.Wait()
-	a, aaaa := results[dns.TypeA], results[dns.TypeAAAA]
+	// A and AAAA at once: the AAAA query on a goroutine of its own, the A query on this one.
+	aaaaDone := make(chan *lookup, 1)
+	go func() { aaaaDone <- r.lookup(ctx, host, dns.TypeAAAA) }()
+	a := r.lookup(ctx, host, dns.TypeA)
+	aaaa := <-aaaaDone
 	ev.Server = a.server
 	ev.TCP = a.tcp || aaaa.tcp
 	ev.CNAMEs = a.cnames
