@@ -65,16 +65,7 @@ func Run(ctx context.Context, o Options) (*facts.Document, error) {
 	ctx, stopRun := context.WithCancelCause(ctx)
 	defer stopRun(nil)
 	pol := compilePolicies(&o, stopRun, prep)
-	prep.tasks = append(prep.tasks, func() { origin.Builtin() }, func() {
-		// Once the policies are compiled, the work that would otherwise follow the checks:
-		// OPA's first evaluation (which pays for code and caches no later one does) and the
-		// whole machine store for the root analysis (a check parses only the roots its
-		// chain can use).
-		if engine, err := pol.wait(); err == nil {
-			engine.Warm(ctx)
-		}
-		machineTrust().Store.Roots()
-	})
+	prep.tasks = append(prep.tasks, func() { origin.Builtin() }, func() { afterCompile(ctx, pol, machineTrust) })
 	ctx, cancel := context.WithTimeout(ctx, o.RunTimeout)
 	defer cancel()
 	start := time.Now()
@@ -133,6 +124,17 @@ func Run(ctx context.Context, o Options) (*facts.Document, error) {
 		return doc, err
 	}
 	return doc, logger.Close()
+}
+
+// afterCompile is the work that would otherwise follow the checks, done once the policies are
+// compiled: OPA's first evaluation (which pays for code and caches no later one does) and
+// the whole machine store for the root analysis (a check parses only the roots its chain can
+// use).
+func afterCompile(ctx context.Context, pol *policyBuild, machineTrust func() trust.Machine) {
+	if engine, err := pol.wait(); err == nil {
+		engine.Warm(ctx)
+	}
+	machineTrust().Store.Roots()
 }
 
 // policyBuild is the policy compilation running beside the checks.
