@@ -73,7 +73,7 @@ func Run(ctx context.Context, o Options) (*facts.Document, error) {
 
 	// 3. Site and log facts, read at once. The site facts come before the network checks:
 	// the proxy ConfigMgr configured for the server is a proxy source.
-	if err := gatherFacts(ctx, &o, doc, env); err != nil {
+	if err := gatherFacts(ctx, &o, doc, env, prep.start); err != nil {
 		return nil, pol.failedOr(err)
 	}
 	why := map[string]string{}
@@ -201,12 +201,15 @@ func newDocument(o *Options, host facts.Machine, start time.Time) *facts.Documen
 
 // gatherFacts reads the site facts (exports or AdminService, then the rights over SMB) and
 // the role's logs concurrently; neither waits on the other.
-func gatherFacts(ctx context.Context, o *Options, doc *facts.Document, env *probers.Env) error {
+func gatherFacts(ctx context.Context, o *Options, doc *facts.Document, env *probers.Env, startPreparations func()) error {
 	siteOn, logsOn := o.family("site", o.Site.Present()), o.family("logs", len(o.Logs) > 0)
 	var wg sync.WaitGroup
 	var siteErr, logsErr error
 	var siteChecks []facts.Check
 	if siteOn {
+		// The site facts wait on the network for seconds: the preparations start now, and a
+		// bad policy stops the run before any endpoint is probed.
+		startPreparations()
 		doc.Families = append(doc.Families, "site")
 		wg.Go(func() { doc.Site, siteChecks, siteErr = gatherSite(ctx, o, doc.Machine.Hostname, env) })
 	}
