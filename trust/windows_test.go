@@ -106,33 +106,14 @@ func TestMachineRootStoreName(t *testing.T) {
 // chain and for the AdminService client), while the root analysis reads LocalMachine\ROOT
 // only: the role's service account does not see --ca-file.
 func TestLoadMachineWindows(t *testing.T) {
-	ca, err := lab.NewCA("cmpreflight wine ca-file root")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tc, err := ca.Leaf("wine-leaf.lab.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(tc.Certificate[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca, leaf := labLeaf(t, "cmpreflight wine ca-file root", "wine-leaf.lab.test")
 	m := LoadMachine([]*x509.Certificate{ca.Cert}, []string{`C:\lab\ca.pem`})
 	for name, pool := range map[string]*x509.CertPool{"pool for the chain": m.PoolFor([]*x509.Certificate{leaf}), "whole pool": m.Pool()} {
 		if _, err := leaf.Verify(x509.VerifyOptions{Roots: pool, DNSName: "wine-leaf.lab.test"}); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	other, err := lab.NewCA("cmpreflight wine unknown root")
-	if err != nil {
-		t.Fatal(err)
-	}
-	otc, err := other.Leaf("wine-other.lab.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	otherLeaf, _ := x509.ParseCertificate(otc.Certificate[0])
+	_, otherLeaf := labLeaf(t, "cmpreflight wine unknown root", "wine-other.lab.test")
 	if _, err := otherLeaf.Verify(x509.VerifyOptions{Roots: m.PoolFor([]*x509.Certificate{otherLeaf}), DNSName: "wine-other.lab.test"}); err == nil {
 		t.Error("a chain to a root neither the machine nor --ca-file trusts verified")
 	}
@@ -148,4 +129,22 @@ func TestLoadMachineWindows(t *testing.T) {
 			t.Error("the --ca-file root is in the root analysis's store")
 		}
 	}
+}
+
+// labLeaf is a new lab CA and a leaf it issued for host.
+func labLeaf(t *testing.T, caName, host string) (*lab.CA, *x509.Certificate) {
+	t.Helper()
+	ca, err := lab.NewCA(caName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := ca.Leaf(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(tc.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca, leaf
 }
