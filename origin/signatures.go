@@ -41,7 +41,9 @@ type Signature struct {
 
 // Builtin returns the built-in signatures, in file order. They are read and their patterns
 // compiled on first use, not at process start (a run asks for them in the background).
-var Builtin = sync.OnceValue(func() []*Signature { return mustLoad(signaturesYAML) })
+func Builtin() []*Signature { return builtinSignatures() }
+
+var builtinSignatures = sync.OnceValue(func() []*Signature { return mustLoad(signaturesYAML) })
 
 func mustLoad(data []byte) []*Signature {
 	sigs, err := LoadSignatures(data)

@@ -75,9 +75,12 @@ type preparations struct {
 // later registers load and returns a function that waits for its result.
 func later[T any](p *preparations, load func() T) func() T {
 	once := sync.OnceValue(load)
-	p.tasks = append(p.tasks, func() { once() })
+	p.add(func() { once() })
 	return once
 }
+
+// add registers a task; every task is added before start.
+func (p *preparations) add(task func()) { p.tasks = append(p.tasks, task) }
 
 // start runs every registered preparation, each on its own goroutine; only the first call
 // does anything.

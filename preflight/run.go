@@ -65,7 +65,8 @@ func Run(ctx context.Context, o Options) (*facts.Document, error) {
 	ctx, stopRun := context.WithCancelCause(ctx)
 	defer stopRun(nil)
 	pol := compilePolicies(&o, stopRun, prep)
-	prep.tasks = append(prep.tasks, func() { origin.Builtin() }, func() { afterCompile(ctx, pol, machineTrust) })
+	prep.add(func() { origin.Builtin() })
+	prep.add(func() { afterCompile(ctx, pol, machineTrust) })
 	ctx, cancel := context.WithTimeout(ctx, o.RunTimeout)
 	defer cancel()
 	start := time.Now()
@@ -149,7 +150,7 @@ type policyBuild struct {
 // fails it stops the run, whose error is then the policy's.
 func compilePolicies(o *Options, stopRun context.CancelCauseFunc, prep *preparations) *policyBuild {
 	b := &policyBuild{done: make(chan struct{}), start: prep.start}
-	prep.tasks = append(prep.tasks, func() {
+	prep.add(func() {
 		defer close(b.done)
 		b.engine, b.err = policies.Load(context.Background(), policies.Options{
 			Paths: o.PolicyPaths, DataFiles: o.DataFiles, Disabled: o.DisableRules, WaiversFile: first(o.Waivers), Now: o.Now,

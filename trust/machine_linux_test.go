@@ -82,7 +82,14 @@ func TestLoadMachineMatchesGoSystemPool(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !LoadMachine(nil, nil).Pool().Equal(sys) {
+	m := LoadMachine(nil, nil)
+	if !m.Pool().Equal(sys) {
 		t.Error("the machine pool differs from x509.SystemCertPool")
+	}
+	// Not two empty pools: where the system bundle exists, both hold its roots.
+	if data, err := os.ReadFile("/etc/ssl/certs/ca-certificates.crt"); err == nil && len(ParsePEMCerts(data)) > 0 {
+		if roots, _ := m.Store.Roots(); len(roots) < len(ParsePEMCerts(data)) {
+			t.Errorf("the store holds %d roots, the bundle alone %d", len(roots), len(ParsePEMCerts(data)))
+		}
 	}
 }
