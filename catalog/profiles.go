@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cmpreflight/cmpreflight/catalog/sources"
 	"github.com/cmpreflight/cmpreflight/facts"
-	"github.com/cmpreflight/cmpreflight/sources"
 )
 
 // ProfileAuto asks the run to pick the profiles from the roles the target server holds.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cmpreflight/cmpreflight/sources"
+	"github.com/cmpreflight/cmpreflight/catalog/sources"
 )
 
 func planProfiles(t *testing.T, names []string, cloud string, vals TemplateValues) ([]Target, []Unfilled) {

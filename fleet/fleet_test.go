@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cmpreflight/cmpreflight/checks/netprobe"
 	"github.com/cmpreflight/cmpreflight/facts"
-	"github.com/cmpreflight/cmpreflight/probers"
 )
 
 var t0 = time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
@@ -29,7 +29,7 @@ func report(t *testing.T, dir, file, name string, at time.Time, compliant bool, 
 		doc.Checks = append(doc.Checks, facts.Check{ID: id, Status: st, Required: true,
 			Evidence: facts.Evidence{DNS: &facts.DNSEvidence{Addresses: []string{"192.0.2.1"}}}})
 	}
-	doc.Summary = probers.Summarize(doc.Checks)
+	doc.Summary = netprobe.Summarize(doc.Checks)
 	b, err := json.Marshal(&doc)
 	if err != nil {
 		t.Fatal(err)

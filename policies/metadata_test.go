@@ -9,7 +9,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
-	"github.com/cmpreflight/cmpreflight/sources"
+	"github.com/cmpreflight/cmpreflight/catalog/sources"
 )
 
 // emittedRuleIDs walks the built-in modules' syntax trees for every object with a constant

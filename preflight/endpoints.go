@@ -9,8 +9,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/cmpreflight/cmpreflight/catalog"
+	"github.com/cmpreflight/cmpreflight/checks/trust"
 	"github.com/cmpreflight/cmpreflight/facts"
-	"github.com/cmpreflight/cmpreflight/trust"
 )
 
 // Endpoints prints the catalog a run with o would check, in format (table, json, csv,

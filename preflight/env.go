@@ -10,20 +10,20 @@ import (
 
 	"golang.org/x/crypto/x509roots/fallback/bundle"
 
+	"github.com/cmpreflight/cmpreflight/checks/netprobe"
+	"github.com/cmpreflight/cmpreflight/checks/trust"
 	"github.com/cmpreflight/cmpreflight/internal/inputfile"
-	"github.com/cmpreflight/cmpreflight/probers"
-	"github.com/cmpreflight/cmpreflight/trust"
 )
 
 // buildEnv prepares what every check shares: resolver and trust. The proxy is chosen later,
 // once the site facts (which may name the proxy ConfigMgr configured) are known. machine
 // waits for the machine's trust, which loads in the background.
-func buildEnv(o *Options, prep *preparations) (env *probers.Env, machine func() trust.Machine, err error) {
-	env = &probers.Env{Timeout: o.Timeout, UserAgent: "cmpreflight/" + o.Version}
+func buildEnv(o *Options, prep *preparations) (env *netprobe.Env, machine func() trust.Machine, err error) {
+	env = &netprobe.Env{Timeout: o.Timeout, UserAgent: "cmpreflight/" + o.Version}
 	if len(o.DNSServers) > 0 {
-		env.Resolver = &probers.Resolver{Servers: o.DNSServers}
+		env.Resolver = &netprobe.Resolver{Servers: o.DNSServers}
 	} else {
-		r, err := probers.SystemResolver()
+		r, err := netprobe.SystemResolver()
 		if err != nil {
 			return nil, nil, fmt.Errorf("DNS: %v", err)
 		}

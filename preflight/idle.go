@@ -4,13 +4,13 @@ import (
 	"context"
 	"strings"
 
+	"github.com/cmpreflight/cmpreflight/checks/netprobe"
 	"github.com/cmpreflight/cmpreflight/facts"
-	"github.com/cmpreflight/cmpreflight/probers"
 )
 
 // idleCheck holds a tunnel idle to the first *.manage.microsoft.com probe host that passed
 // (the role's long-lived connection) and returns the outcome as a check.
-func idleCheck(ctx context.Context, o *Options, env *probers.Env, checks []facts.Check) facts.Check {
+func idleCheck(ctx context.Context, o *Options, env *netprobe.Env, checks []facts.Check) facts.Check {
 	host := ""
 	for _, c := range checks {
 		if c.Port == 443 && c.Status == facts.StatusPass && (strings.HasSuffix(c.Host, ".manage.microsoft.com") || strings.HasSuffix(c.Host, ".manage.microsoft.us")) {

@@ -1,15 +1,15 @@
 package preflight
 
 import (
+	"github.com/cmpreflight/cmpreflight/checks/netprobe"
+	"github.com/cmpreflight/cmpreflight/checks/proxyconf"
+	"github.com/cmpreflight/cmpreflight/checks/site"
 	"github.com/cmpreflight/cmpreflight/facts"
-	"github.com/cmpreflight/cmpreflight/probers"
-	"github.com/cmpreflight/cmpreflight/proxyconf"
-	"github.com/cmpreflight/cmpreflight/site"
 )
 
 // chooseProxy asks proxyconf which proxy the checks go through (with the proxy ConfigMgr
 // configured for the server among the sources) and points the probes at it.
-func chooseProxy(o *Options, rule string, sf *facts.SiteFacts) (*facts.ProxyFacts, func(string, int, string) *probers.ProxyConfig, error) {
+func chooseProxy(o *Options, rule string, sf *facts.SiteFacts) (*facts.ProxyFacts, func(string, int, string) *netprobe.ProxyConfig, error) {
 	pw, err := readSecret("proxy-password-file", o.ProxyPasswordFile, "CMPREFLIGHT_PROXY_PASSWORD")
 	if err != nil {
 		return nil, nil, err
@@ -29,18 +29,18 @@ func chooseProxy(o *Options, rule string, sf *facts.SiteFacts) (*facts.ProxyFact
 	if choice.Direct() {
 		return choice.Facts, nil, nil
 	}
-	return choice.Facts, func(host string, port int, scheme string) *probers.ProxyConfig {
+	return choice.Facts, func(host string, port int, scheme string) *netprobe.ProxyConfig {
 		u, user, pass := choice.For(host, port, scheme)
 		if u == nil {
 			return nil
 		}
-		return &probers.ProxyConfig{URL: u, Auth: o.ProxyAuth, User: user, Password: pass}
+		return &netprobe.ProxyConfig{URL: u, Auth: o.ProxyAuth, User: user, Password: pass}
 	}, nil
 }
 
 // planJobs turns targets into jobs; under --compare-direct every target is probed both ways.
-func planJobs(targets []routedTarget, compare bool, env *probers.Env) []probers.Job {
-	jobs := make([]probers.Job, 0, len(targets))
+func planJobs(targets []routedTarget, compare bool, env *netprobe.Env) []netprobe.Job {
+	jobs := make([]netprobe.Job, 0, len(targets))
 	for _, rt := range targets {
 		t, proxyFor, jobProxy := rt.Target, env.ProxyFor, rt.proxyFor
 		if rt.override {
@@ -56,14 +56,14 @@ func planJobs(targets []routedTarget, compare bool, env *probers.Env) []probers.
 			if proxyFor(t.Host, t.Port, t.Scheme()) == nil {
 				// Bypassed (--no-proxy, NO_PROXY): the role goes direct and no proxied
 				// route exists; a skipped @proxy check would deny a reachable endpoint.
-				jobs = append(jobs, probers.Job{Target: t, Route: facts.RouteDirect, ProxyFor: jobProxy})
+				jobs = append(jobs, netprobe.Job{Target: t, Route: facts.RouteDirect, ProxyFor: jobProxy})
 				continue
 			}
 			directT.Required = false
-			jobs = append(jobs, probers.Job{Target: directT, Route: facts.RouteDirect}, probers.Job{Target: t, Route: facts.RouteProxy, ProxyFor: jobProxy})
+			jobs = append(jobs, netprobe.Job{Target: directT, Route: facts.RouteDirect}, netprobe.Job{Target: t, Route: facts.RouteProxy, ProxyFor: jobProxy})
 			continue
 		}
-		jobs = append(jobs, probers.Job{Target: t, ProxyFor: jobProxy})
+		jobs = append(jobs, netprobe.Job{Target: t, ProxyFor: jobProxy})
 	}
 	return jobs
 }

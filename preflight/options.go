@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/cmpreflight/cmpreflight/catalog"
-	"github.com/cmpreflight/cmpreflight/probers"
-	"github.com/cmpreflight/cmpreflight/proxyconf"
+	"github.com/cmpreflight/cmpreflight/checks/netprobe"
+	"github.com/cmpreflight/cmpreflight/checks/proxyconf"
 	"github.com/cmpreflight/cmpreflight/reports"
 )
 
@@ -163,7 +163,7 @@ func (o *Options) validateScope() error {
 
 // validateRun checks how it runs: authentication, verdict threshold, limits, waivers.
 func (o *Options) validateRun() error {
-	if !slices.Contains([]string{probers.AuthNone, probers.AuthBasic, probers.AuthNTLM, probers.AuthNegotiate, probers.AuthAuto}, o.ProxyAuth) {
+	if !slices.Contains([]string{netprobe.AuthNone, netprobe.AuthBasic, netprobe.AuthNTLM, netprobe.AuthNegotiate, netprobe.AuthAuto}, o.ProxyAuth) {
 		return fmt.Errorf("--proxy-auth %q: want none, basic, ntlm, negotiate or auto", o.ProxyAuth)
 	}
 	if o.FailOn != "deny" && o.FailOn != "warn" {

@@ -4,8 +4,8 @@ import (
 	"slices"
 
 	"github.com/cmpreflight/cmpreflight/catalog"
+	"github.com/cmpreflight/cmpreflight/checks/netprobe"
 	"github.com/cmpreflight/cmpreflight/facts"
-	"github.com/cmpreflight/cmpreflight/probers"
 )
 
 // roleProxy is the proxy one proxy rule gives the profiles that follow it (the SCP's site
@@ -14,7 +14,7 @@ type roleProxy struct {
 	rule     string
 	profiles []string
 	facts    *facts.ProxyFacts
-	proxyFor func(host string, port int, scheme string) *probers.ProxyConfig // nil: direct
+	proxyFor func(host string, port int, scheme string) *netprobe.ProxyConfig // nil: direct
 }
 
 // chooseRoleProxies resolves the proxy of every rule among the run's profiles, in profile
@@ -66,7 +66,7 @@ func chooseRoleProxies(o *Options, sf *facts.SiteFacts, loaded *catalog.Loaded) 
 // routedTarget is a target with the proxy of its role when that is not the primary's.
 type routedTarget struct {
 	catalog.Target
-	proxyFor func(host string, port int, scheme string) *probers.ProxyConfig
+	proxyFor func(host string, port int, scheme string) *netprobe.ProxyConfig
 	override bool
 }
 
@@ -132,7 +132,7 @@ func routeByRole(targets []catalog.Target, roles []*roleProxy) []routedTarget {
 	return out
 }
 
-func direct(string, int, string) *probers.ProxyConfig { return nil }
+func direct(string, int, string) *netprobe.ProxyConfig { return nil }
 
 // wayOf names how a role reaches a target: the proxy's address, or direct.
 func wayOf(r *roleProxy, t catalog.Target) string {

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/cmpreflight/cmpreflight/catalog"
-	"github.com/cmpreflight/cmpreflight/proxyconf"
+	"github.com/cmpreflight/cmpreflight/checks/proxyconf"
 )
 
 // systemWinINET stands in for Local System's registry key (read for real under Wine by the

@@ -15,13 +15,13 @@ import (
 	"time"
 
 	"github.com/cmpreflight/cmpreflight/catalog"
+	"github.com/cmpreflight/cmpreflight/checks/netprobe"
+	"github.com/cmpreflight/cmpreflight/checks/origin"
+	"github.com/cmpreflight/cmpreflight/checks/trust"
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/machinename"
-	"github.com/cmpreflight/cmpreflight/origin"
 	"github.com/cmpreflight/cmpreflight/policies"
-	"github.com/cmpreflight/cmpreflight/probers"
 	"github.com/cmpreflight/cmpreflight/reports"
-	"github.com/cmpreflight/cmpreflight/trust"
 )
 
 // Run checks this machine as o says and returns the facts document with its verdict, after
@@ -202,7 +202,7 @@ func newDocument(o *Options, host facts.Machine, start time.Time) *facts.Documen
 
 // gatherFacts reads the site facts (exports or AdminService, then the rights over SMB) and
 // the role's logs concurrently; neither waits on the other.
-func gatherFacts(ctx context.Context, o *Options, doc *facts.Document, env *probers.Env, startPreparations func()) error {
+func gatherFacts(ctx context.Context, o *Options, doc *facts.Document, env *netprobe.Env, startPreparations func()) error {
 	siteOn, logsOn := o.family("site", o.Site.Present()), o.family("logs", len(o.Logs) > 0)
 	var wg sync.WaitGroup
 	var siteErr, logsErr error
@@ -228,7 +228,7 @@ func gatherFacts(ctx context.Context, o *Options, doc *facts.Document, env *prob
 
 // checkNetwork chooses the proxy, plans the targets and probes them, then holds the idle
 // tunnel and reads the trust section out of the results.
-func checkNetwork(ctx context.Context, o *Options, doc *facts.Document, env *probers.Env, machineTrust func() trust.Machine, started func(), loaded *catalog.Loaded, logger *runLog) error {
+func checkNetwork(ctx context.Context, o *Options, doc *facts.Document, env *netprobe.Env, machineTrust func() trust.Machine, started func(), loaded *catalog.Loaded, logger *runLog) error {
 	entries := loaded.Entries
 	roles, err := chooseRoleProxies(o, doc.Site, loaded)
 	if err != nil {
@@ -249,7 +249,7 @@ func checkNetwork(ctx context.Context, o *Options, doc *facts.Document, env *pro
 	jobs := planJobs(routeByRole(targets, roles), o.CompareDirect, env)
 	prog := newProgress(o.Stderr, len(jobs), o.Quiet)
 	var mu sync.Mutex
-	r := &probers.Runner{Env: env, Concurrency: o.Concurrency, OnStarted: started, OnDone: func(c facts.Check) {
+	r := &netprobe.Runner{Env: env, Concurrency: o.Concurrency, OnStarted: started, OnDone: func(c facts.Check) {
 		prog.Done(c)
 		mu.Lock()
 		logger.check(c)
@@ -330,7 +330,7 @@ func finishFacts(ctx context.Context, o *Options, doc *facts.Document, start tim
 			doc.Previous.Mode = prev.Site.Mode
 		}
 	}
-	doc.Summary = probers.Summarize(doc.Checks)
+	doc.Summary = netprobe.Summarize(doc.Checks)
 	doc.DurationMs = time.Since(start).Milliseconds()
 	return nil
 }

@@ -9,13 +9,13 @@ import (
 	"time"
 
 	"github.com/cmpreflight/cmpreflight/catalog"
+	"github.com/cmpreflight/cmpreflight/checks/netprobe"
 	"github.com/cmpreflight/cmpreflight/facts"
-	"github.com/cmpreflight/cmpreflight/probers"
 )
 
 func baseOptions() Options {
 	return Options{
-		Profiles: []string{"scp"}, Edition: catalog.EditionCurrent, Cloud: "public", ProxyAuth: probers.AuthAuto,
+		Profiles: []string{"scp"}, Edition: catalog.EditionCurrent, Cloud: "public", ProxyAuth: netprobe.AuthAuto,
 		Timeout: time.Second, RunTimeout: time.Minute, Concurrency: 4, FailOn: "deny", Quiet: true,
 		DNSServers: []string{"127.0.0.1:1"}, // never asked: the network family is off
 		Now:        time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC),
@@ -27,8 +27,8 @@ func baseOptions() Options {
 func TestRunReadsSiteAndLogsTogether(t *testing.T) {
 	o := baseOptions()
 	o.Families = []string{"site", "logs"}
-	o.Site = SiteOptions{Inventory: filepath.Join("..", "site", "testdata", "standalone"), SCPServer: "CM01.contoso.com", SMBPort: 445, RPCPort: 135}
-	o.Logs = []string{filepath.Join("..", "cmlogs", "testdata", "logs")}
+	o.Site = SiteOptions{Inventory: filepath.Join("..", "checks", "site", "testdata", "standalone"), SCPServer: "CM01.contoso.com", SMBPort: 445, RPCPort: 135}
+	o.Logs = []string{filepath.Join("..", "checks", "cmlogs", "testdata", "logs")}
 	doc, err := Run(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +51,7 @@ func TestRunBadPolicyStopsTheRun(t *testing.T) {
 	}
 	o := baseOptions()
 	o.Families = []string{"logs"}
-	o.Logs = []string{filepath.Join("..", "cmlogs", "testdata", "logs")}
+	o.Logs = []string{filepath.Join("..", "checks", "cmlogs", "testdata", "logs")}
 	o.PolicyPaths = []string{dir}
 	out := filepath.Join(dir, "r.json")
 	o.Outputs = []string{"json=" + out}

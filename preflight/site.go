@@ -7,16 +7,16 @@ import (
 	"os"
 	"strings"
 
-	"github.com/cmpreflight/cmpreflight/cmlogs"
+	"github.com/cmpreflight/cmpreflight/checks/cmlogs"
+	"github.com/cmpreflight/cmpreflight/checks/netprobe"
+	"github.com/cmpreflight/cmpreflight/checks/site"
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/inputfile"
-	"github.com/cmpreflight/cmpreflight/probers"
-	"github.com/cmpreflight/cmpreflight/site"
 )
 
 // gatherSite reads the hierarchy (saved exports or AdminService), derives placement facts and,
 // for a remote SCP server, checks the installation account's rights over SMB.
-func gatherSite(ctx context.Context, o *Options, hostname string, env *probers.Env) (*facts.SiteFacts, []facts.Check, error) {
+func gatherSite(ctx context.Context, o *Options, hostname string, env *netprobe.Env) (*facts.SiteFacts, []facts.Check, error) {
 	s := &o.Site
 	if s.Mode != "" && s.Mode != "online" && s.Mode != "offline" {
 		return nil, nil, fmt.Errorf("--mode %q: want online or offline", s.Mode)
@@ -118,7 +118,7 @@ func readSecret(fileFlag, path, envVar string) (string, error) {
 
 // siteResolver makes the rights checks ask the --dns-server servers, as the endpoint checks
 // do; without --dns-server the operating system resolves the SCP server's name.
-func siteResolver(o *Options, env *probers.Env) func(ctx context.Context, host string) ([]string, error) {
+func siteResolver(o *Options, env *netprobe.Env) func(ctx context.Context, host string) ([]string, error) {
 	if len(o.DNSServers) == 0 || env == nil || env.Resolver == nil {
 		return nil
 	}

@@ -12,9 +12,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/cmpreflight/cmpreflight/checks/netprobe"
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/fleet"
-	"github.com/cmpreflight/cmpreflight/probers"
 )
 
 const hostileMachine = `<img src=x onerror=alert(1)>"&|*_[x](y)`
@@ -34,7 +34,7 @@ func hostileFleet() *fleet.Document {
 			{ID: "<svg onload=alert(2)>:443", Status: facts.StatusPass},
 			{ID: "crl3.digicert.com:80", Status: facts.StatusPass},
 		}
-		d.Summary = probers.Summarize(d.Checks)
+		d.Summary = netprobe.Summarize(d.Checks)
 		return &fleet.Report{Path: "/share/" + name + ".json", Name: name, Doc: d}
 	}
 	set := &fleet.Set{Reports: []*fleet.Report{

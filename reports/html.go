@@ -10,9 +10,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cmpreflight/cmpreflight/diagnosis"
+	"github.com/cmpreflight/cmpreflight/catalog/sources"
 	"github.com/cmpreflight/cmpreflight/facts"
-	"github.com/cmpreflight/cmpreflight/sources"
+	"github.com/cmpreflight/cmpreflight/reports/diagnosis"
 )
 
 // The template is one self-contained page: inline CSS and JS, nothing fetched. Every value

@@ -9,8 +9,8 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/cmpreflight/cmpreflight/catalog/sources"
 	"github.com/cmpreflight/cmpreflight/facts"
-	"github.com/cmpreflight/cmpreflight/sources"
 )
 
 // hostile are strings an intercepting proxy or a block page could send.

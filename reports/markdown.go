@@ -6,9 +6,9 @@ import (
 	"io"
 	"strings"
 
-	"github.com/cmpreflight/cmpreflight/diagnosis"
+	"github.com/cmpreflight/cmpreflight/catalog/sources"
 	"github.com/cmpreflight/cmpreflight/facts"
-	"github.com/cmpreflight/cmpreflight/sources"
+	"github.com/cmpreflight/cmpreflight/reports/diagnosis"
 )
 
 // renderMarkdown writes GitHub-flavoured Markdown for a pull-request comment or

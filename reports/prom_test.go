@@ -12,8 +12,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/cmpreflight/cmpreflight/checks/netprobe"
 	"github.com/cmpreflight/cmpreflight/facts"
-	"github.com/cmpreflight/cmpreflight/probers"
 )
 
 // hostileDoc has check ids and hosts built to break a careless exposition writer: quotes,
@@ -48,7 +48,7 @@ func hostileDoc() *facts.Document {
 			Timings: facts.Timings{DNS: 3, Total: int64(100 + i)}})
 	}
 	doc.Checks = append(doc.Checks, facts.Check{ID: "site/placement", Kind: "site", Status: facts.StatusWarn})
-	doc.Summary = probers.Summarize(doc.Checks)
+	doc.Summary = netprobe.Summarize(doc.Checks)
 	return doc
 }
 

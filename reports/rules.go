@@ -8,7 +8,7 @@ import (
 	"sync"
 	"text/tabwriter"
 
-	"github.com/cmpreflight/cmpreflight/sources"
+	"github.com/cmpreflight/cmpreflight/catalog/sources"
 )
 
 // RuleDoc is the documentation of a policy rule as reports show it. The CLI fills it from the

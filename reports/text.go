@@ -6,8 +6,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/cmpreflight/cmpreflight/diagnosis"
 	"github.com/cmpreflight/cmpreflight/facts"
+	"github.com/cmpreflight/cmpreflight/reports/diagnosis"
 )
 
 // summaryRows is how many checks that did not pass the terminal summary lists before it

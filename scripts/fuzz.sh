@@ -16,11 +16,11 @@ fi
 targets=(
 	"./internal/config FuzzApplyBytes"             # YAML config file
 	"./catalog FuzzParseCatalog"                   # catalog profiles and --endpoints files
-	"./probers FuzzProxyResponse"                  # what a proxy answers to CONNECT / absolute-form requests
-	"./probers FuzzNTLMChallenge"                  # NTLM CHALLENGE messages from proxies
-	"./proxyconf FuzzParseWinHTTPSettings"        # WinHttpSettings registry blob
-	"./site FuzzLoadInventoryJSON"                # site inventory JSON (exports and AdminService)
-	"./cmlogs FuzzParse"                          # ConfigMgr logs (CMTrace formats)
+	"./checks/netprobe FuzzProxyResponse"          # what a proxy answers to CONNECT / absolute-form requests
+	"./checks/netprobe FuzzNTLMChallenge"          # NTLM CHALLENGE messages from proxies
+	"./checks/proxyconf FuzzParseWinHTTPSettings"  # WinHttpSettings registry blob
+	"./checks/site FuzzLoadInventoryJSON"          # site inventory JSON (exports and AdminService)
+	"./checks/cmlogs FuzzParse"                    # ConfigMgr logs (CMTrace formats)
 )
 
 failed=()

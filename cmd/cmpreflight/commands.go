@@ -9,18 +9,18 @@ import (
 	"time"
 
 	"github.com/cmpreflight/cmpreflight/catalog"
-	"github.com/cmpreflight/cmpreflight/cmlogs"
+	"github.com/cmpreflight/cmpreflight/checks/cmlogs"
+	"github.com/cmpreflight/cmpreflight/checks/netprobe"
 	"github.com/cmpreflight/cmpreflight/internal/config"
 	"github.com/cmpreflight/cmpreflight/policies"
 	"github.com/cmpreflight/cmpreflight/preflight"
-	"github.com/cmpreflight/cmpreflight/probers"
 	"github.com/cmpreflight/cmpreflight/reports"
 )
 
 // cmdEndpoints prints the catalog a run would use.
 func cmdEndpoints(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := newFlagSet("endpoints", stdout)
-	f := preflight.Options{FailOn: "deny", ProxyAuth: probers.AuthAuto, Concurrency: 1, Timeout: time.Second, RunTimeout: time.Second}
+	f := preflight.Options{FailOn: "deny", ProxyAuth: netprobe.AuthAuto, Concurrency: 1, Timeout: time.Second, RunTimeout: time.Second}
 	var format string
 	configFile := fs.String("config", "", "YAML config file")
 	finish := registerProfiles(fs, &f)

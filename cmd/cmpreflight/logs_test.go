@@ -10,7 +10,7 @@ import (
 
 // The role's logs feed the run's facts, and a built-in policy warns on their error findings.
 func TestRunWithRoleLogsReportsFindingsAndWarns(t *testing.T) {
-	logs := filepath.Join("..", "..", "cmlogs", "testdata", "logs")
+	logs := filepath.Join("..", "..", "checks", "cmlogs", "testdata", "logs")
 	html := filepath.Join(t.TempDir(), "r.html")
 	r := runBin(t, []string{"CMPREFLIGHT_NOW=2023-07-20T00:00:00Z"}, "run", "--checks", "logs", "--cm-logs", logs, "--quiet", "--output", "html="+html)
 	if r.doc == nil {

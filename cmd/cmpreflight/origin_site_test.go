@@ -47,7 +47,7 @@ func TestAmbiguousAnswersWarnThroughPrivoxy(t *testing.T) {
 // "no service connection point yet".
 func TestSiteExportHoldingNullIsRefused(t *testing.T) {
 	dir := t.TempDir()
-	src := filepath.Join("..", "..", "site", "testdata", "standalone")
+	src := filepath.Join("..", "..", "checks", "site", "testdata", "standalone")
 	for _, name := range []string{"SMS_Site.json", "SMS_SystemResourceList.json", "SMS_SCI_SysResUse.json"} {
 		b, err := os.ReadFile(filepath.Join(src, name))
 		if err != nil {
@@ -68,7 +68,7 @@ func TestSiteExportHoldingNullIsRefused(t *testing.T) {
 func TestRightsResolveThroughTheDNSServer(t *testing.T) {
 	d := startLabDNS(t)
 	d.A("scp01.lab.test", "127.0.0.1")
-	inv := filepath.Join("..", "..", "site", "testdata", "standalone")
+	inv := filepath.Join("..", "..", "checks", "site", "testdata", "standalone")
 	closed := lab.FreePort(t)
 	for _, c := range []struct{ server, reason string }{{"scp01.lab.test", "closed"}, {"nowhere.lab.test", "dns"}} {
 		r := runBin(t, []string{"CMPREFLIGHT_INSTALL_PASSWORD=x"}, "run", "--checks", "site", "--inventory", inv,

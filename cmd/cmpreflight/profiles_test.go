@@ -245,7 +245,7 @@ func TestEachRoleUsesItsOwnProxy(t *testing.T) {
 func TestProfileAutoFromInventory(t *testing.T) {
 	l := startCatalogLab(t)
 	serveProfiles(t, l)
-	inv := filepath.Join("..", "..", "site", "testdata")
+	inv := filepath.Join("..", "..", "checks", "site", "testdata")
 	txt := filepath.Join(t.TempDir(), "r.txt")
 	args := func(dir, server string) []string {
 		return append(l.args("--profile", "auto", "--inventory", filepath.Join(inv, dir), "--scp-server", server), "--output", "text="+txt)

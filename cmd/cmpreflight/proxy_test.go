@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/cmpreflight/cmpreflight/catalog"
+	"github.com/cmpreflight/cmpreflight/checks/proxyconf"
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/lab"
-	"github.com/cmpreflight/cmpreflight/proxyconf"
 )
 
 const labPassword = "S3cr3t-Pr0xy-Pa55"

@@ -16,7 +16,7 @@ import (
 // wrong password is a logon failure, and the password is in no output.
 func TestRemoteRightsThroughTheBinary(t *testing.T) {
 	smb := lab.StartSamba(t)
-	inv := filepath.Join("..", "..", "site", "testdata", "standalone")
+	inv := filepath.Join("..", "..", "checks", "site", "testdata", "standalone")
 	cases := []struct {
 		account, password, want, rule string
 	}{

@@ -14,9 +14,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/cmpreflight/cmpreflight/catalog"
+	"github.com/cmpreflight/cmpreflight/checks/netprobe"
 	"github.com/cmpreflight/cmpreflight/internal/config"
 	"github.com/cmpreflight/cmpreflight/preflight"
-	"github.com/cmpreflight/cmpreflight/probers"
 	"github.com/cmpreflight/cmpreflight/reports"
 )
 
@@ -33,7 +33,7 @@ func registerRun(fs *pflag.FlagSet, f *preflight.Options) (configFile *string, f
 	fs.StringSliceVar(&f.Families, "checks", nil, "check families to run: network, site, logs (default: every family whose inputs are present)")
 
 	fs.StringVar(&f.Proxy, "proxy", "", "proxy URL (http://host:port); no password in it")
-	fs.StringVar(&f.ProxyAuth, "proxy-auth", probers.AuthAuto, "proxy authentication: none, basic, ntlm, negotiate, auto")
+	fs.StringVar(&f.ProxyAuth, "proxy-auth", netprobe.AuthAuto, "proxy authentication: none, basic, ntlm, negotiate, auto")
 	fs.StringVar(&f.ProxyUser, "proxy-user", "", `proxy user (DOMAIN\user or user@domain); password from CMPREFLIGHT_PROXY_PASSWORD or --proxy-password-file`)
 	fs.StringVar(&f.ProxyPasswordFile, "proxy-password-file", "", "file holding the proxy password")
 	fs.StringArrayVar(&f.NoProxy, "no-proxy", nil, "host or *.domain to reach directly (repeatable)")

@@ -9,7 +9,7 @@ import (
 // CAS with the SCP target on a child primary is "not top-level", and a hierarchy that already
 // has an SCP on another server is a "second instance".
 func TestSitePlacementVerdicts(t *testing.T) {
-	inv := func(name string) string { return filepath.Join("..", "..", "site", "testdata", name) }
+	inv := func(name string) string { return filepath.Join("..", "..", "checks", "site", "testdata", name) }
 	cases := []struct {
 		inventory, server string
 		deny              string // "" = compliant

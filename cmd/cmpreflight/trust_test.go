@@ -9,9 +9,9 @@ import (
 	"testing"
 
 	"github.com/cmpreflight/cmpreflight/catalog"
+	"github.com/cmpreflight/cmpreflight/checks/trust"
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/lab"
-	"github.com/cmpreflight/cmpreflight/trust"
 )
 
 // trustEndpoints is a small catalog in the SCP's shapes: a host served through a CDN, the

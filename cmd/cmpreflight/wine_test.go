@@ -19,10 +19,10 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/cmpreflight/cmpreflight/checks/proxyconf"
+	"github.com/cmpreflight/cmpreflight/checks/trust"
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/lab"
-	"github.com/cmpreflight/cmpreflight/proxyconf"
-	"github.com/cmpreflight/cmpreflight/trust"
 )
 
 const winHTTPKey = `HKLM\Software\Microsoft\Windows\CurrentVersion\Internet Settings\Connections`

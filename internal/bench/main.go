@@ -33,10 +33,10 @@ import (
 	"time"
 
 	"github.com/cmpreflight/cmpreflight/catalog"
+	"github.com/cmpreflight/cmpreflight/checks/netprobe"
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/lab"
 	"github.com/cmpreflight/cmpreflight/policies"
-	"github.com/cmpreflight/cmpreflight/probers"
 	"github.com/cmpreflight/cmpreflight/reports"
 )
 
@@ -719,7 +719,7 @@ func policyFigures(ctx context.Context, tb *benchTB, o10k *outcome) {
 	for _, n := range []int{10000, len(doc.Checks)} {
 		d := doc
 		d.Checks = doc.Checks[:n]
-		d.Summary = probers.Summarize(d.Checks)
+		d.Summary = netprobe.Summarize(d.Checks)
 		t1 := time.Now()
 		if _, err := eng.Evaluate(ctx, &d); err != nil {
 			tb.Fatal(err)
@@ -789,12 +789,12 @@ func profileInProcess(ctx context.Context, l *benchLab, path string) int {
 		l.tb.Fatal(err)
 	}
 	targets, _ := catalog.Plan(cat.Entries, catalog.PlanOptions{Edition: catalog.EditionCurrent, Cloud: "public"})
-	jobs := make([]probers.Job, len(targets))
+	jobs := make([]netprobe.Job, len(targets))
 	for i, t := range targets {
-		jobs[i] = probers.Job{Target: t}
+		jobs[i] = netprobe.Job{Target: t}
 	}
-	env := &probers.Env{Resolver: &probers.Resolver{Servers: []string{l.dns.Addr}},
-		Trust: probers.Trust{Machine: l.ca.Pool(), Expected: l.ca.Pool()}, Timeout: 10 * time.Second, UserAgent: "cmpreflight-bench"}
+	env := &netprobe.Env{Resolver: &netprobe.Resolver{Servers: []string{l.dns.Addr}},
+		Trust: netprobe.Trust{Machine: l.ca.Pool(), Expected: l.ca.Pool()}, Timeout: 10 * time.Second, UserAgent: "cmpreflight-bench"}
 	f, err := os.Create(path)
 	if err != nil {
 		l.tb.Fatal(err)
@@ -804,9 +804,9 @@ func profileInProcess(ctx context.Context, l *benchLab, path string) int {
 		l.tb.Fatal(err)
 	}
 	start := time.Now()
-	out := (&probers.Runner{Env: env, Concurrency: 64}).Run(ctx, jobs)
+	out := (&netprobe.Runner{Env: env, Concurrency: 64}).Run(ctx, jobs)
 	pprof.StopCPUProfile()
-	s := probers.Summarize(out)
+	s := netprobe.Summarize(out)
 	fmt.Printf("%d checks (%d pass) in %v at concurrency 64; profile in %s (go tool pprof -top -cum -focus 'RunTarget' %s)\n",
 		s.Total, s.Pass, time.Since(start).Round(time.Millisecond), path, path)
 	return 0

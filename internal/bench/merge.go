@@ -11,8 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cmpreflight/cmpreflight/checks/netprobe"
 	"github.com/cmpreflight/cmpreflight/facts"
-	"github.com/cmpreflight/cmpreflight/probers"
 	"github.com/cmpreflight/cmpreflight/reports"
 )
 
@@ -120,7 +120,7 @@ func mergeReport(i int) *facts.Document {
 		}
 		doc.Checks = append(doc.Checks, ch)
 	}
-	doc.Summary = probers.Summarize(doc.Checks)
+	doc.Summary = netprobe.Summarize(doc.Checks)
 	doc.Verdict = &facts.Verdict{Compliant: doc.Summary.Fail == 0, Deny: []facts.Finding{}, Warn: []facts.Finding{}, Waived: []facts.Finding{}}
 	if doc.Summary.Fail > 0 {
 		doc.Verdict.Deny = append(doc.Verdict.Deny, facts.Finding{Rule: "scp.endpoint_reachable", Message: "endpoint07.manage.microsoft.com:443 is required and the proxy denied it", Checks: []string{"endpoint07.manage.microsoft.com:443"}})

@@ -1,6 +1,6 @@
 //go:build windows
 
-package probers
+package netprobe
 
 import (
 	"net"

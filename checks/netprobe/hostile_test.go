@@ -1,4 +1,4 @@
-package probers
+package netprobe
 
 // Hostile network tests: every misbehaviour happens for real against in-process lab peers
 // (DNS, TLS/HTTP endpoints, proxies) on loopback. Each asserts the stage and reason the check

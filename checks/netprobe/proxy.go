@@ -1,4 +1,4 @@
-package probers
+package netprobe
 
 import (
 	"bufio"
@@ -7,7 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"github.com/cmpreflight/cmpreflight/origin"
+	"github.com/cmpreflight/cmpreflight/checks/origin"
 	"net"
 	"net/http"
 	"net/url"

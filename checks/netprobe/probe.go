@@ -1,4 +1,4 @@
-package probers
+package netprobe
 
 import (
 	"bufio"
@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/cmpreflight/cmpreflight/catalog"
+	"github.com/cmpreflight/cmpreflight/checks/origin"
 	"github.com/cmpreflight/cmpreflight/facts"
-	"github.com/cmpreflight/cmpreflight/origin"
 )
 
 // proxiedDNSGrace is how long a proxied check waits, once the proxy has answered, for its own

@@ -1,4 +1,4 @@
-package probers
+package netprobe
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/cmpreflight/cmpreflight/origin"
+	"github.com/cmpreflight/cmpreflight/checks/origin"
 )
 
 // envCanaries holds each Env's canary memory (learnt once per route per run).

@@ -1,4 +1,4 @@
-package probers
+package netprobe
 
 import (
 	"fmt"

@@ -1,6 +1,6 @@
 //go:build !windows
 
-package probers
+package netprobe
 
 const sspiAvailable = false
 
