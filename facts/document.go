@@ -205,6 +205,28 @@ type DNSEvidence struct {
 	// and a failure here does not fail the check.
 	Informational bool  `json:"informational,omitempty"`
 	Ms            int64 `json:"ms"`
+	// Queries counts the queries sent (every datagram, resend included, and every TCP query)
+	// for all the types and CNAME targets asked.
+	Queries int `json:"queries,omitempty"`
+	// Tries lists each query sent and what came of it. It is kept only when a resolution took
+	// more than one query per question (a resend, another server, TCP after truncation) or
+	// failed: a first answer to each first datagram is the common case and says nothing more.
+	Tries []DNSTry `json:"tries,omitempty"`
+}
+
+// DNSTry is one query sent to one DNS server.
+type DNSTry struct {
+	Server    string `json:"server"`
+	Question  string `json:"question"`  // "A name" or "AAAA name"
+	Transport string `json:"transport"` // udp or tcp
+	// AtMs is when it was sent, from the start of the resolution.
+	AtMs int64 `json:"atMs"`
+	// Outcome is the answer's rcode (NOERROR, NXDOMAIN, SERVFAIL...), truncated, or why
+	// none came: no-answer (nothing before the next send or the deadline), refused,
+	// unreachable, bad-response.
+	Outcome string `json:"outcome"`
+	// Ms is how long the answer took, when one came.
+	Ms int64 `json:"ms,omitempty"`
 }
 
 // ConnectEvidence records the TCP race over the resolved addresses.

@@ -1,10 +1,12 @@
 package netprobe
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,9 +17,10 @@ import (
 )
 
 // Resolver asks DNS servers directly with miekg/dns, so that the whole CNAME chain and the
-// server that answered are on record (the operating system's resolver hides both).
+// server that answered are on record (the operating system's resolver hides both). It sends
+// and resends as the Windows DNS client does (dns_send.go).
 type Resolver struct {
-	// Servers are host:port; tried in order until one answers.
+	// Servers are host:port, the preferred first; every one is tried (dns_send.go).
 	Servers []string
 }
 
@@ -43,6 +46,10 @@ func (e *DNSError) Error() string { return e.Reason + ": " + e.Detail }
 
 const maxCNAMEHops = 12
 
+// resolutionDelay is how long the AAAA answer is awaited once the A answer has brought
+// addresses (RFC 8305, section 3, recommends 50 ms).
+const resolutionDelay = 50 * time.Millisecond
+
 // Resolve returns the CNAME chain and addresses (IPv4 first) of host; a failure is in the
 // evidence's Error.
 func (r *Resolver) Resolve(ctx context.Context, host string) *facts.DNSEvidence {
@@ -61,16 +68,36 @@ func (r *Resolver) Lookup(ctx context.Context, host string) (*facts.DNSEvidence,
 		return ev, nil
 	}
 	// A and AAAA at once: the AAAA query on a goroutine of its own, the A query on this one.
+	// Once A has brought addresses, AAAA gets the resolution delay of RFC 8305 (section 3)
+	// and no more: a lost or dropped AAAA datagram must not hold a check for the seconds its
+	// resends take when IPv4 addresses are already in hand.
+	actx, cancelAAAA := context.WithCancel(ctx)
+	defer cancelAAAA()
 	aaaaDone := make(chan *lookup, 1)
-	go func() { aaaaDone <- r.lookup(ctx, host, dns.TypeAAAA) }()
-	a := r.lookup(ctx, host, dns.TypeA)
-	aaaa := <-aaaaDone
+	go func() { aaaaDone <- r.lookup(actx, host, dns.TypeAAAA, start) }()
+	a := r.lookup(ctx, host, dns.TypeA, start)
+	var aaaa *lookup
+	if len(a.addrs) > 0 {
+		wait := time.NewTimer(resolutionDelay)
+		select {
+		case aaaa = <-aaaaDone:
+		case <-wait.C:
+			cancelAAAA()
+			aaaa = <-aaaaDone
+			aaaa.err = nil // given up on purpose, not a failure
+		}
+		wait.Stop()
+	} else {
+		aaaa = <-aaaaDone
+	}
 	ev.Server = a.server
 	ev.TCP = a.tcp || aaaa.tcp
 	ev.CNAMEs = a.cnames
 	if len(ev.CNAMEs) == 0 {
 		ev.CNAMEs = aaaa.cnames
 	}
+	ev.Queries = len(a.tries) + len(aaaa.tries)
+	defer func() { ev.Tries = keptTries(ev, a, aaaa) }()
 	ev.Addresses = append(append(ev.Addresses, a.addrs...), aaaa.addrs...)
 	ev.Rcode = a.rcode
 	if len(ev.Addresses) > 0 {
@@ -93,6 +120,8 @@ func (r *Resolver) Lookup(ctx context.Context, host string) (*facts.DNSEvidence,
 }
 
 type lookup struct {
+	tries  []facts.DNSTry
+	asked  int // questions asked (one per CNAME hop)
 	cnames []string
 	addrs  []string
 	server string
@@ -101,13 +130,15 @@ type lookup struct {
 	err    error
 }
 
-func (r *Resolver) lookup(ctx context.Context, host string, qt uint16) *lookup {
+func (r *Resolver) lookup(ctx context.Context, host string, qt uint16, start time.Time) *lookup {
 	l := &lookup{cnames: []string{}}
 	name := dns.Fqdn(strings.ToLower(host))
 	seen := map[string]bool{}
 	for hop := 0; hop < maxCNAMEHops; hop++ {
-		msg, server, tcp, err := r.exchange(ctx, name, qt)
+		msg, server, tcp, tries, err := r.ask(ctx, name, qt, start)
 		l.server, l.tcp = server, l.tcp || tcp
+		l.tries = append(l.tries, tries...)
+		l.asked++
 		if err != nil {
 			l.err = err
 			return l
@@ -166,6 +197,24 @@ func (r *Resolver) lookup(ctx context.Context, host string, qt uint16) *lookup {
 	return l
 }
 
+// keptTries is the tries the evidence keeps: all of them when the resolution failed or some
+// question took more than one query, none when each question was answered on its first.
+func keptTries(ev *facts.DNSEvidence, ls ...*lookup) []facts.DNSTry {
+	asked := 0
+	for _, l := range ls {
+		asked += l.asked
+	}
+	if ev.Error == "" && ev.Queries <= asked {
+		return nil
+	}
+	var out []facts.DNSTry
+	for _, l := range ls {
+		out = append(out, l.tries...)
+	}
+	slices.SortStableFunc(out, func(x, y facts.DNSTry) int { return cmp.Compare(x.AtMs, y.AtMs) })
+	return out
+}
+
 // noData says an answer is complete though it holds no record of the type asked: a negative
 // answer carries the SOA of the zone that has none (RFC 2308), at the end of a CNAME chain
 // too. An IPv4-only endpoint behind a CNAME chain gets that for AAAA from every recursive
@@ -177,80 +226,6 @@ func noData(m *dns.Msg) bool {
 		}
 	}
 	return false
-}
-
-// exchange asks each server in turn; UDP first, TCP when the answer is truncated.
-func (r *Resolver) exchange(ctx context.Context, name string, qt uint16) (*dns.Msg, string, bool, error) {
-	m := new(dns.Msg)
-	m.SetQuestion(name, qt)
-	m.RecursionDesired = true
-	m.SetEdns0(1232, false)
-	var lastErr error = &DNSError{Reason: "no-server", Detail: "no DNS server to ask"}
-	for _, server := range r.Servers {
-		if ctx.Err() != nil {
-			break
-		}
-		c := &dns.Client{Net: "udp", UDPSize: 1232}
-		resp, err := exchangeOnce(ctx, c, m, server)
-		tcp := false
-		if err == nil && resp.Truncated {
-			tcp = true
-			c = &dns.Client{Net: "tcp"}
-			resp, err = exchangeOnce(ctx, c, m, server)
-		}
-		if err == nil && resp.Id != m.Id {
-			err = errors.New("answer id mismatch")
-		}
-		if err != nil {
-			lastErr = classifyDNSErr(ctx, server, err)
-			continue
-		}
-		if resp.Rcode == dns.RcodeServerFailure || resp.Rcode == dns.RcodeRefused {
-			// Another server may know better; keep this answer if none does.
-			lastResp, lastServer := resp, server
-			if next, s, t, err2 := r.rest(ctx, server, m); err2 == nil {
-				return next, s, t || tcp, nil
-			}
-			return lastResp, lastServer, tcp, nil
-		}
-		return resp, server, tcp, nil
-	}
-	return nil, strings.Join(r.Servers, ","), false, lastErr
-}
-
-// rest asks the servers after skip; used when one answered SERVFAIL or REFUSED.
-func (r *Resolver) rest(ctx context.Context, skip string, m *dns.Msg) (*dns.Msg, string, bool, error) {
-	after := false
-	for _, s := range r.Servers {
-		if s == skip {
-			after = true
-			continue
-		}
-		if !after {
-			continue
-		}
-		c := &dns.Client{Net: "udp", UDPSize: 1232}
-		resp, err := exchangeOnce(ctx, c, m, s)
-		if err == nil && resp.Rcode != dns.RcodeServerFailure && resp.Rcode != dns.RcodeRefused && !resp.Truncated {
-			return resp, s, false, nil
-		}
-	}
-	return nil, "", false, errors.New("no other server answered")
-}
-
-// exchangeOnce asks one server. miekg/dns only takes the context's deadline, not its
-// cancellation: closing the connection when ctx ends makes a pending read return at once, so
-// Ctrl-C, or a lookup whose answer is no longer needed, does not wait for the deadline.
-func exchangeOnce(ctx context.Context, c *dns.Client, m *dns.Msg, server string) (*dns.Msg, error) {
-	co, err := c.DialContext(ctx, server)
-	if err != nil {
-		return nil, err
-	}
-	defer co.Close()
-	stop := context.AfterFunc(ctx, func() { co.Close() })
-	defer stop()
-	resp, _, err := c.ExchangeWithConnContext(ctx, m, co)
-	return resp, err
 }
 
 // classifyDNSErr names why a DNS server gave no usable answer, with the one network-error

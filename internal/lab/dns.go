@@ -18,6 +18,9 @@ const (
 	DNSGarbage   = "garbage"   // replies with bytes that are not a DNS message
 	DNSTruncated = "truncated" // UDP answers are truncated (TC bit); TCP has the records
 	DNSServFail  = "servfail"
+	// DNSDropFirst drops the first UDP query of each name and type and answers the ones
+	// after it: the datagram a busy network loses (no real server drops on purpose).
+	DNSDropFirst = "drop-first"
 )
 
 // DNS is an authoritative server for lab names, answering A records in 127.0.0.0/8 and CNAME
@@ -31,7 +34,9 @@ type DNS struct {
 	behaviour map[string]string
 	delay     time.Duration
 	udp, tcp  *dns.Server
+	pc        net.PacketConn
 	queries   int
+	dropped   map[string]bool // name and type already dropped once (DNSDropFirst)
 }
 
 // DNSIP is the loopback address a test's lab DNS should listen on: an address of its own
@@ -46,7 +51,7 @@ func DNSIP() (string, error) {
 
 // StartDNS serves on ip (e.g. "127.0.0.1") at a free port, or at port when non-zero.
 func StartDNS(ip string, port int) (*DNS, error) {
-	d := &DNS{a: map[string][]string{}, cname: map[string]string{}, behaviour: map[string]string{}}
+	d := &DNS{a: map[string][]string{}, cname: map[string]string{}, behaviour: map[string]string{}, dropped: map[string]bool{}}
 	var (
 		pc  net.PacketConn
 		ln  net.Listener
@@ -73,6 +78,7 @@ func StartDNS(ip string, port int) (*DNS, error) {
 		return nil, err
 	}
 	d.Addr = net.JoinHostPort(ip, p)
+	d.pc = pc
 	mux := dns.HandlerFunc(d.serve)
 	d.udp = &dns.Server{PacketConn: pc, Handler: mux}
 	d.tcp = &dns.Server{Listener: ln, Handler: mux}
@@ -120,6 +126,17 @@ func (d *DNS) Delay(t time.Duration) {
 	d.delay = t
 }
 
+// SetUDPReadBuffer sets the receive buffer of the UDP socket (SO_RCVBUF): a small one makes
+// the kernel itself drop the datagrams that arrive while the server is busy, as it does on
+// a loaded resolver.
+func (d *DNS) SetUDPReadBuffer(bytes int) error {
+	uc, ok := d.pc.(*net.UDPConn)
+	if !ok {
+		return fmt.Errorf("the lab DNS socket is a %T, not UDP", d.pc)
+	}
+	return uc.SetReadBuffer(bytes)
+}
+
 // Queries counts the queries received.
 func (d *DNS) Queries() int {
 	d.mu.RLock()
@@ -160,6 +177,17 @@ func (d *DNS) serve(w dns.ResponseWriter, req *dns.Msg) {
 	case DNSGarbage:
 		w.Write([]byte("\x00\x01this is not dns"))
 		return
+	case DNSDropFirst:
+		if isUDP {
+			key := name + " " + dns.TypeToString[q.Qtype]
+			d.mu.Lock()
+			first := !d.dropped[key]
+			d.dropped[key] = true
+			d.mu.Unlock()
+			if first {
+				return
+			}
+		}
 	}
 	if delay > 0 {
 		time.Sleep(delay)
