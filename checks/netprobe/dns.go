@@ -237,7 +237,7 @@ func classifyDNSErr(ctx context.Context, server string, err error) *DNSError {
 	case neterr.Refused:
 		return &DNSError{Reason: reason, Detail: server + " refused the connection"}
 	case neterr.Unreachable, neterr.Reset, neterr.Closed:
-		return &DNSError{Reason: reason, Detail: server + ": " + err.Error()}
+		return &DNSError{Reason: reason, Detail: server + ": " + neterr.Describe(ctx, err)}
 	default:
 		return &DNSError{Reason: "bad-response", Detail: server + ": " + err.Error()}
 	}

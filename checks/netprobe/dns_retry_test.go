@@ -167,7 +167,7 @@ func TestDNSUnderLoadNoTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if err := d.SetUDPReadBuffer(8 << 10); err != nil {
+	if err := d.SetUDPReadBuffer(32 << 10); err != nil {
 		t.Fatal(err)
 	}
 	const names, conc = 2000, 200

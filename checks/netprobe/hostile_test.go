@@ -364,7 +364,7 @@ func TestHostileProxyNeverAnswersCONNECT(t *testing.T) {
 	w := h.web("behind-mute-proxy.lab.test", lab.ConnServe, nil)
 	p := lab.StartHostileProxy(t, lab.HostileNeverAnswer)
 	h.closers = append(h.closers, p.Close)
-	c := run(t, h.env(p), target("https", "behind-mute-proxy.lab.test", w.TLSPort, "/", false), facts.StatusFail, facts.StageProxyConnect, "timeout")
+	c := run(t, h.env(p), target("https", "behind-mute-proxy.lab.test", w.TLSPort, "/", false), facts.StatusFail, facts.StageProxyConnect, ReasonProxySilent)
 	if c.Route != facts.RouteProxy || c.Evidence.Proxy == nil || c.Evidence.Proxy.Error == "" {
 		t.Errorf("route %s proxy evidence %+v", c.Route, c.Evidence.Proxy)
 	}
@@ -390,8 +390,9 @@ func TestHostileProxyClosesMidTunnel(t *testing.T) {
 	p := lab.StartHostileProxy(t, lab.HostileCloseMidTunnel)
 	h.closers = append(h.closers, p.Close)
 	c := h.env(p).RunTarget(context.Background(), target("https", "behind-closing-proxy.lab.test", w.TLSPort, "/", false), "")
-	if c.Status != facts.StatusFail || c.Stage != facts.StageTLS || (c.Reason != "reset" && c.Reason != "closed") {
-		t.Errorf("%s at %s (%s): %s; want fail at tls (reset or closed)", c.Status, c.Stage, c.Reason, c.Message)
+	// The proxy, not TLS: nothing came back through the tunnel it opened.
+	if c.Status != facts.StatusFail || c.Stage != facts.StageProxyUpstream || (c.Reason != ReasonTunnelReset && c.Reason != ReasonTunnelClosed) {
+		t.Errorf("%s at %s (%s): %s; want fail at proxy-upstream (tunnel-reset or tunnel-closed)", c.Status, c.Stage, c.Reason, c.Message)
 	}
 	if c.Evidence.Proxy == nil || !strings.Contains(c.Evidence.Proxy.StatusLine, "200") {
 		t.Errorf("proxy evidence %+v; want the 200 that opened the tunnel", c.Evidence.Proxy)

@@ -118,10 +118,14 @@ func (pr *prober) openTunnel(ctx context.Context, p *ProxyConfig, host string, c
 		pc.Close()
 		return nil, nil, proxyFailure(resp, body, target, ev)
 	}
-	tc, tev, err := Handshake(ctx, pc, host, pr.env.Trust)
+	tun := newTunnel(pc, statusLine(resp), target)
+	tc, tev, err := Handshake(ctx, tun, host, pr.env.Trust)
 	c.Evidence.TLS = tev
 	if err != nil {
 		pc.Close()
+		if pe := tunnelEnded(ctx, tun, err); pe != nil {
+			return nil, nil, pe
+		}
 		var te *TLSError
 		if errors.As(err, &te) {
 			return nil, nil, &ProbeError{Stage: te.Stage, Reason: te.Reason, Detail: te.Detail}

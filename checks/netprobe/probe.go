@@ -390,7 +390,7 @@ func (h *hop) tunnel(ctx context.Context) (net.Conn, *ProbeError) {
 		}
 		return nil, proxyFailure(resp, body, target, pev)
 	}
-	return pc, nil
+	return newTunnel(pc, statusLine(resp), target), nil
 }
 
 // throughProxy sends a plain HTTP request to the proxy in absolute form and tells the
@@ -469,6 +469,13 @@ func (h *hop) handshake(ctx context.Context, conn net.Conn) (net.Conn, *ProbeErr
 		h.c.Evidence.TLS = tev
 	}
 	if err != nil {
+		if pe := tunnelEnded(ctx, conn, err); pe != nil {
+			// Nothing came back through the tunnel: the proxy's doing, not TLS.
+			if h.first && h.c.Evidence.Proxy != nil {
+				h.c.Evidence.Proxy.Error = pe.Detail
+			}
+			return nil, pe
+		}
 		var te *TLSError
 		if errors.As(err, &te) {
 			return nil, &ProbeError{Stage: te.Stage, Reason: te.Reason, Detail: te.Detail}

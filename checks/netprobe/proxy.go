@@ -192,6 +192,9 @@ type proxyConn struct {
 	net.Conn
 	br *bufio.Reader
 	cr *capReader
+	// asked is how much had been read when the latest request was sent: an answer that
+	// brings nothing past it was no answer at all.
+	asked int64
 }
 
 // Read drains what the bufio reader already holds before reading the socket, so bytes that
@@ -224,7 +227,7 @@ func (pr *prober) dialProxy(ctx context.Context, p *ProxyConfig, ev *facts.Proxy
 	c, _, err := Connect(ctx, addrs, port)
 	if err != nil {
 		ce := classifyNetErr(ctx, err)
-		ev.Error = err.Error()
+		ev.Error = ce.Detail
 		return nil, &ProbeError{Stage: facts.StageProxyConnect, Reason: ce.Reason, Detail: "cannot connect to the proxy " + p.Redacted() + ": " + ce.Detail}
 	}
 	stopOnDone(ctx, c)
@@ -266,14 +269,12 @@ func (pr *prober) proxyRoundTrip(ctx context.Context, p *ProxyConfig, req *http.
 		}
 		if err := writeProxyRequest(pc, req); err != nil {
 			pc.Close()
-			ce := classifyNetErr(ctx, err)
-			return nil, nil, nil, &ProbeError{Stage: facts.StageProxyConnect, Reason: ce.Reason, Detail: "sending to the proxy: " + ce.Detail}
+			return nil, nil, nil, proxySendFailed(ctx, err)
 		}
 		resp, body, err := readResponse(pc.br, pc.cr, req, req.Method != http.MethodConnect)
 		if err != nil {
 			pc.Close()
-			pe := classifyReadErr(ctx, facts.StageProxyConnect, err)
-			pe.Detail = "waiting for the proxy's answer to " + req.Method + ": " + pe.Detail
+			pe := proxyAnswerFailed(ctx, pc, req.Method, err)
 			ev.Error = pe.Detail
 			return nil, nil, nil, pe
 		}
@@ -324,6 +325,7 @@ func (pr *prober) proxyRoundTrip(ctx context.Context, p *ProxyConfig, req *http.
 }
 
 func writeProxyRequest(pc *proxyConn, req *http.Request) error {
+	pc.asked = pc.cr.read
 	bw := bufio.NewWriter(pc.Conn)
 	var err error
 	if req.Method == http.MethodConnect {

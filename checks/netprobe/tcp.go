@@ -99,16 +99,12 @@ func Connect(ctx context.Context, addrs []string, port string) (net.Conn, *facts
 	return nil, ev, lastErr
 }
 
-// classifyNetErr maps a network error to a reason a network team recognises (the one
-// classifier, internal/neterr); a peer closing mid-exchange keeps a plain description.
+// classifyNetErr maps a network error to a reason a network team recognises and says it in
+// words (the one classifier, internal/neterr): Go's own error text never reaches a message.
 func classifyNetErr(ctx context.Context, err error) *ConnectError {
 	var ce *ConnectError
 	if errors.As(err, &ce) {
 		return ce
 	}
-	reason := neterr.Reason(ctx, err)
-	if reason == neterr.Closed {
-		return &ConnectError{Reason: reason, Detail: "the peer closed the connection"}
-	}
-	return &ConnectError{Reason: reason, Detail: err.Error()}
+	return &ConnectError{Reason: neterr.Reason(ctx, err), Detail: neterr.Describe(ctx, err)}
 }

@@ -108,8 +108,13 @@ func Handshake(ctx context.Context, conn net.Conn, sni string, trust Trust) (*tl
 				reason = "not-tls"
 			}
 		}
-		ev.Error = err.Error()
-		return nil, ev, &TLSError{Stage: facts.StageTLS, Reason: reason, Detail: err.Error()}
+		detail := err.Error()
+		if reason == ce.Reason {
+			// A network failure during the handshake: said in words, not Go's text.
+			detail = ce.Detail
+		}
+		ev.Error = detail
+		return nil, ev, &TLSError{Stage: facts.StageTLS, Reason: reason, Detail: detail}
 	}
 	st := tc.ConnectionState()
 	ev.Version = tls.VersionName(st.Version)

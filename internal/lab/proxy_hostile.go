@@ -21,6 +21,12 @@ const (
 	Hostile407Basic       = "407-basic"          // always 407, offering Basic
 	Hostile407NTLM        = "407-ntlm-negotiate" // always 407, offering NTLM and Negotiate
 	HostileBlockPage      = "block-page"         // 200 HTML block page to GET, 403 to CONNECT
+	// After 200 to CONNECT (or on reading a GET), the tunnel ends without a byte from the
+	// destination: closed once the client's first bytes are read (FIN), reset (RST), or
+	// held open in silence until the client gives up.
+	HostileTunnelClose  = "tunnel-close"
+	HostileTunnelReset  = "tunnel-reset"
+	HostileTunnelSilent = "tunnel-silent"
 )
 
 // BlockPageTitle is the <title> of the hostile proxy's block page.
@@ -34,7 +40,8 @@ const hostileLifetime = 2 * time.Minute
 func StartHostileProxy(t testing.TB, behaviour string) *Proxy {
 	t.Helper()
 	switch behaviour {
-	case HostileNeverAnswer, HostileGarbage, HostileCloseMidTunnel, Hostile407Basic, Hostile407NTLM, HostileBlockPage:
+	case HostileNeverAnswer, HostileGarbage, HostileCloseMidTunnel, Hostile407Basic, Hostile407NTLM, HostileBlockPage,
+		HostileTunnelClose, HostileTunnelReset, HostileTunnelSilent:
 	default:
 		t.Fatalf("StartHostileProxy: unknown behaviour %q", behaviour)
 	}
@@ -142,6 +149,25 @@ func (h *hostile) serve(c net.Conn) {
 			br.Read(buf) // the first byte of whatever the client sends (a ClientHello)
 			if tc, ok := c.(*net.TCPConn); ok {
 				tc.SetLinger(0) // reset: the abrupt end of a middlebox
+			}
+			return
+		case HostileTunnelClose, HostileTunnelReset, HostileTunnelSilent:
+			if req.Method == http.MethodConnect {
+				io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
+				// Read what the client sends first (its ClientHello), so that a close
+				// leaves nothing unread and goes out as a FIN, not a reset.
+				buf := make([]byte, 64<<10)
+				c.SetReadDeadline(time.Now().Add(2 * time.Second))
+				br.Read(buf)
+				c.SetReadDeadline(time.Now().Add(hostileLifetime))
+			}
+			switch h.how {
+			case HostileTunnelReset:
+				if tc, ok := c.(*net.TCPConn); ok {
+					tc.SetLinger(0)
+				}
+			case HostileTunnelSilent:
+				h.wait(c, br)
 			}
 			return
 		case Hostile407Basic:

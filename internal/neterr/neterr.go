@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"syscall"
@@ -64,4 +65,38 @@ func Reason(ctx context.Context, err error) string {
 func pastDeadline(ctx context.Context) bool {
 	dl, ok := ctx.Deadline()
 	return ok && !time.Now().Before(dl)
+}
+
+// Describe says in words what Reason found, for a report's message: never Go's own text
+// ("EOF", "write: broken pipe", "context deadline exceeded") for a failure the classifier
+// names. The peer's address is kept when the error carries it. Only an error of no known
+// kind (a TLS alert, a parse error) keeps its own text.
+func Describe(ctx context.Context, err error) string {
+	if err == nil {
+		return ""
+	}
+	peer := ""
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Addr != nil {
+		peer = oe.Addr.String()
+	}
+	by := func(s string) string {
+		if peer == "" {
+			return s
+		}
+		return s + " (" + peer + ")"
+	}
+	switch Reason(ctx, err) {
+	case Timeout:
+		return by("no answer in time")
+	case Refused:
+		return by("the connection was refused")
+	case Reset:
+		return by("the connection was reset")
+	case Unreachable:
+		return by("no route to the network or host from this machine")
+	case Closed:
+		return by("the peer closed the connection")
+	}
+	return err.Error()
 }

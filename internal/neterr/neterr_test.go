@@ -49,3 +49,24 @@ func TestReason(t *testing.T) {
 		}
 	}
 }
+
+// The words of a message never carry Go's own error text for a classified failure.
+func TestDescribe(t *testing.T) {
+	bg := context.Background()
+	addr := &net.TCPAddr{IP: net.IPv4(127, 24, 0, 9), Port: 443}
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{io.EOF, "the peer closed the connection"},
+		{&net.OpError{Op: "write", Net: "tcp", Addr: addr, Err: &os.SyscallError{Syscall: "write", Err: syscall.EPIPE}}, "the connection was reset (127.24.0.9:443)"},
+		{context.DeadlineExceeded, "no answer in time"},
+		{opErr("dial", syscall.ECONNREFUSED), "the connection was refused"},
+		{errors.New("tls: bad certificate"), "tls: bad certificate"},
+	} {
+		got := Describe(bg, tc.err)
+		if got != tc.want {
+			t.Errorf("Describe(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}

@@ -27,8 +27,17 @@ func explain(g *Cause) (problem, action string) {
 		}
 		return "the TCP connection failed (" + r + ")", ""
 	case facts.StageProxyConnect:
-		return proxyName(g) + " does not accept connections from this machine (" + r + ")",
-			"check the proxy's address and port (--proxy, or the WinHTTP/ConfigMgr setting) and that it runs"
+		switch {
+		case r == "proxy-closed" || r == "proxy-reset" || r == "proxy-silent":
+			how := map[string]string{"proxy-closed": "closed it", "proxy-reset": "reset it", "proxy-silent": "never answered"}[r]
+			return proxyName(g) + " accepted the connection and the request, then " + how + " without an answer (" + r + ")",
+				"look in the proxy's log for these requests: a rule or filter that drops them without a word, or a destination the proxy cannot reach; allow these hosts there or fix the proxy's outbound access"
+		case proxyUnreachable(r):
+			return proxyName(g) + " does not accept connections from this machine (" + r + ")",
+				"check the proxy's address and port (--proxy, or the WinHTTP/ConfigMgr setting) and that it runs"
+		}
+		return proxyName(g) + " accepted the connection but did not answer as an HTTP proxy does (" + r + ")",
+			"check that the address is an HTTP proxy (not a TLS or SOCKS port) and that it is healthy"
 	case facts.StageProxyAuth:
 		return proxyName(g) + " wants authentication that was not given or not accepted (" + r + ")",
 			"pass --proxy-user with CMPREFLIGHT_PROXY_PASSWORD or --proxy-password-file, or check --proxy-auth"
@@ -36,6 +45,11 @@ func explain(g *Cause) (problem, action string) {
 		return proxyName(g) + " refuses these destinations (" + r + ")",
 			"ask the proxy team to allow these hosts (cmpreflight endpoints --format firewall lists them)"
 	case facts.StageProxyUpstream:
+		if r == "tunnel-closed" || r == "tunnel-reset" || r == "tunnel-silent" {
+			how := map[string]string{"tunnel-closed": "closed the tunnel", "tunnel-reset": "reset the tunnel", "tunnel-silent": "let nothing come back through the tunnel"}[r]
+			return proxyName(g) + " answered 200 to CONNECT, then " + how + " before the destination sent a byte (" + r + "): a filter on the proxy drops TLS to these names, or the proxy could not reach them and hid it behind its 200",
+				"look in the proxy's log for CONNECT to these hosts: allow them in its TLS, SNI or category filtering, and check its outbound access to them on 443"
+		}
 		return proxyName(g) + " accepted the request but could not reach the destination (" + r + ")",
 			"ask the proxy team to check the proxy's own DNS and outbound access to these hosts"
 	case facts.StageTLSIntercepted:
@@ -89,6 +103,16 @@ func explainDNS(g *Cause) (problem, action string) {
 		return "these names have no address record", "check the names, or the DNS filtering that strips their addresses"
 	}
 	return server + " gave no usable answer (" + g.Reason + ")", fix
+}
+
+// proxyUnreachable says the connection to the proxy itself failed (the reasons of a dial,
+// and of the proxy's name not resolving).
+func proxyUnreachable(reason string) bool {
+	switch reason {
+	case "refused", "timeout", "unreachable", "reset", "no-address":
+		return true
+	}
+	return strings.HasPrefix(reason, "dns-") || unreachable(reason)
 }
 
 func unreachable(reason string) bool {
