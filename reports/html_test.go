@@ -33,6 +33,10 @@ func TestHTMLEscapesNetworkStrings(t *testing.T) {
 		Headers: map[string]any{`"onmouseover="alert(7)`: `'><script>alert(8)</script>`}}
 	doc.Site = &facts.SiteFacts{SCPServer: `<script>alert(9)</script>`, Site: &facts.SiteInfo{SiteName: `<img src=x onerror=alert(10)>`}}
 	doc.Trust = &facts.TrustFacts{Gaps: []facts.AllowlistHop{{Name: `<script>alert(11)</script>.example`, Via: "cname", Check: "x"}}}
+	// The DNS tries: a question carries the name as the catalog or a CNAME spelt it.
+	doc.Checks[0].Evidence.DNS = &facts.DNSEvidence{Queries: 2, Tries: []facts.DNSTry{
+		{Server: "10.0.0.53:53", Question: `A <script>alert(12)</script>.example`, Transport: "udp", Outcome: "no-answer"},
+		{Server: "10.0.0.53:53", Question: `A <script>alert(12)</script>.example`, Transport: "udp", AtMs: 1000, Outcome: "NOERROR", Ms: 3}}}
 	out := render(t, "html", doc)
 
 	for _, h := range hostile {
@@ -40,7 +44,7 @@ func TestHTMLEscapesNetworkStrings(t *testing.T) {
 			t.Errorf("rendered HTML contains %q unescaped", h)
 		}
 	}
-	for _, h := range []string{"alert(6)", "alert(7)", "alert(8)", "alert(9)", "alert(10)", "alert(11)"} {
+	for _, h := range []string{"alert(6)", "alert(7)", "alert(8)", "alert(9)", "alert(10)", "alert(11)", "alert(12)", "no-answer", "Queries sent"} {
 		if !bytes.Contains(out, []byte(h)) {
 			t.Errorf("%s not shown at all", h)
 		}

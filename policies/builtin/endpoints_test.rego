@@ -54,6 +54,28 @@ test_proxy_unreachable_says_so if {
 	contains(g.remediation, "could not complete")
 }
 
+# A proxy that ended the tunnel after its 200, or took the request and said nothing, gets the
+# proxy's advice: never TLS settings or roots, never "cannot reach its proxy".
+test_proxy_that_ends_the_exchange_is_named if {
+	cases := {
+		"tunnel-closed": "proxy-upstream",
+		"tunnel-reset": "proxy-upstream",
+		"tunnel-silent": "proxy-upstream",
+		"proxy-closed": "proxy-connect",
+		"proxy-reset": "proxy-connect",
+		"proxy-silent": "proxy-connect",
+	}
+	every reason, stage in cases {
+		d := endpoints.deny with input as {"checks": [chk({"status": "fail", "stage": stage, "reason": reason, "route": "proxy", "proxyUrl": "http://p.contoso.com:3128"})]}
+		[f] := only(d, "scp.endpoint_reachable")
+		contains(f.remediation, "proxy's log")
+		contains(f.remediation, reason)
+		not contains(f.remediation, "TLS 1.2")
+		not contains(f.remediation, "DigiCert")
+		not contains(f.remediation, "cannot reach its proxy")
+	}
+}
+
 test_connect_through_proxy_names_proxy if {
 	d := endpoints.deny with input as {"proxy": {"url": "http://p.contoso.com:3128"}, "checks": [chk({"status": "fail", "stage": "connect", "route": "proxy"})]}
 	some f in d

@@ -76,6 +76,9 @@ remediation(c) := sprintf("re-run the check of %s; it did not complete, so nothi
 	route(c) == "proxy"
 } else := sprintf("open TCP %v to %s on the firewall", [c.port, c.host]) if {
 	c.stage == "connect"
+} else := sprintf("%s accepted the connection and the request for %s, then ended it without an answer (%s): look in the proxy's log for this request; a rule or filter there drops it without a word, or the proxy cannot reach %s (allow it, or fix the proxy's outbound access)", [proxy_name(c), hostport(c), object.get(c, "reason", ""), c.host]) if {
+	c.stage == "proxy-connect"
+	object.get(c, "reason", "") in {"proxy-closed", "proxy-reset", "proxy-silent"}
 } else := sprintf("this server cannot reach its proxy %s (%s): open outbound TCP to it on the firewall, check its name resolves and that it is running", [proxy_name(c), object.get(c, "reason", "")]) if {
 	c.stage == "proxy-connect"
 	object.get(c, "reason", "") in {"refused", "timeout", "unreachable", "reset", "no-address"}
@@ -94,6 +97,9 @@ remediation(c) := sprintf("re-run the check of %s; it did not complete, so nothi
 } else := sprintf("the proxy %s cannot resolve %s: fix the DNS servers the proxy uses (or its forwarder) so that it resolves the name", [proxy_name(c), c.host]) if {
 	c.stage == "proxy-upstream"
 	object.get(c, "reason", "") == "dns"
+} else := sprintf("%s answered 200 to CONNECT %s:%v, then ended the tunnel before %s sent a byte (%s): a filter on the proxy drops TLS to %s (SNI or category filtering), or the proxy could not reach it and hid that behind its 200; look in the proxy's log for this CONNECT, allow %s there and check the proxy's outbound access on port %v", [proxy_name(c), c.host, c.port, c.host, object.get(c, "reason", ""), c.host, c.host, c.port]) if {
+	c.stage == "proxy-upstream"
+	object.get(c, "reason", "") in {"tunnel-closed", "tunnel-reset", "tunnel-silent"}
 } else := sprintf("the proxy %s could not reach %s:%v: open TCP %v to %s on the proxy's outbound firewall and check the proxy's DNS", [proxy_name(c), c.host, c.port, c.port, c.host]) if {
 	c.stage == "proxy-upstream"
 } else := sprintf("bypass TLS inspection for %s on the proxy or firewall (intercepting CA: %s): the role verifies Microsoft's chain", [c.host, intercepting_ca(c)]) if {
