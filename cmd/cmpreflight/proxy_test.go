@@ -10,9 +10,11 @@ import (
 	"time"
 
 	"github.com/cmpreflight/cmpreflight/catalog"
+	"github.com/cmpreflight/cmpreflight/checks/netprobe"
 	"github.com/cmpreflight/cmpreflight/checks/proxyconf"
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/lab"
+	"github.com/cmpreflight/cmpreflight/reports/diagnosis"
 )
 
 const labPassword = "S3cr3t-Pr0xy-Pa55"
@@ -154,12 +156,18 @@ func TestHostileProxiesFailInTheirLane(t *testing.T) {
 	eps := writeEndpoints(t, l.dir, "go.microsoft.com", "http://crl3.digicert.com/")
 	cases := []struct {
 		behaviour, stage443, stage80, reason443 string
+		reason80                                string
 	}{
-		{lab.HostileNeverAnswer, facts.StageProxyConnect, facts.StageProxyConnect, "timeout"},
-		{lab.HostileGarbage, facts.StageProxyConnect, facts.StageProxyConnect, "bad-response"},
-		{lab.HostileCloseMidTunnel, facts.StageTLS, "", ""},
-		{lab.Hostile407NTLM, facts.StageProxyAuth, facts.StageProxyAuth, "status-407"},
-		{lab.HostileBlockPage, facts.StageProxyDenied, facts.StageProxyDenied, "block-page"},
+		{lab.HostileNeverAnswer, facts.StageProxyConnect, facts.StageProxyConnect, netprobe.ReasonProxySilent, netprobe.ReasonProxySilent},
+		{lab.HostileGarbage, facts.StageProxyConnect, facts.StageProxyConnect, "bad-response", "bad-response"},
+		{lab.HostileCloseMidTunnel, facts.StageProxyUpstream, "", "", ""},
+		{lab.Hostile407NTLM, facts.StageProxyAuth, facts.StageProxyAuth, "status-407", ""},
+		{lab.HostileBlockPage, facts.StageProxyDenied, facts.StageProxyDenied, "block-page", ""},
+		// Issue 24: 200 to CONNECT, then the tunnel ends; on 80 the request is taken and
+		// dropped. The proxy's doing, with the proxy's advice.
+		{lab.HostileTunnelClose, facts.StageProxyUpstream, facts.StageProxyConnect, netprobe.ReasonTunnelClosed, netprobe.ReasonProxyClosed},
+		{lab.HostileTunnelReset, facts.StageProxyUpstream, facts.StageProxyConnect, netprobe.ReasonTunnelReset, netprobe.ReasonProxyReset},
+		{lab.HostileTunnelSilent, facts.StageProxyUpstream, facts.StageProxyConnect, netprobe.ReasonTunnelSilent, netprobe.ReasonProxySilent},
 	}
 	for _, c := range cases {
 		t.Run(c.behaviour, func(t *testing.T) {
@@ -173,8 +181,27 @@ func TestHostileProxiesFailInTheirLane(t *testing.T) {
 			if s443.Stage != c.stage443 || (c.reason443 != "" && s443.Reason != c.reason443) {
 				t.Errorf("443: %s at %s (%s) %q; want %s (%s)", s443.Status, s443.Stage, s443.Reason, s443.Message, c.stage443, c.reason443)
 			}
-			if c.stage80 != "" && s80.Stage != c.stage80 {
-				t.Errorf("80: %s at %s (%s) %q; want %s", s80.Status, s80.Stage, s80.Reason, s80.Message, c.stage80)
+			if c.stage80 != "" && s80.Stage != c.stage80 || (c.reason80 != "" && s80.Reason != c.reason80) {
+				t.Errorf("80: %s at %s (%s) %q; want %s (%s)", s80.Status, s80.Stage, s80.Reason, s80.Message, c.stage80, c.reason80)
+			}
+			// A proxy that accepted the connection is never said not to accept connections,
+			// TLS advice is only for TLS failures, and no message shows Go's error text.
+			for _, g := range diagnosis.Diagnose(r.doc) {
+				if strings.Contains(g.Problem, "does not accept connections") {
+					t.Errorf("cause %q: %s", g.Headline, g.Problem)
+				}
+			}
+			for _, f := range r.doc.Verdict.Deny {
+				if strings.Contains(f.Remediation, "SchUseStrongCrypto") || strings.Contains(f.Remediation, "DigiCert") || strings.Contains(f.Remediation, "cannot reach its proxy") {
+					t.Errorf("finding %q: remediation %q", f.Message, f.Remediation)
+				}
+			}
+			for _, ch := range []facts.Check{s443, s80} {
+				for _, w := range []string{"EOF", "broken pipe", "context deadline exceeded", "i/o timeout", "connection reset by peer"} {
+					if strings.Contains(ch.Message, w) {
+						t.Errorf("%s: message %q shows Go's %q", ch.ID, ch.Message, w)
+					}
+				}
 			}
 			if c.behaviour == lab.HostileBlockPage && (s80.Evidence.Proxy == nil || s80.Evidence.Proxy.PageTitle != lab.BlockPageTitle) {
 				t.Errorf("block page title not recorded: %+v", s80.Evidence.Proxy)
