@@ -56,7 +56,7 @@ type asking struct {
 	tries    []facts.DNSTry
 	arrivals chan arrival
 	done     chan struct{}
-	sockErr  error // why the latest socket could not be opened or written
+	lastErr  error // the latest server's failure
 }
 
 // ask sends one question (name, qt) to the servers on the schedule above and returns the
@@ -110,9 +110,8 @@ func (a *asking) close() {
 func (a *asking) run() (*dns.Msg, string, bool, error) {
 	var fallback *dns.Msg
 	fallbackServer := ""
-	var lastErr error
 	a.send(0)
-	a.keepOneAsked(&lastErr)
+	a.keepOneAsked()
 	step := 1
 	next := time.NewTimer(sendSchedule[step])
 	defer next.Stop()
@@ -121,9 +120,9 @@ func (a *asking) run() (*dns.Msg, string, bool, error) {
 	for a.inRunning() > 0 {
 		select {
 		case <-a.ctx.Done():
-			return a.end(fallback, fallbackServer, lastErr, true)
+			return a.end(fallback, fallbackServer, a.lastErr, true)
 		case <-giveUp.C:
-			return a.end(fallback, fallbackServer, lastErr, true)
+			return a.end(fallback, fallbackServer, a.lastErr, true)
 		case <-next.C:
 			for i := range a.servers {
 				if !a.out[i] {
@@ -136,7 +135,7 @@ func (a *asking) run() (*dns.Msg, string, bool, error) {
 			}
 		case ar := <-a.arrivals:
 			if a.ctx.Err() != nil {
-				return a.end(fallback, fallbackServer, lastErr, true)
+				return a.end(fallback, fallbackServer, a.lastErr, true)
 			}
 			server := a.servers[ar.server]
 			switch {
@@ -144,11 +143,11 @@ func (a *asking) run() (*dns.Msg, string, bool, error) {
 				de := classifyDNSErr(a.ctx, server, ar.err)
 				a.answered(ar, de.Reason)
 				a.out[ar.server] = true
-				lastErr = de
+				a.lastErr = de
 			case ar.bad != nil:
 				a.answered(ar, "bad-response")
 				a.out[ar.server] = true
-				lastErr = &DNSError{Reason: "bad-response", Detail: server + " answered with something that is not a DNS message"}
+				a.lastErr = &DNSError{Reason: "bad-response", Detail: server + " answered with something that is not a DNS message"}
 			case ar.msg.Id != a.msg.Id || !sameQuestion(ar.msg, a.msg):
 				continue // not the answer to this query (a stray or spoofed datagram)
 			case ar.msg.Truncated:
@@ -156,7 +155,7 @@ func (a *asking) run() (*dns.Msg, string, bool, error) {
 				resp, err := a.overTCP(ar.server)
 				if err != nil {
 					a.out[ar.server] = true
-					lastErr = err
+					a.lastErr = err
 					break
 				}
 				if resp.Rcode == dns.RcodeServerFailure || resp.Rcode == dns.RcodeRefused {
@@ -178,10 +177,10 @@ func (a *asking) run() (*dns.Msg, string, bool, error) {
 				a.answered(ar, dns.RcodeToString[ar.msg.Rcode])
 				return ar.msg, server, false, nil
 			}
-			a.keepOneAsked(&lastErr)
+			a.keepOneAsked()
 		}
 	}
-	return a.end(fallback, fallbackServer, lastErr, false)
+	return a.end(fallback, fallbackServer, a.lastErr, false)
 }
 
 // end is the outcome when no usable answer came: a SERVFAIL or REFUSED kept aside, else a
@@ -231,7 +230,7 @@ func (a *asking) inRunning() int {
 
 // keepOneAsked makes sure a server in the running has been sent the question: when the
 // ones asked so far all left the running, the next one is asked now, not at the next step.
-func (a *asking) keepOneAsked(lastErr *error) {
+func (a *asking) keepOneAsked() {
 	for {
 		next := -1
 		for i := range a.servers {
@@ -251,7 +250,6 @@ func (a *asking) keepOneAsked(lastErr *error) {
 		if a.send(next) {
 			return
 		}
-		*lastErr = classifyDNSErr(a.ctx, a.servers[next], a.sockErr)
 	}
 }
 
@@ -278,9 +276,10 @@ func (a *asking) send(i int) bool {
 }
 
 func (a *asking) failSend(i int, err error) {
-	a.tries[a.lastTry[i]].Outcome = neterr.Reason(a.ctx, err)
+	de := classifyDNSErr(a.ctx, a.servers[i], err)
+	a.tries[a.lastTry[i]].Outcome = de.Reason
 	a.out[i] = true
-	a.sockErr = err
+	a.lastErr = de
 }
 
 // read delivers every datagram (and the socket's failure) of server i until the question
