@@ -61,3 +61,35 @@ func TestDiagnoseInformation(t *testing.T) {
 		t.Errorf("%+v", cs)
 	}
 }
+
+// Only a failed connection to the proxy is "does not accept connections": a proxy that took
+// the connection and then ended it, or answered with nonsense, is said to have done so, and a
+// tunnel ended after the 200 gets the proxy's advice, not TLS's.
+func TestDiagnoseProxyThatAcceptedTheConnection(t *testing.T) {
+	for _, tc := range []struct {
+		stage, reason string
+		want, not     string
+	}{
+		{facts.StageProxyConnect, "refused", "does not accept connections", "accepted"},
+		{facts.StageProxyConnect, "timeout", "does not accept connections", "accepted"},
+		{facts.StageProxyConnect, "dns-nxdomain", "does not accept connections", "accepted"},
+		{facts.StageProxyConnect, "proxy-closed", "accepted the connection and the request, then closed it", "does not accept"},
+		{facts.StageProxyConnect, "proxy-reset", "then reset it", "does not accept"},
+		{facts.StageProxyConnect, "proxy-silent", "never answered", "does not accept"},
+		{facts.StageProxyConnect, "bad-response", "did not answer as an HTTP proxy does", "does not accept"},
+		{facts.StageProxyUpstream, "tunnel-closed", "answered 200 to CONNECT, then closed the tunnel", "TLS 1.2"},
+		{facts.StageProxyUpstream, "tunnel-reset", "reset the tunnel", "SchUseStrongCrypto"},
+		{facts.StageProxyUpstream, "tunnel-silent", "let nothing come back", "DigiCert"},
+	} {
+		doc := &facts.Document{Checks: []facts.Check{{ID: "a:443", Kind: "https", Status: facts.StatusFail, Stage: tc.stage, Reason: tc.reason,
+			Route: facts.RouteProxy, ProxyURL: "http://p.contoso.com:3128", Required: true}}}
+		cs := Diagnose(doc)
+		if len(cs) != 1 {
+			t.Fatalf("%s/%s: %d causes", tc.stage, tc.reason, len(cs))
+		}
+		text := cs[0].Problem + " / " + cs[0].Action
+		if !strings.Contains(text, tc.want) || strings.Contains(text, tc.not) || !strings.Contains(cs[0].Problem, "p.contoso.com") {
+			t.Errorf("%s/%s: %q; want %q and not %q", tc.stage, tc.reason, text, tc.want, tc.not)
+		}
+	}
+}
