@@ -97,6 +97,20 @@ func TestDNSTriesEveryServer(t *testing.T) {
 	defer d.Close()
 	d.A("multi.lab.test", "127.0.0.9")
 	refused, silent := deadServers(t)
+	// A server that answers SERVFAIL, and one that answers bytes that are not DNS: both
+	// answered, uselessly; the next server is asked at once.
+	sf, err := lab.StartDNS(mustIP(t), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sf.Close()
+	sf.Behave("multi.lab.test", lab.DNSServFail)
+	junk, err := lab.StartDNS(mustIP(t), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer junk.Close()
+	junk.Behave("multi.lab.test", lab.DNSGarbage)
 	for _, tc := range []struct {
 		name     string
 		servers  []string
@@ -107,6 +121,8 @@ func TestDNSTriesEveryServer(t *testing.T) {
 		{"refused first", []string{refused, d.Addr}, 0, 500 * time.Millisecond, "", "refused"},
 		{"silent first", []string{silent, d.Addr}, 900 * time.Millisecond, 1800 * time.Millisecond, "", "no-answer"},
 		{"refused then silent then good", []string{refused, silent, d.Addr}, 900 * time.Millisecond, 1800 * time.Millisecond, "", "refused"},
+		{"servfail first", []string{sf.Addr, d.Addr}, 0, 500 * time.Millisecond, "", "SERVFAIL"},
+		{"garbage first", []string{junk.Addr, d.Addr}, 0, 500 * time.Millisecond, "", "bad-response"},
 		{"all refused", []string{refused, refused}, 0, 500 * time.Millisecond, "refused", "refused"},
 		{"refused and silent", []string{refused, silent}, 1400 * time.Millisecond, 2200 * time.Millisecond, "timeout", "refused"},
 	} {

@@ -139,3 +139,17 @@ func startRelay(t *testing.T, dnsAddr string) net.Listener {
 	t.Cleanup(func() { ln.Close(); wg.Wait() })
 	return ln
 }
+
+// The idle-tunnel check names a tunnel ended after the 200 the same way.
+func TestIdleTunnelEndedAfter200(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	h := newHostileLab(t)
+	h.web("idle-ended.lab.test", lab.ConnServe, nil)
+	p := lab.StartHostileProxy(t, lab.HostileTunnelClose)
+	h.closers = append(h.closers, p.Close)
+	c := h.env(p).IdleTunnel(context.Background(), "idle-ended.lab.test", time.Second)
+	if c.Status != facts.StatusFail || c.Stage != facts.StageProxyUpstream || c.Reason != ReasonTunnelClosed {
+		t.Errorf("%s at %s (%s): %s; want fail at proxy-upstream (tunnel-closed)", c.Status, c.Stage, c.Reason, c.Message)
+	}
+	h.close(ignore)
+}
