@@ -191,14 +191,16 @@ func (a *asking) end(fallback *dns.Msg, fallbackServer string, lastErr error, ti
 	}
 	if timedOut || lastErr == nil {
 		silent := []string{}
+		isSilent := map[string]bool{}
 		sent := 0
 		for i, s := range a.servers {
 			if !a.out[i] && a.lastTry[i] >= 0 {
 				silent = append(silent, s)
+				isSilent[s] = true
 			}
 		}
 		for _, t := range a.tries {
-			if t.Outcome == "" {
+			if isSilent[t.Server] && t.Outcome == "" {
 				sent++
 			}
 		}
