@@ -353,10 +353,7 @@ func writeReports(o *Options, doc *facts.Document) error {
 // ExitCode is the one place the verdict becomes an exit code: 1 on a deny (or a warn under
 // --fail-on warn), else 0.
 func ExitCode(v *facts.Verdict, failOn string) int {
-	if v == nil || !v.Compliant || len(v.Deny) > 0 {
-		return 1
-	}
-	if failOn == "warn" && len(v.Warn) > 0 {
+	if v.Fails(failOn) {
 		return 1
 	}
 	return 0

@@ -29,11 +29,15 @@ var formats = map[string]renderer{
 	"markdown": renderMarkdown,
 	"text":     renderText,
 	"prom":     renderProm,
+	// CI annotations (annotations.go): GitHub Actions workflow commands and Azure Pipelines
+	// logging commands, one per finding.
+	"github":       renderGitHub,
+	"azure-devops": renderAzureDevOps,
 }
 
 // Formats lists the report formats in the order the documentation gives them.
 func Formats() []string {
-	return []string{"json", "html", "junit", "sarif", "markdown", "text", "prom"}
+	return []string{"json", "html", "junit", "sarif", "markdown", "text", "prom", "github", "azure-devops"}
 }
 
 func unknownFormat(format string) error {

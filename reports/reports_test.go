@@ -16,7 +16,7 @@ import (
 )
 
 func TestFormats(t *testing.T) {
-	want := []string{"json", "html", "junit", "sarif", "markdown", "text", "prom"}
+	want := []string{"json", "html", "junit", "sarif", "markdown", "text", "prom", "github", "azure-devops"}
 	if got := Formats(); !slices.Equal(got, want) {
 		t.Fatalf("Formats() = %v, want %v", got, want)
 	}

@@ -27,6 +27,10 @@ func RenderSummary(w io.Writer, doc *facts.Document, verbose bool) error {
 	if line := profilesLine(doc); line != "" {
 		fmt.Fprintln(ew, line)
 	}
+	if e := doc.Evaluation; e != nil && e.Command != "run" {
+		// Saved facts judged again: when, and by which policies, beside the facts' own time.
+		fmt.Fprintln(ew, "Judged: "+plain(judgedLine(doc)))
+	}
 	if doc.Interrupted {
 		fmt.Fprintln(ew, "The run was interrupted: the results are incomplete.")
 	}
