@@ -117,6 +117,7 @@ func Run(ctx context.Context, o Options) (*facts.Document, error) {
 	if err := evaluate(ctx, engine, doc); err != nil {
 		return nil, err
 	}
+	doc.Evaluation = evaluation("run", o.Version, time.Now(), engine, o.PolicyPaths, o.DataFiles, o.Waivers, o.DisableRules, o.FailOn)
 	logger.verdict(doc.Verdict)
 
 	// 7. Reports: the summary on the terminal, then every --output, each written atomically;

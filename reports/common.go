@@ -199,3 +199,11 @@ func judgedLine(doc *facts.Document) string {
 	}
 	return s
 }
+
+// VerdictLine is one report's verdict on one line, for a terminal listing several reports:
+// where it came from, the machine, the verdict and its counts.
+func VerdictLine(path string, doc *facts.Document) string {
+	deny, warn, waived := verdictCounts(doc)
+	return plain(fmt.Sprintf("%s: %s: %s (%d deny, %d warn, %d waived)", path, nonEmpty(doc.Machine.NameOrHost(), "(unnamed machine)"),
+		strings.ToUpper(verdictWord(doc)), deny, warn, waived))
+}

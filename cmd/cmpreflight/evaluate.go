@@ -1,0 +1,267 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/cmpreflight/cmpreflight/facts"
+	"github.com/cmpreflight/cmpreflight/fleet"
+	"github.com/cmpreflight/cmpreflight/internal/config"
+	"github.com/cmpreflight/cmpreflight/preflight"
+	"github.com/cmpreflight/cmpreflight/reports"
+)
+
+// evalExt is the extension of a per-report output file written into a folder.
+var evalExt = map[string]string{
+	"json": ".json", "html": ".html", "junit": ".xml", "sarif": ".sarif", "markdown": ".md", "text": ".txt",
+	"prom": ".prom", "github": ".github.txt", "azure-devops": ".azure-devops.txt",
+}
+
+// evalOutput is one --output of report evaluate: a file, or a folder that gets one file per
+// report (named after the report it judged).
+type evalOutput struct {
+	spec, format, path string
+	folder             bool
+}
+
+// cmdReportEvaluate runs `report evaluate`: saved facts judged again by the given policies,
+// without any probe, written in every format, with run's exit codes.
+func cmdReportEvaluate(args []string, stdout, stderr io.Writer) (int, error) {
+	fs := newFlagSet("report evaluate", stdout)
+	var o preflight.JudgeOptions
+	configFile := fs.String("config", "", "YAML config file; keys are the long flag names (run's other keys are skipped, so one file serves both)")
+	ins := fs.StringArray("in", nil, "saved JSON report, folder of *.json reports, or glob pattern (repeatable)")
+	fs.StringArrayVar(&o.PolicyPaths, "policy", nil, "Rego policy file or directory, beside the built-in policies (repeatable)")
+	fs.StringArrayVar(&o.DataFiles, "data", nil, "JSON or YAML data for policies, mounted at data.extra (repeatable)")
+	fs.StringArrayVar(&o.Waivers, "waivers", nil, "waivers file (YAML)")
+	fs.StringArrayVar(&o.DisableRules, "disable-rule", nil, "built-in rule id to turn off (repeatable)")
+	fs.StringVar(&o.FailOn, "fail-on", "deny", "exit 1 on: deny, warn")
+	outs := fs.StringArray("output", nil, "FORMAT=PATH, FORMAT one of "+strings.Join(reports.Formats(), ", ")+
+		"; PATH a folder (ending in /) writes one file per report; several reports into one file: "+
+		strings.Join(mergedFormats(), ", ")+" (repeatable)")
+	quiet := fs.BoolP("quiet", "q", false, "print nothing but errors")
+	verbose := fs.BoolP("verbose", "v", false, "list every check and finding of each report on the terminal")
+	if err := parseFlags(fs, args); err != nil {
+		return exitUsage, err
+	}
+	if fs.NArg() > 0 {
+		return exitUsage, usagef("unexpected argument %q (give the saved reports with --in)", fs.Arg(0))
+	}
+	if *configFile != "" {
+		// One preflight.yaml for run and report evaluate: run's probe keys are skipped here.
+		var runOpts preflight.Options
+		runFlags := pflag.NewFlagSet("run", pflag.ContinueOnError)
+		registerRun(runFlags, &runOpts)
+		if err := config.ApplyShared(fs, *configFile, runFlags); err != nil {
+			return exitUsage, usagef("%v", err)
+		}
+	}
+	if err := o.Validate(); err != nil {
+		return exitUsage, usagef("%v", err)
+	}
+	if len(*ins) == 0 {
+		return exitUsage, usagef("--in: give the saved JSON report(s) to evaluate (a file, a folder or a glob)")
+	}
+	now, err := injectedNow()
+	if err != nil {
+		return exitUsage, err
+	}
+	o.Now, o.Version = now, version
+
+	// Every input is read and every output checked before anything is judged or written.
+	paths, err := fleet.Expand(*ins)
+	if err != nil {
+		return exitUsage, usagef("%v", err)
+	}
+	var docs []*facts.Document
+	var kept, problems []string
+	for _, p := range paths {
+		doc, err := reports.ReadJSON(p)
+		switch {
+		case errors.Is(err, reports.ErrFleetDocument):
+			// A fleet.json written into the folder of reports: set aside, as report merge does.
+			fmt.Fprintf(stderr, "cmpreflight report evaluate: skipped %s: %v\n", p, reports.ErrFleetDocument)
+		case err != nil:
+			problems = append(problems, err.Error())
+		default:
+			docs, kept = append(docs, doc), append(kept, p)
+		}
+	}
+	if len(problems) > 0 {
+		return exitUsage, usagef("cannot evaluate:\n  %s", strings.Join(problems, "\n  "))
+	}
+	if len(docs) == 0 {
+		return exitUsage, usagef("--in: no machine report among %s", strings.Join(paths, ", "))
+	}
+	outputs, err := planEvalOutputs(*outs, kept)
+	if err != nil {
+		return exitUsage, usagef("%v", err)
+	}
+
+	registerRuleDocs(o.PolicyPaths)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	engine, err := preflight.LoadJudge(ctx, &o)
+	if err != nil {
+		return exitUsage, usagef("%v", err)
+	}
+	stopped := false
+	for i, doc := range docs {
+		if ctx.Err() != nil {
+			return exitUsage, errors.New("interrupted before every report was judged: no output was written")
+		}
+		wasInterrupted := doc.Interrupted
+		if err := preflight.Judge(ctx, engine, &o, doc, kept[i]); err != nil {
+			return exitUsage, usagef("%v", err)
+		}
+		// The evaluation itself was stopped (a signal, or a policy past the memory limit):
+		// the report still gets a verdict that says so, and the exit code is 2, as run's.
+		stopped = stopped || doc.Interrupted && !wasInterrupted
+	}
+
+	if !*quiet {
+		if err := printEvaluated(stdout, kept, docs, *verbose); err != nil {
+			return exitUsage, err
+		}
+	}
+	if err := writeEvalOutputs(outputs, kept, docs, now); err != nil {
+		return exitUsage, err
+	}
+	if stopped {
+		return exitUsage, errors.New("the policy evaluation was stopped: the reports were written with a verdict that says so")
+	}
+	code := exitOK
+	for _, d := range docs {
+		if d.Verdict.Fails(o.FailOn) {
+			code = exitNotCompliant
+		}
+	}
+	return code, nil
+}
+
+// mergedFormats are the formats that hold several reports in one file: the CI annotations
+// (every finding of every report) and the fleet view's formats (report merge's document).
+func mergedFormats() []string {
+	return slices.Concat(reports.AnnotationFormats(), reports.FleetFormats())
+}
+
+// planEvalOutputs checks every --output before anything is judged: its format, its folder,
+// and that no two reports would write the same file nor a report overwrite an input.
+func planEvalOutputs(specs, inputs []string) ([]evalOutput, error) {
+	var out []evalOutput
+	written := map[string]string{}
+	claim := func(path, spec string) error {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return fmt.Errorf("--output %q: %v", spec, err)
+		}
+		for _, in := range inputs {
+			if a, _ := filepath.Abs(in); a == abs {
+				return fmt.Errorf("--output %q would overwrite the input %s: write the evaluated reports elsewhere", spec, in)
+			}
+		}
+		if prev, ok := written[abs]; ok {
+			return fmt.Errorf("--output %q: %s is also written by --output %q (two reports with the same file name? give each its own folder)", spec, path, prev)
+		}
+		written[abs] = spec
+		return nil
+	}
+	for _, spec := range specs {
+		format, path, err := reports.ParseOutputSpec(spec)
+		if err != nil {
+			return nil, err
+		}
+		o := evalOutput{spec: spec, format: format, path: path}
+		st, statErr := os.Stat(path)
+		o.folder = strings.HasSuffix(path, "/") || strings.HasSuffix(path, string(os.PathSeparator)) || statErr == nil && st.IsDir()
+		dir := filepath.Dir(path)
+		if o.folder {
+			dir = path
+		}
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("--output %q: the folder %s does not exist", spec, dir)
+		}
+		switch {
+		case o.folder:
+			for _, in := range inputs {
+				if err := claim(filepath.Join(path, strings.TrimSuffix(filepath.Base(in), filepath.Ext(in))+evalExt[format]), spec); err != nil {
+					return nil, err
+				}
+			}
+		case len(inputs) > 1 && !slices.Contains(mergedFormats(), format):
+			return nil, fmt.Errorf("--output %q: %s holds one report and %d were given: give a folder (%s=DIR/) for one file per report, or one of %s",
+				spec, format, len(inputs), format, strings.Join(mergedFormats(), ", "))
+		default:
+			if err := claim(path, spec); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// writeEvalOutputs writes each output: one file per report into a folder, the report itself
+// for a single input, else the merged form (annotations of every report, or the fleet view).
+func writeEvalOutputs(outputs []evalOutput, paths []string, docs []*facts.Document, now time.Time) error {
+	for _, o := range outputs {
+		switch {
+		case o.folder:
+			for i, d := range docs {
+				name := strings.TrimSuffix(filepath.Base(paths[i]), filepath.Ext(paths[i])) + evalExt[o.format]
+				if err := reports.WriteFile(filepath.Join(o.path, name), o.format, d); err != nil {
+					return err
+				}
+			}
+		case len(docs) == 1:
+			if err := reports.WriteFile(o.path, o.format, docs[0]); err != nil {
+				return err
+			}
+		case slices.Contains(reports.AnnotationFormats(), o.format):
+			if err := reports.WriteAnnotationsFile(o.path, o.format, docs); err != nil {
+				return err
+			}
+		default:
+			set, err := fleet.FromDocuments(paths, docs)
+			if err != nil {
+				return err
+			}
+			if err := reports.WriteFleetFile(o.path, o.format, fleet.Merge(set, facts.Tool{Name: "cmpreflight", Version: version}, now)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// printEvaluated writes the terminal summary: the whole summary for one report, one verdict
+// line per report for several (--verbose: each report's whole summary).
+func printEvaluated(w io.Writer, paths []string, docs []*facts.Document, verbose bool) error {
+	if len(docs) == 1 {
+		return reports.RenderSummary(w, docs[0], verbose)
+	}
+	for i, d := range docs {
+		if verbose {
+			fmt.Fprintf(w, "\n== %s\n", reports.VerdictLine(paths[i], d))
+			if err := reports.RenderSummary(w, d, true); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := fmt.Fprintln(w, reports.VerdictLine(paths[i], d)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
