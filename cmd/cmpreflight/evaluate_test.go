@@ -289,3 +289,136 @@ func needXmllint(t *testing.T) string {
 	}
 	return p
 }
+
+// copyReport writes the small saved report of testdata (machine min01) under dir/name,
+// changed by edit when given.
+func copyReport(t *testing.T, dir, name string, edit func(map[string]any)) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "evaluate-min.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		edit(m)
+		if raw, err = json.Marshal(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Every bad input of report evaluate is exit 2 with a message naming the file or flag, found
+// before anything is judged or written.
+func TestEvaluateBadInputsExitTwoNamingTheInput(t *testing.T) {
+	dir := t.TempDir()
+	good := copyReport(t, dir, "in/good.json", nil)
+	other := copyReport(t, dir, "in/other.json", func(m map[string]any) { m["machine"].(map[string]any)["name"] = "min02" })
+	older := copyReport(t, dir, "old/older.json", func(m map[string]any) { m["schemaVersion"] = 0 })
+	newer := copyReport(t, dir, "new/newer.json", func(m map[string]any) { m["schemaVersion"] = 2 })
+	twin := copyReport(t, dir, "twin/good.json", nil)
+	badPol := filepath.Join(dir, "bad.rego")
+	os.WriteFile(badPol, []byte("package cmpreflight.bad\n\ndeny contains msg if {\n\tmsg := \n}\n"), 0o644)
+	cfg := filepath.Join(dir, "cfg.yaml")
+	os.WriteFile(cfg, []byte("proxy: http://proxy.lab:8080\nfail-on: deny\nproxi: x\n"), 0o644)
+	out := filepath.Join(dir, "out")
+	os.Mkdir(out, 0o755)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"older schema", []string{"--in", older}, []string{older, "schemaVersion 0", "older than this build reads (1)"}},
+		{"newer schema", []string{"--in", newer}, []string{newer, "schemaVersion 2", "newer than this build reads (1)"}},
+		{"one bad among good", []string{"--in", good, "--in", older, "--output", "json=" + out + "/"}, []string{older, "schemaVersion 0"}},
+		{"not a report", []string{"--in", badPol}, []string{badPol, "not JSON"}},
+		{"no input", nil, []string{"--in"}},
+		{"missing input", []string{"--in", filepath.Join(dir, "absent.json")}, []string{"absent.json"}},
+		{"bad fail-on", []string{"--in", good, "--fail-on", "maybe"}, []string{"--fail-on", "maybe"}},
+		{"unknown format", []string{"--in", good, "--output", "pdf=" + out + "/r.pdf"}, []string{"--output", "pdf"}},
+		{"one-report format for two", []string{"--in", good, "--in", other, "--output", "sarif=" + out + "/all.sarif"}, []string{"--output", "sarif", "folder"}},
+		{"output over an input", []string{"--in", good, "--output", "json=" + good}, []string{"would overwrite the input", good}},
+		{"same name twice in a folder", []string{"--in", good, "--in", twin, "--output", "html=" + out + "/"}, []string{"good.html", "same file name"}},
+		{"missing output folder", []string{"--in", good, "--output", "json=" + filepath.Join(dir, "nowhere", "r.json")}, []string{"nowhere", "does not exist"}},
+		{"bad policy", []string{"--in", good, "--policy", badPol}, []string{badPol + ":"}},
+		{"unknown config key", []string{"--config", cfg, "--in", good}, []string{cfg + ":3", "proxi"}},
+		{"stray argument", []string{good}, []string{"unexpected argument"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr, err := execBin(nil, append([]string{"report", "evaluate"}, tc.args...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code != 2 {
+				t.Errorf("exit %d, want 2; stdout %q stderr %q", code, stdout, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr %q lacks %q", stderr, w)
+				}
+			}
+			if ents, _ := os.ReadDir(out); len(ents) != 0 {
+				t.Errorf("something was written: %v", ents)
+			}
+		})
+	}
+}
+
+// --fail-on, exit codes and the terminal: a compliant report with warnings exits 0, and 1
+// under --fail-on warn; a run's config file serves report evaluate (its probe keys are
+// skipped); a fleet document in the folder of reports is set aside; several reports get one
+// verdict line each; every per-report output is named after its report.
+func TestEvaluateFailOnConfigAndFolders(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "reports")
+	copyReport(t, in, "min01.json", nil)
+	copyReport(t, in, "min02.json", func(m map[string]any) { m["machine"].(map[string]any)["name"] = "min02\n::error::x" })
+	if err := os.WriteFile(filepath.Join(in, "fleet.json"), []byte(`{"schemaVersion": 1, "kind": "cmpreflight-fleet", "tool": {"name": "cmpreflight", "version": "v1"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr, _ := execBin(nil, "report", "evaluate", "--in", in)
+	if code != 0 || !strings.Contains(stderr, "skipped "+filepath.Join(in, "fleet.json")) || strings.Count(stdout, "\n") != 2 ||
+		!strings.Contains(stdout, filepath.Join(in, "min01.json")+": min01: COMPLIANT (0 deny, 2 warn, 0 waived)") || strings.Contains(stdout, "\n::") {
+		t.Errorf("two compliant reports: exit %d\nstdout %q\nstderr %q", code, stdout, stderr)
+	}
+	cfg := filepath.Join(dir, "preflight.yaml")
+	os.WriteFile(cfg, []byte("proxy: http://proxy.lab:8080\ndns-server: [127.0.0.1:53]\nfail-on: warn\n"), 0o644)
+	out := filepath.Join(dir, "out")
+	os.Mkdir(out, 0o755)
+	code, _, stderr, _ = execBin(nil, "report", "evaluate", "--config", cfg, "--in", filepath.Join(in, "min*.json"), "--quiet",
+		"--output", "markdown="+out+"/", "--output", "github="+filepath.Join(out, "all.github"), "--output", "html="+filepath.Join(out, "fleet.html"))
+	if code != 1 {
+		t.Errorf("--fail-on warn from the config: exit %d, want 1: %s", code, stderr)
+	}
+	var names []string
+	ents, _ := os.ReadDir(out)
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if !slices.Equal(names, []string{"all.github", "fleet.html", "min01.md", "min02.md"}) {
+		t.Errorf("outputs %v", names)
+	}
+	gh, _ := os.ReadFile(filepath.Join(out, "all.github"))
+	for _, l := range strings.Split(strings.TrimSpace(string(gh)), "\n") {
+		if !strings.HasPrefix(l, "::warning title=") {
+			t.Errorf("github line %q", l)
+		}
+	}
+	if strings.Count(string(gh), "\n") != 4 || !strings.Contains(string(gh), "min02%0A::error::x") {
+		t.Errorf("github annotations:\n%s", gh)
+	}
+	html, _ := os.ReadFile(filepath.Join(out, "fleet.html"))
+	if !strings.Contains(string(html), "min01") || !strings.Contains(string(html), "min02") {
+		t.Errorf("fleet page lacks the machines")
+	}
+}
