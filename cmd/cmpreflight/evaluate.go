@@ -153,7 +153,13 @@ func cmdReportEvaluate(args []string, stdout, stderr io.Writer) (int, error) {
 // mergedFormats are the formats that hold several reports in one file: the CI annotations
 // (every finding of every report) and the fleet view's formats (report merge's document).
 func mergedFormats() []string {
-	return slices.Concat(reports.AnnotationFormats(), reports.FleetFormats())
+	var out []string
+	for _, f := range slices.Concat(reports.AnnotationFormats(), reports.FleetFormats()) {
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // planEvalOutputs checks every --output before anything is judged: its format, its folder,
