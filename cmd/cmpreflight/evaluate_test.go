@@ -183,8 +183,9 @@ func TestEvaluateHundredReportsGivesRunsVerdicts(t *testing.T) {
 	denied, waived, compliant := 0, 0, 0
 	for i := range n {
 		name := fmt.Sprintf("m%03d", i)
-		ran, _ := readDoc(t, filepath.Join(saved, name+".json"))
+		ran, ranRaw := readDoc(t, filepath.Join(saved, name+".json"))
 		judged, raw := readDoc(t, filepath.Join(out, "json", name+".json"))
+		validateReport(t, ranRaw)
 		validateReport(t, raw)
 		if !reflect.DeepEqual(ran.Verdict, judged.Verdict) {
 			a, _ := json.Marshal(ran.Verdict)
