@@ -47,6 +47,7 @@ func cmdReportEvaluate(args []string, stdout, stderr io.Writer) (int, error) {
 	fs.StringArrayVar(&o.Waivers, "waivers", nil, "waivers file (YAML)")
 	fs.StringArrayVar(&o.DisableRules, "disable-rule", nil, "built-in rule id to turn off (repeatable)")
 	fs.StringVar(&o.FailOn, "fail-on", "deny", "exit 1 on: deny, warn")
+	runTimeout := fs.Duration("run-timeout", 15*time.Minute, "deadline of the whole evaluation (a runaway policy is stopped, exit 2)")
 	outs := fs.StringArray("output", nil, "FORMAT=PATH, FORMAT one of "+strings.Join(reports.Formats(), ", ")+
 		"; PATH a folder (ending in /) writes one file per report; several reports into one file: "+
 		strings.Join(mergedFormats(), ", ")+" (repeatable)")
@@ -69,6 +70,9 @@ func cmdReportEvaluate(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	if err := o.Validate(); err != nil {
 		return exitUsage, usagef("%v", err)
+	}
+	if *runTimeout <= 0 {
+		return exitUsage, usagef("--run-timeout %s: want a positive duration", *runTimeout)
 	}
 	if len(*ins) == 0 {
 		return exitUsage, usagef("--in: give the saved JSON report(s) to evaluate (a file, a folder or a glob)")
@@ -112,6 +116,8 @@ func cmdReportEvaluate(args []string, stdout, stderr io.Writer) (int, error) {
 	registerRuleDocs(o.PolicyPaths)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, *runTimeout)
+	defer cancel()
 	engine, err := preflight.LoadJudge(ctx, &o)
 	if err != nil {
 		return exitUsage, usagef("%v", err)
@@ -119,7 +125,7 @@ func cmdReportEvaluate(args []string, stdout, stderr io.Writer) (int, error) {
 	stopped := false
 	for i, doc := range docs {
 		if ctx.Err() != nil {
-			return exitUsage, errors.New("interrupted before every report was judged: no output was written")
+			return exitUsage, errors.New("interrupted (a signal or --run-timeout) before every report was judged: no output was written")
 		}
 		wasInterrupted := doc.Interrupted
 		if err := preflight.Judge(ctx, engine, &o, doc, kept[i]); err != nil {
@@ -139,7 +145,7 @@ func cmdReportEvaluate(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitUsage, err
 	}
 	if stopped {
-		return exitUsage, errors.New("the policy evaluation was stopped: the reports were written with a verdict that says so")
+		return exitUsage, errors.New("interrupted: the policy evaluation was stopped; the reports were written with a verdict that says so")
 	}
 	code := exitOK
 	for _, d := range docs {

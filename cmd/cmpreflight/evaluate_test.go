@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -421,5 +422,58 @@ func TestEvaluateFailOnConfigAndFolders(t *testing.T) {
 	html, _ := os.ReadFile(filepath.Join(out, "fleet.html"))
 	if !strings.Contains(string(html), "min01") || !strings.Contains(string(html), "min02") {
 		t.Errorf("fleet page lacks the machines")
+	}
+}
+
+// A runaway user policy is stopped by SIGTERM or --run-timeout, as in run: exit 2, and the
+// judged report is still written, marked interrupted with a verdict that says so.
+func TestEvaluateRunawayPolicyIsStopped(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		signal os.Signal
+		extra  []string
+	}{
+		{"SIGTERM", syscall.SIGTERM, nil},
+		{"run-timeout", nil, []string{"--run-timeout", "2s"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			in := copyReport(t, dir, "min01.json", nil)
+			pol := filepath.Join(dir, "p.rego")
+			os.WriteFile(pol, []byte(cpuRunaway), 0o644)
+			report := filepath.Join(dir, "judged.json")
+			cmd := exec.Command(binPath, append([]string{"report", "evaluate", "--in", in, "--policy", pol, "--quiet",
+				"--output", "json=" + report, "--output", "github=" + filepath.Join(dir, "judged.github")}, tc.extra...)...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			go func() { cmd.Wait(); close(done) }()
+			if tc.signal != nil {
+				time.Sleep(2 * time.Second)
+				cmd.Process.Signal(tc.signal)
+			}
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				cmd.Process.Kill()
+				<-done
+				t.Fatalf("report evaluate did not end within 30 s; stderr %s", stderr.String())
+			}
+			doc, raw := readDoc(t, report)
+			validateReport(t, raw)
+			checkStopped(t, cmd.ProcessState.ExitCode(), stderr.String(), doc)
+			if doc.Evaluation == nil || doc.Evaluation.Command != "report evaluate" {
+				t.Errorf("evaluation %+v", doc.Evaluation)
+			}
+			if gh, _ := os.ReadFile(filepath.Join(dir, "judged.github")); !strings.HasPrefix(string(gh), "::error title=cmpreflight%3A ") {
+				t.Errorf("github annotations %q", gh)
+			}
+			if ents, _ := os.ReadDir(dir); len(ents) != 4 {
+				t.Errorf("files left: %v", ents)
+			}
+		})
 	}
 }
