@@ -477,3 +477,21 @@ func TestEvaluateRunawayPolicyIsStopped(t *testing.T) {
 		})
 	}
 }
+
+// report evaluate's help: on stdout, every flag with its value name, examples, exit codes.
+func TestEvaluateHelp(t *testing.T) {
+	code, stdout, stderr, err := execBin(nil, "report", "evaluate", "--help")
+	if err != nil || code != 0 || stderr != "" {
+		t.Fatalf("exit %d, %v, stderr %q", code, err, stderr)
+	}
+	for _, want := range []string{"usage: cmpreflight report evaluate", "--in PATH", "--policy PATH", "--data FILE", "--waivers FILE",
+		"--disable-rule RULE", "--fail-on", "--output FORMAT=PATH", "github, azure-devops", "--config FILE", "--run-timeout DURATION",
+		"Examples:", "--output github=-", "Exit codes:"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("help lacks %q:\n%s", want, stdout)
+		}
+	}
+	if code, _, stderr, _ := execBin(nil, "report", "evaluate", "--polcy", "x"); code != 2 || !strings.Contains(stderr, "did you mean --policy?") {
+		t.Errorf("mistyped flag: exit %d, %q", code, stderr)
+	}
+}
