@@ -132,6 +132,11 @@ func ReadJSON(path string) (*facts.Document, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read report: %w", err)
 	}
+	return DecodeJSON(path, data)
+}
+
+// DecodeJSON is ReadJSON on the bytes of path, already read.
+func DecodeJSON(path string, data []byte) (*facts.Document, error) {
 	var probe struct {
 		SchemaVersion *int   `json:"schemaVersion"`
 		Kind          string `json:"kind"`

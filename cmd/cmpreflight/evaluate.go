@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -83,36 +84,15 @@ func cmdReportEvaluate(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	o.Now, o.Version = now, version
 
-	// Every input is read and every output checked before anything is judged or written.
+	// Every output is checked before anything is judged, every input read and judged before
+	// anything is written.
 	paths, err := fleet.Expand(*ins)
 	if err != nil {
 		return exitUsage, usagef("%v", err)
 	}
-	var docs []*facts.Document
-	var kept, problems []string
-	for _, p := range paths {
-		doc, err := reports.ReadJSON(p)
-		switch {
-		case errors.Is(err, reports.ErrFleetDocument):
-			// A fleet.json written into the folder of reports: set aside, as report merge does.
-			fmt.Fprintf(stderr, "cmpreflight report evaluate: skipped %s: %v\n", p, reports.ErrFleetDocument)
-		case err != nil:
-			problems = append(problems, err.Error())
-		default:
-			docs, kept = append(docs, doc), append(kept, p)
-		}
-	}
-	if len(problems) > 0 {
-		return exitUsage, usagef("cannot evaluate:\n  %s", strings.Join(problems, "\n  "))
-	}
-	if len(docs) == 0 {
-		return exitUsage, usagef("--in: no machine report among %s", strings.Join(paths, ", "))
-	}
-	outputs, err := planEvalOutputs(*outs, kept)
-	if err != nil {
+	if _, err := planEvalOutputs(*outs, paths, false); err != nil {
 		return exitUsage, usagef("%v", err)
 	}
-
 	registerRuleDocs(o.PolicyPaths)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -122,38 +102,126 @@ func cmdReportEvaluate(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return exitUsage, usagef("%v", err)
 	}
+
+	// Pass 1: each report is read and judged, one at a time; only its judgement is kept, so
+	// a thousand reports never sit in memory together.
+	var judged []judgement
+	var problems []string
 	stopped := false
-	for i, doc := range docs {
+	for _, p := range paths {
 		if ctx.Err() != nil {
 			return exitUsage, errors.New("interrupted (a signal or --run-timeout) before every report was judged: no output was written")
 		}
+		doc, sum, err := readEvalInput(p)
+		switch {
+		case errors.Is(err, reports.ErrFleetDocument):
+			// A fleet.json written into the folder of reports: set aside, as report merge does.
+			fmt.Fprintf(stderr, "cmpreflight report evaluate: skipped %s: %v\n", p, reports.ErrFleetDocument)
+			continue
+		case err != nil:
+			problems = append(problems, err.Error())
+			continue
+		case len(problems) > 0:
+			continue // the run ends with exit 2: judging the rest is wasted
+		}
 		wasInterrupted := doc.Interrupted
-		if err := preflight.Judge(ctx, engine, &o, doc, kept[i]); err != nil {
+		if err := preflight.Judge(ctx, engine, &o, doc, p); err != nil {
 			return exitUsage, usagef("%v", err)
 		}
-		// The evaluation itself was stopped (a signal, or a policy past the memory limit):
-		// the report still gets a verdict that says so, and the exit code is 2, as run's.
+		// The evaluation itself was stopped (a signal, --run-timeout, or a policy past the
+		// memory limit): the report still gets a verdict that says so, and exit 2, as run's.
 		stopped = stopped || doc.Interrupted && !wasInterrupted
+		judged = append(judged, judgement{path: p, sum: sum, verdict: doc.Verdict, evaluation: doc.Evaluation,
+			interrupted: doc.Interrupted, notes: doc.Notes})
+	}
+	if len(problems) > 0 {
+		return exitUsage, usagef("cannot evaluate:\n  %s", strings.Join(problems, "\n  "))
+	}
+	if len(judged) == 0 {
+		return exitUsage, usagef("--in: no machine report among %s", strings.Join(paths, ", "))
+	}
+	kept := make([]string, len(judged))
+	for i, j := range judged {
+		kept[i] = j.path
+	}
+	outputs, err := planEvalOutputs(*outs, kept, true)
+	if err != nil {
+		return exitUsage, usagef("%v", err)
 	}
 
-	if !*quiet {
-		if err := printEvaluated(stdout, kept, docs, *verbose); err != nil {
-			return exitUsage, err
+	// Pass 2: each report is read again (it must not have changed), given its judgement,
+	// shown and written; the merged outputs keep a lean copy of each.
+	var lean []*facts.Document
+	merged := slices.ContainsFunc(outputs, func(o evalOutput) bool { return !o.folder && len(kept) > 1 })
+	for i, j := range judged {
+		doc, sum, err := readEvalInput(j.path)
+		if err == nil && sum != j.sum {
+			err = fmt.Errorf("%s changed while it was being evaluated", j.path)
+		}
+		if err != nil {
+			return exitUsage, fmt.Errorf("%v (the outputs of the reports before it were written)", err)
+		}
+		doc.Verdict, doc.Evaluation, doc.Interrupted, doc.Notes = j.verdict, j.evaluation, j.interrupted, j.notes
+		if !*quiet {
+			if err := printEvaluated(stdout, j.path, doc, len(kept), *verbose); err != nil {
+				return exitUsage, err
+			}
+		}
+		for _, o := range outputs {
+			if err := writeEvalOutput(o, i, kept, doc); err != nil {
+				return exitUsage, err
+			}
+		}
+		if merged {
+			lean = append(lean, leanCopy(doc))
 		}
 	}
-	if err := writeEvalOutputs(outputs, kept, docs, now); err != nil {
+	if err := writeMergedOutputs(outputs, kept, lean, now); err != nil {
 		return exitUsage, err
 	}
 	if stopped {
 		return exitUsage, errors.New("interrupted: the policy evaluation was stopped; the reports were written with a verdict that says so")
 	}
 	code := exitOK
-	for _, d := range docs {
-		if d.Verdict.Fails(o.FailOn) {
+	for _, j := range judged {
+		if j.verdict.Fails(o.FailOn) {
 			code = exitNotCompliant
 		}
 	}
 	return code, nil
+}
+
+// judgement is what pass 1 keeps of a judged report.
+type judgement struct {
+	path        string
+	sum         [sha256.Size]byte
+	verdict     *facts.Verdict
+	evaluation  *facts.Evaluation
+	interrupted bool
+	notes       []string
+}
+
+// readEvalInput reads one saved report and the digest of its bytes.
+func readEvalInput(path string) (*facts.Document, [sha256.Size]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, [sha256.Size]byte{}, fmt.Errorf("read report %s: %v", path, errors.Unwrap(err))
+	}
+	doc, err := reports.DecodeJSON(path, data)
+	return doc, sha256.Sum256(data), err
+}
+
+// leanCopy keeps what the merged outputs show (the annotations' findings, the fleet view's
+// checks and counts), without evidence or the sections neither shows.
+func leanCopy(doc *facts.Document) *facts.Document {
+	d := *doc
+	d.Catalog, d.Trust, d.Site, d.LogFindings, d.Proxy, d.RoleProxies, d.Previous, d.Notes = nil, nil, nil, nil, nil, nil, nil, nil
+	d.Checks = slices.Clone(doc.Checks)
+	for i := range d.Checks {
+		c := &d.Checks[i]
+		c.Evidence, c.Entries, c.Sources, c.Wildcards, c.Editions, c.RequiredIn, c.Message = facts.Evidence{}, nil, nil, nil, nil, nil, ""
+	}
+	return &d
 }
 
 // mergedFormats are the formats that hold several reports in one file: the CI annotations
@@ -168,9 +236,11 @@ func mergedFormats() []string {
 	return out
 }
 
-// planEvalOutputs checks every --output before anything is judged: its format, its folder,
-// and that no two reports would write the same file nor a report overwrite an input.
-func planEvalOutputs(specs, inputs []string) ([]evalOutput, error) {
+// planEvalOutputs checks every --output: its format and its folder (before anything is
+// judged), and with full (once the reports are known) that a one-report format is not asked
+// for several, that no two reports would write the same file and that no output would
+// overwrite an input.
+func planEvalOutputs(specs, inputs []string, full bool) ([]evalOutput, error) {
 	var out []evalOutput
 	written := map[string]string{}
 	claim := func(path, spec string) error {
@@ -204,6 +274,10 @@ func planEvalOutputs(specs, inputs []string) ([]evalOutput, error) {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 			return nil, fmt.Errorf("--output %q: the folder %s does not exist", spec, dir)
 		}
+		out = append(out, o)
+		if !full {
+			continue
+		}
 		switch {
 		case o.folder:
 			for _, in := range inputs {
@@ -219,27 +293,29 @@ func planEvalOutputs(specs, inputs []string) ([]evalOutput, error) {
 				return nil, err
 			}
 		}
-		out = append(out, o)
 	}
 	return out, nil
 }
 
-// writeEvalOutputs writes each output: one file per report into a folder, the report itself
-// for a single input, else the merged form (annotations of every report, or the fleet view).
-func writeEvalOutputs(outputs []evalOutput, paths []string, docs []*facts.Document, now time.Time) error {
+// writeEvalOutput writes what output o holds of the i-th report: its file in a folder, or
+// the output itself when there is only one report.
+func writeEvalOutput(o evalOutput, i int, paths []string, doc *facts.Document) error {
+	switch {
+	case o.folder:
+		name := strings.TrimSuffix(filepath.Base(paths[i]), filepath.Ext(paths[i])) + evalExt[o.format]
+		return reports.WriteFile(filepath.Join(o.path, name), o.format, doc)
+	case len(paths) == 1:
+		return reports.WriteFile(o.path, o.format, doc)
+	}
+	return nil
+}
+
+// writeMergedOutputs writes the outputs that hold several reports in one file: the
+// annotations of every report, or the fleet view of the judged reports.
+func writeMergedOutputs(outputs []evalOutput, paths []string, docs []*facts.Document, now time.Time) error {
 	for _, o := range outputs {
 		switch {
-		case o.folder:
-			for i, d := range docs {
-				name := strings.TrimSuffix(filepath.Base(paths[i]), filepath.Ext(paths[i])) + evalExt[o.format]
-				if err := reports.WriteFile(filepath.Join(o.path, name), o.format, d); err != nil {
-					return err
-				}
-			}
-		case len(docs) == 1:
-			if err := reports.WriteFile(o.path, o.format, docs[0]); err != nil {
-				return err
-			}
+		case o.folder || len(paths) == 1:
 		case slices.Contains(reports.AnnotationFormats(), o.format):
 			if err := reports.WriteAnnotationsFile(o.path, o.format, docs); err != nil {
 				return err
@@ -257,23 +333,16 @@ func writeEvalOutputs(outputs []evalOutput, paths []string, docs []*facts.Docume
 	return nil
 }
 
-// printEvaluated writes the terminal summary: the whole summary for one report, one verdict
-// line per report for several (--verbose: each report's whole summary).
-func printEvaluated(w io.Writer, paths []string, docs []*facts.Document, verbose bool) error {
-	if len(docs) == 1 {
-		return reports.RenderSummary(w, docs[0], verbose)
+// printEvaluated writes one report's part of the terminal summary: the whole summary when it
+// is the only report, else its verdict line (--verbose: a header and its whole summary).
+func printEvaluated(w io.Writer, path string, doc *facts.Document, reportsCount int, verbose bool) error {
+	switch {
+	case reportsCount == 1:
+		return reports.RenderSummary(w, doc, verbose)
+	case verbose:
+		fmt.Fprintf(w, "\n== %s\n", reports.VerdictLine(path, doc))
+		return reports.RenderSummary(w, doc, true)
 	}
-	for i, d := range docs {
-		if verbose {
-			fmt.Fprintf(w, "\n== %s\n", reports.VerdictLine(paths[i], d))
-			if err := reports.RenderSummary(w, d, true); err != nil {
-				return err
-			}
-			continue
-		}
-		if _, err := fmt.Fprintln(w, reports.VerdictLine(paths[i], d)); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := fmt.Fprintln(w, reports.VerdictLine(path, doc))
+	return err
 }
