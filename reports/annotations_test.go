@@ -168,3 +168,32 @@ func TestWriteAnnotationsFileMerges(t *testing.T) {
 		t.Error("sarif accepted as a merged annotation format")
 	}
 }
+
+// The terminal summary, the text report and the fleet's text are printed by pipeline steps:
+// no network string in them reads as a command to the CI agent (Azure's "##vso[" anywhere,
+// GitHub's "::" or Azure's "##[" at the start of a line).
+func TestTextIsInertInCILogs(t *testing.T) {
+	doc := loadFixture(t, "hostile")
+	doc.Checks[0].ID = "::error::x:443"
+	doc.Checks[0].Status = facts.StatusFail
+	doc.Checks[1].ID = "##[error]y:443"
+	doc.Checks[1].Status = facts.StatusFail
+	var buf bytes.Buffer
+	if err := RenderSummary(&buf, doc, false); err != nil {
+		t.Fatal(err)
+	}
+	buf.WriteString(string(render(t, "text", doc)))
+	buf.WriteString(VerdictLine("in/r.json", doc) + "\n")
+	buf.WriteString(renderFleet(t, "text", hostileFleet()))
+	for _, l := range strings.Split(buf.String(), "\n") {
+		if strings.Contains(l, "##vso[") {
+			t.Errorf("line holds ##vso[: %q", l)
+		}
+		if tl := strings.TrimLeft(l, " \t"); strings.HasPrefix(tl, "::") || strings.HasPrefix(tl, "##[") {
+			t.Errorf("line starts a command: %q", l)
+		}
+	}
+	if !strings.Contains(buf.String(), `\::error::x:443`) || !strings.Contains(buf.String(), `##vso\[task.complete`) {
+		t.Errorf("the neutralised strings are not shown:\n%s", buf.String())
+	}
+}

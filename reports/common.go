@@ -204,6 +204,6 @@ func judgedLine(doc *facts.Document) string {
 // where it came from, the machine, the verdict and its counts.
 func VerdictLine(path string, doc *facts.Document) string {
 	deny, warn, waived := verdictCounts(doc)
-	return plain(fmt.Sprintf("%s: %s: %s (%d deny, %d warn, %d waived)", path, nonEmpty(doc.Machine.NameOrHost(), "(unnamed machine)"),
-		strings.ToUpper(verdictWord(doc)), deny, warn, waived))
+	return ciSafeLine(plain(fmt.Sprintf("%s: %s: %s (%d deny, %d warn, %d waived)", path, nonEmpty(doc.Machine.NameOrHost(), "(unnamed machine)"),
+		strings.ToUpper(verdictWord(doc)), deny, warn, waived)))
 }

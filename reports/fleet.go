@@ -141,8 +141,14 @@ func cellText(c fleet.Cell) string {
 	return c.Status + " " + stageReason(&facts.Check{Stage: c.Stage, Reason: c.Reason})
 }
 
-func renderFleetText(w io.Writer, doc *fleet.Document) error {
-	ew := &errWriter{w: w}
+func renderFleetText(w io.Writer, doc *fleet.Document) (err error) {
+	cw := &ciSafe{w: w} // printed by report merge, often in a CI log
+	defer func() {
+		if ferr := cw.flush(); err == nil {
+			err = ferr
+		}
+	}()
+	ew := &errWriter{w: cw}
 	fmt.Fprintf(ew, "Fleet: %s\n\n", fleetHeadline(doc))
 	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "MACHINE\tVERDICT\tFAILING CHECKS\tDENY RULES\tREPORT TIME (UTC)")
