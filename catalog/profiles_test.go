@@ -81,7 +81,9 @@ func TestProfileFacts(t *testing.T) {
 		{"mp", "usgov", []string{"login.microsoftonline.us:443", "sts.windows.net:443"}, []string{"login.microsoftonline.com:443"}},
 		{"cmg", "public", []string{"management.azure.com:443", "graph.microsoft.com:443"}, nil},
 		{"cmg", "usgov", []string{"management.usgovcloudapi.net:443"}, nil},
-		{"client", "usgov", []string{"login.microsoftonline.us:443", "aka.ms:443"}, nil},
+		{"client", "usgov", []string{"login.microsoftonline.us:443", "aka.ms:443", "geo.prod.do.dsp.mp.microsoft.com:443"}, nil},
+		// Delivery Optimization's wildcard is probed at its documented Geo host, in every cloud.
+		{"client", "public", []string{"geo.prod.do.dsp.mp.microsoft.com:443"}, nil},
 		{"console", "public", []string{"petrol.office.microsoft.com:443", "github.com:443", "communityhub.microsoft.com:443", "aadcdn.msauth.net:443", "dl.delivery.mp.microsoft.com:80", "edgeupdates.microsoft.com:443"}, nil},
 		{"console", "usgov", []string{"login.microsoftonline.us:443"}, []string{"aadcdn.msauth.net:443"}},
 	}
@@ -270,9 +272,9 @@ func TestProfileCheckSetsMatchThePage(t *testing.T) {
 		{"cmg", "usgov", []string{"management.usgovcloudapi.net:443", "graph.microsoft.com:443", "granite.usgovcloudapp.net:443",
 			"granite.blob.core.usgovcloudapi.net:443", "granite.table.core.usgovcloudapi.net:443", "granite.vault.usgovcloudapi.net:443"}, nil},
 		{"client", "public", []string{"aka.ms:443", "go.microsoft.com:443", "granite.westus.cloudapp.azure.com:443",
-			"granite.blob.core.windows.net:443", "login.microsoftonline.com:443"}, []string{"*.do.dsp.mp.microsoft.com"}},
+			"granite.blob.core.windows.net:443", "login.microsoftonline.com:443", "geo.prod.do.dsp.mp.microsoft.com:443"}, []string{"*.do.dsp.mp.microsoft.com"}},
 		{"client", "usgov", []string{"aka.ms:443", "go.microsoft.com:443", "granite.usgovcloudapp.net:443",
-			"granite.blob.core.usgovcloudapi.net:443", "login.microsoftonline.us:443"}, []string{"*.do.dsp.mp.microsoft.com"}},
+			"granite.blob.core.usgovcloudapi.net:443", "login.microsoftonline.us:443", "geo.prod.do.dsp.mp.microsoft.com:443"}, []string{"*.do.dsp.mp.microsoft.com"}},
 		{"console", "public", slices.Concat(console, []string{"login.microsoftonline.com:443", "aadcdn.msauth.net:443", "aadcdn.msftauth.net:443"}), []string{"*-umwatsonc.events.data.microsoft.com"}},
 		{"console", "usgov", slices.Concat(console, []string{"login.microsoftonline.us:443"}), []string{"*-umwatsonc.events.data.microsoft.com"}},
 	}

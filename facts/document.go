@@ -64,13 +64,56 @@ type Document struct {
 	// RoleProxies is the proxy of each proxy rule of the run's profiles (the SCP's site
 	// system proxy, the management point's Local System WinINET, ...), each naming its
 	// rule and profiles; Proxy is the first of them.
-	RoleProxies []ProxyFacts  `json:"roleProxies,omitempty"`
-	Trust       *TrustFacts   `json:"trust,omitempty"`
-	Site        *SiteFacts    `json:"site,omitempty"`
-	LogFindings []LogFinding  `json:"logFindings,omitempty"`
-	Previous    *PreviousRun  `json:"previous,omitempty"`
-	Verdict     *Verdict      `json:"verdict,omitempty"`
-	Catalog     []EntrySource `json:"catalog,omitempty"`
+	RoleProxies []ProxyFacts `json:"roleProxies,omitempty"`
+	Trust       *TrustFacts  `json:"trust,omitempty"`
+	Site        *SiteFacts   `json:"site,omitempty"`
+	LogFindings []LogFinding `json:"logFindings,omitempty"`
+	Previous    *PreviousRun `json:"previous,omitempty"`
+	Verdict     *Verdict     `json:"verdict,omitempty"`
+	// Evaluation says which policies gave Verdict and when: the run's own, or the last
+	// `report evaluate` that judged these facts again (StartedAt stays the facts' own time).
+	// Reports written before it existed lack it.
+	Evaluation *Evaluation   `json:"evaluation,omitempty"`
+	Catalog    []EntrySource `json:"catalog,omitempty"`
+}
+
+// Evaluation records the judgement of a facts document: when, by which command and tool
+// version, with which policies, data, waivers and disabled rules. The built-in policies of
+// Tool.Version always take part (--disable-rule turns single rules off).
+type Evaluation struct {
+	EvaluatedAt time.Time `json:"evaluatedAt"`
+	// Command is "run" (judged as the facts were gathered) or "report evaluate" (saved facts
+	// judged again).
+	Command string `json:"command"`
+	Tool    Tool   `json:"tool"`
+	// Policies are the --policy paths beside the built-ins; PolicyDigest identifies the text
+	// of every module that took part (built-ins included; file names and order do not
+	// count), so two verdicts can be shown to come from the same rules.
+	Policies      []string `json:"policies,omitempty"`
+	PolicyDigest  string   `json:"policyDigest"`
+	DataFiles     []string `json:"dataFiles,omitempty"`
+	Waivers       string   `json:"waivers,omitempty"`
+	DisabledRules []string `json:"disabledRules,omitempty"`
+	FailOn        string   `json:"failOn"`
+	// Source is the saved report that was judged again (report evaluate only).
+	Source string `json:"source,omitempty"`
+}
+
+// FailOn is the --fail-on the verdict is read under: the evaluation's, else the run's.
+func (d *Document) FailOn() string {
+	if d.Evaluation != nil && d.Evaluation.FailOn != "" {
+		return d.Evaluation.FailOn
+	}
+	return d.Options.FailOn
+}
+
+// Fails says whether v fails a gate under failOn: no verdict, a deny, or (under "warn") a
+// warning. It is the one rule behind the exit code and the CI annotations' result.
+func (v *Verdict) Fails(failOn string) bool {
+	if v == nil || !v.Compliant || len(v.Deny) > 0 {
+		return true
+	}
+	return failOn == "warn" && len(v.Warn) > 0
 }
 
 // ProfileInfo describes one profile of the run: the machine that runs it, the proxy rule of

@@ -6,7 +6,9 @@ package policies
 
 import (
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,6 +62,7 @@ type Engine struct {
 	disabled []string
 	waivers  []waiverEntry
 	now      time.Time
+	digest   string
 }
 
 type source struct {
@@ -134,7 +137,29 @@ func Load(ctx context.Context, o Options) (*Engine, error) {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	return &Engine{query: pq, files: files, disabled: disabled, waivers: waivers, now: now}, nil
+	return &Engine{query: pq, files: files, disabled: disabled, waivers: waivers, now: now, digest: digestOf(srcs, user)}, nil
+}
+
+// Digest identifies the policy modules that take part, built-ins included: "sha256:" and the
+// SHA-256 of the sorted SHA-256 sums of their texts. It does not depend on file names or
+// order, so the same rules read from another folder give the same digest.
+func (e *Engine) Digest() string { return e.digest }
+
+func digestOf(sets ...[]source) string {
+	var sums []string
+	for _, set := range sets {
+		for _, s := range set {
+			h := sha256.Sum256([]byte(s.text))
+			sums = append(sums, hex.EncodeToString(h[:]))
+		}
+	}
+	sort.Strings(sums)
+	h := sha256.New()
+	for _, s := range sums {
+		h.Write([]byte(s))
+		h.Write([]byte{'\n'})
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 func builtinSources(withTests bool) ([]source, error) {
@@ -439,10 +464,11 @@ func (e *Engine) Evaluate(ctx context.Context, doc *facts.Document) (*facts.Verd
 
 // inputValue converts the document to the OPA value of its JSON form (see toValue), so the
 // policy input is exactly the JSON report (field names, omitted empty sections). The verdict
-// of a previous evaluation is left out.
+// of a previous evaluation, and the record of who gave it, are left out: saved facts judged
+// again are the same input as when they were gathered.
 func inputValue(doc *facts.Document) (ast.Value, error) {
 	d := *doc
-	d.Verdict = nil
+	d.Verdict, d.Evaluation = nil, nil
 	d.Checks = make([]facts.Check, len(doc.Checks))
 	for i := range doc.Checks {
 		d.Checks[i] = policyView(doc.Checks[i])

@@ -117,6 +117,7 @@ func Run(ctx context.Context, o Options) (*facts.Document, error) {
 	if err := evaluate(ctx, engine, doc); err != nil {
 		return nil, err
 	}
+	doc.Evaluation = evaluation("run", o.Version, time.Now(), engine, o.PolicyPaths, o.DataFiles, o.Waivers, o.DisableRules, o.FailOn)
 	logger.verdict(doc.Verdict)
 
 	// 7. Reports: the summary on the terminal, then every --output, each written atomically;
@@ -353,10 +354,7 @@ func writeReports(o *Options, doc *facts.Document) error {
 // ExitCode is the one place the verdict becomes an exit code: 1 on a deny (or a warn under
 // --fail-on warn), else 0.
 func ExitCode(v *facts.Verdict, failOn string) int {
-	if v == nil || !v.Compliant || len(v.Deny) > 0 {
-		return 1
-	}
-	if failOn == "warn" && len(v.Warn) > 0 {
+	if v.Fails(failOn) {
 		return 1
 	}
 	return 0

@@ -164,3 +164,46 @@ func eachFinding(v *facts.Verdict, fn func(level string, f *facts.Finding)) {
 		fn("waived", &v.Waived[i])
 	}
 }
+
+// judgedLine says who judged the facts and when, beside the facts' own time, or "" for a
+// report that does not record it (written before the record existed).
+func judgedLine(doc *facts.Document) string {
+	e := doc.Evaluation
+	if e == nil {
+		return ""
+	}
+	pol := "the built-in policies"
+	if len(e.Policies) > 0 {
+		pol += " and " + strings.Join(e.Policies, ", ")
+	}
+	s := fmt.Sprintf("%s by %s (%s %s) with %s", formatTime(e.EvaluatedAt), nonEmpty(e.Command, "?"),
+		nonEmpty(e.Tool.Name, "cmpreflight"), nonEmpty(e.Tool.Version, "?"), pol)
+	if len(e.DataFiles) > 0 {
+		s += ", data " + strings.Join(e.DataFiles, ", ")
+	}
+	if e.Waivers != "" {
+		s += ", waivers " + e.Waivers
+	}
+	if len(e.DisabledRules) > 0 {
+		s += ", rules turned off: " + strings.Join(e.DisabledRules, ", ")
+	}
+	s += ", --fail-on " + nonEmpty(e.FailOn, "deny")
+	if e.PolicyDigest != "" {
+		s += " (policies " + e.PolicyDigest + ")"
+	}
+	if !doc.StartedAt.IsZero() {
+		s += "; facts gathered " + formatTime(doc.StartedAt)
+	}
+	if e.Source != "" {
+		s += " (" + e.Source + ")"
+	}
+	return s
+}
+
+// VerdictLine is one report's verdict on one line, for a terminal listing several reports:
+// where it came from, the machine, the verdict and its counts.
+func VerdictLine(path string, doc *facts.Document) string {
+	deny, warn, waived := verdictCounts(doc)
+	return ciSafeLine(plain(fmt.Sprintf("%s: %s: %s (%d deny, %d warn, %d waived)", path, nonEmpty(doc.Machine.NameOrHost(), "(unnamed machine)"),
+		strings.ToUpper(verdictWord(doc)), deny, warn, waived)))
+}

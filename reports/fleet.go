@@ -23,10 +23,30 @@ var fleetFormats = map[string]fleetRenderer{
 	"markdown": renderFleetMarkdown,
 	"junit":    renderFleetJUnit,
 	"text":     renderFleetText,
+	// The CI annotations (annotations.go): every deny and warn of every machine.
+	"github":       func(w io.Writer, doc *fleet.Document) error { return writeGitHub(w, fleetAsDocuments(doc)) },
+	"azure-devops": func(w io.Writer, doc *fleet.Document) error { return writeAzureDevOps(w, fleetAsDocuments(doc)) },
 }
 
 // FleetFormats lists the formats of `report merge`, in the documented order.
-func FleetFormats() []string { return []string{"json", "html", "markdown", "junit", "text"} }
+func FleetFormats() []string {
+	return []string{"json", "html", "markdown", "junit", "text", "github", "azure-devops"}
+}
+
+// fleetAsDocuments gives each machine of the fleet the shape the annotations read: its name,
+// findings and verdict (a machine without a verdict, or interrupted, fails the gate).
+func fleetAsDocuments(doc *fleet.Document) []*facts.Document {
+	out := make([]*facts.Document, 0, len(doc.Machines))
+	for _, m := range doc.Machines {
+		d := &facts.Document{Machine: facts.Machine{Name: m.Name, Hostname: m.Hostname}, Interrupted: m.Verdict == fleet.VerdictInterrupted,
+			Options: facts.Options{FailOn: "deny"}}
+		if m.Verdict != fleet.VerdictNone {
+			d.Verdict = &facts.Verdict{Compliant: m.Verdict == fleet.VerdictCompliant, Deny: m.Deny, Warn: m.Warn, Waived: []facts.Finding{}}
+		}
+		out = append(out, d)
+	}
+	return out
+}
 
 // ParseFleetOutputSpec splits a `report merge --output FORMAT=PATH` value.
 func ParseFleetOutputSpec(s string) (format, path string, err error) {
@@ -121,8 +141,14 @@ func cellText(c fleet.Cell) string {
 	return c.Status + " " + stageReason(&facts.Check{Stage: c.Stage, Reason: c.Reason})
 }
 
-func renderFleetText(w io.Writer, doc *fleet.Document) error {
-	ew := &errWriter{w: w}
+func renderFleetText(w io.Writer, doc *fleet.Document) (err error) {
+	cw := &ciSafe{w: w} // printed by report merge, often in a CI log
+	defer func() {
+		if ferr := cw.flush(); err == nil {
+			err = ferr
+		}
+	}()
+	ew := &errWriter{w: cw}
 	fmt.Fprintf(ew, "Fleet: %s\n\n", fleetHeadline(doc))
 	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "MACHINE\tVERDICT\tFAILING CHECKS\tDENY RULES\tREPORT TIME (UTC)")

@@ -167,3 +167,20 @@ func TestFleetHTMLInChromium(t *testing.T) {
 		t.Error("no request seen; the listener does not work")
 	}
 }
+
+// report merge's CI annotations: one error per deny of the machine that is not compliant,
+// the machine named in it, and one task result that fails the gate as merge's exit code does.
+func TestFleetAnnotations(t *testing.T) {
+	doc := hostileFleet()
+	gh := renderFleet(t, "github", doc)
+	if lines := strings.Split(strings.TrimSpace(gh), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "::error title=cmpreflight%3A ") ||
+		!strings.Contains(lines[0], hostileMachine+": <b>blocked</b>") {
+		t.Errorf("github:\n%s", gh)
+	}
+	az := renderFleet(t, "azure-devops", doc)
+	lines := strings.Split(strings.TrimSpace(az), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "##vso[task.logissue type=error;code=scp.endpoint_reachable]") ||
+		lines[1] != "##vso[task.complete result=Failed;]cmpreflight: 1 of 3 reports fail the gate, 0 with warnings" {
+		t.Errorf("azure-devops:\n%s", az)
+	}
+}

@@ -18,10 +18,13 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden from the fixtures")
 
 // fixtures are the hand-written JSON reports every golden file is rendered from.
-var fixtures = []string{"direct-pass", "proxy-denied", "tls-intercepted"}
+// hostile carries strings a network or a user's policy could put in a report (line breaks,
+// "::" and "##vso[" commands, %, ], ;, markup) and a record of the policies that judged it.
+var fixtures = []string{"direct-pass", "proxy-denied", "tls-intercepted", "hostile"}
 
 var goldenExt = map[string]string{
 	"json": "json", "html": "html", "junit": "xml", "sarif": "sarif", "markdown": "md", "text": "txt", "prom": "prom",
+	"github": "github.txt", "azure-devops": "azure-devops.txt",
 }
 
 func loadFixture(t *testing.T, name string) *facts.Document {

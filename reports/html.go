@@ -69,6 +69,7 @@ type htmlView struct {
 	Waived       int
 	Started      string
 	Duration     string
+	Judged       string // who judged the facts and when (judgedLine), "" when not recorded
 	Findings     []findingView
 	Causes       []causeView
 	Groups       []groupView
@@ -156,7 +157,7 @@ func anchorFor(prefix, id string, used map[string]bool) string {
 }
 
 func buildHTMLView(doc *facts.Document) *htmlView {
-	v := &htmlView{Doc: doc, Verdict: verdictWord(doc), Started: formatTime(doc.StartedAt), Duration: formatDuration(doc.DurationMs)}
+	v := &htmlView{Doc: doc, Verdict: verdictWord(doc), Started: formatTime(doc.StartedAt), Duration: formatDuration(doc.DurationMs), Judged: judgedLine(doc)}
 	v.Deny, v.Warn, v.Waived = verdictCounts(doc)
 	v.VerdictClass = map[string]string{"compliant": "ok", "not compliant": "bad", "no verdict": "none"}[v.Verdict]
 	v.Title = "cmpreflight: " + v.Verdict

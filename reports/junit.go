@@ -75,6 +75,9 @@ func renderJUnit(w io.Writer, doc *facts.Document) error {
 		{"profile", doc.Profile}, {"edition", doc.Edition}, {"cloud", doc.Cloud},
 		{"proxy", proxyLine(doc)}, {"tool", strings.TrimSpace(doc.Tool.Name + " " + doc.Tool.Version)},
 	}
+	if e := doc.Evaluation; e != nil {
+		cs.Properties = append(cs.Properties, junitProperty{"judged", judgedLine(doc)}, junitProperty{"policyDigest", e.PolicyDigest})
+	}
 	for i := range doc.Checks {
 		c := &doc.Checks[i]
 		tc := junitCase{Classname: groupOf(c), Name: checkLabel(c), Time: seconds(c.Timings.Total)}

@@ -31,6 +31,9 @@ func renderMarkdown(w io.Writer, doc *facts.Document) error {
 	fmt.Fprintf(ew, "| Profile / edition | %s / %s |\n", md(doc.Profile), md(doc.Edition))
 	fmt.Fprintf(ew, "| Started | %s, took %s |\n", formatTime(doc.StartedAt), formatDuration(doc.DurationMs))
 	fmt.Fprintf(ew, "| Tool | %s %s |\n", md(doc.Tool.Name), md(doc.Tool.Version))
+	if line := judgedLine(doc); line != "" {
+		fmt.Fprintf(ew, "| Judged | %s |\n", md(line))
+	}
 	fmt.Fprintln(ew)
 	for _, n := range doc.Notes {
 		fmt.Fprintf(ew, "- %s\n", md(n))

@@ -37,6 +37,10 @@ func renderProm(w io.Writer, doc *facts.Document) error {
 			p.sample("cmpreflight_verdict_findings", []string{"level", l.level}, float64(l.n))
 		}
 	}
+	if e := doc.Evaluation; e != nil {
+		p.family("cmpreflight_verdict_timestamp_seconds", "When the policies gave the verdict, Unix time (later than the run's start when report evaluate judged saved facts again).")
+		p.sample("cmpreflight_verdict_timestamp_seconds", []string{"command", e.Command, "policy_digest", e.PolicyDigest}, float64(e.EvaluatedAt.UnixMilli())/1000)
+	}
 
 	p.family("cmpreflight_checks", "Checks by status.")
 	s := doc.Summary

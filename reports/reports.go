@@ -29,11 +29,15 @@ var formats = map[string]renderer{
 	"markdown": renderMarkdown,
 	"text":     renderText,
 	"prom":     renderProm,
+	// CI annotations (annotations.go): GitHub Actions workflow commands and Azure Pipelines
+	// logging commands, one per finding.
+	"github":       renderGitHub,
+	"azure-devops": renderAzureDevOps,
 }
 
 // Formats lists the report formats in the order the documentation gives them.
 func Formats() []string {
-	return []string{"json", "html", "junit", "sarif", "markdown", "text", "prom"}
+	return []string{"json", "html", "junit", "sarif", "markdown", "text", "prom", "github", "azure-devops"}
 }
 
 func unknownFormat(format string) error {
@@ -115,23 +119,48 @@ func ParseOutputSpec(s string) (format, path string, err error) {
 	return f, p, nil
 }
 
-// ReadJSON loads a saved JSON report for `report convert`.
+// ErrFleetDocument marks a JSON file that is the output of report merge (a fleet document),
+// not one machine's report.
+var ErrFleetDocument = errors.New("a fleet document (the output of report merge), not a machine report")
+
+// ReadJSON loads a saved JSON report (report convert, report evaluate, --previous). A report
+// of another schemaVersion is refused with both versions named: this build reads only its
+// own (an older report's facts are gathered again with this version, a newer one is read
+// by the version that wrote it).
 func ReadJSON(path string) (*facts.Document, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read report: %w", err)
 	}
+	return DecodeJSON(path, data)
+}
+
+// DecodeJSON is ReadJSON on the bytes of path, already read.
+func DecodeJSON(path string, data []byte) (*facts.Document, error) {
 	var probe struct {
-		SchemaVersion *int `json:"schemaVersion"`
+		SchemaVersion *int   `json:"schemaVersion"`
+		Kind          string `json:"kind"`
+		Tool          struct {
+			Name    string `json:"name"`
+			Version string `json:"version"`
+		} `json:"tool"`
 	}
 	if err := json.Unmarshal(data, &probe); err != nil {
 		return nil, fmt.Errorf("read report %s: not JSON: %w", path, err)
 	}
 	switch {
-	case probe.SchemaVersion == nil:
+	case probe.Kind == "cmpreflight-fleet":
+		return nil, fmt.Errorf("read report %s: %w", path, ErrFleetDocument)
+	case probe.SchemaVersion == nil || probe.Kind != "":
 		return nil, fmt.Errorf("read report %s: no schemaVersion: not a cmpreflight JSON report", path)
-	case *probe.SchemaVersion != facts.SchemaVersion:
-		return nil, fmt.Errorf("read report %s: schemaVersion %d, this build reads %d", path, *probe.SchemaVersion, facts.SchemaVersion)
+	case *probe.SchemaVersion < facts.SchemaVersion:
+		return nil, fmt.Errorf("read report %s: schemaVersion %d (written by cmpreflight %s) is older than this build reads (%d): run the checks again with this version",
+			path, *probe.SchemaVersion, nonEmpty(probe.Tool.Version, "?"), facts.SchemaVersion)
+	case *probe.SchemaVersion > facts.SchemaVersion:
+		return nil, fmt.Errorf("read report %s: schemaVersion %d (written by cmpreflight %s) is newer than this build reads (%d): use that version or a later one",
+			path, *probe.SchemaVersion, nonEmpty(probe.Tool.Version, "?"), facts.SchemaVersion)
+	case probe.Tool.Name != "cmpreflight":
+		return nil, fmt.Errorf("read report %s: tool.name is %q: not a cmpreflight JSON report", path, probe.Tool.Name)
 	}
 	var doc facts.Document
 	dec := json.NewDecoder(bytes.NewReader(data))

@@ -16,7 +16,7 @@ import (
 )
 
 func TestFormats(t *testing.T) {
-	want := []string{"json", "html", "junit", "sarif", "markdown", "text", "prom"}
+	want := []string{"json", "html", "junit", "sarif", "markdown", "text", "prom", "github", "azure-devops"}
 	if got := Formats(); !slices.Equal(got, want) {
 		t.Fatalf("Formats() = %v, want %v", got, want)
 	}
@@ -167,6 +167,10 @@ func TestReadJSON(t *testing.T) {
 
 	for name, tc := range map[string]struct{ body, errHas string }{
 		"future":  {`{"schemaVersion": 2, "checks": []}`, "schemaVersion 2"},
+		"newer":   {`{"schemaVersion": 2, "tool": {"name": "cmpreflight", "version": "v9"}}`, "schemaVersion 2 (written by cmpreflight v9) is newer than this build reads (1)"},
+		"older":   {`{"schemaVersion": 0, "tool": {"name": "cmpreflight", "version": "v0.0.1"}}`, "schemaVersion 0 (written by cmpreflight v0.0.1) is older than this build reads (1)"},
+		"fleet":   {`{"schemaVersion": 1, "kind": "cmpreflight-fleet", "tool": {"name": "cmpreflight"}}`, "a fleet document"},
+		"foreign": {`{"schemaVersion": 1, "tool": {"name": "other"}}`, "not a cmpreflight JSON report"},
 		"missing": {`{"checks": []}`, "no schemaVersion"},
 		"garbage": {`<html>`, "not JSON"},
 	} {

@@ -168,6 +168,10 @@ func renderSARIF(w io.Writer, doc *facts.Document) error {
 	run.Properties = map[string]any{
 		"profile": doc.Profile, "edition": doc.Edition, "verdict": strings.ReplaceAll(verdictWord(doc), " ", "-"),
 	}
+	if doc.Evaluation != nil {
+		// The invocation's times are the facts'; the verdict's own time and policies are here.
+		run.Properties["evaluation"] = doc.Evaluation
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(sarifLog{

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -17,8 +18,14 @@ const summaryRows = 15
 // RenderSummary writes the terminal summary: the verdict, then the causes with their first
 // action, then the checks that did not pass (at most summaryRows of them). verbose adds every
 // check and every finding with its fix and sources, as the text report does.
-func RenderSummary(w io.Writer, doc *facts.Document, verbose bool) error {
-	ew := &errWriter{w: w}
+func RenderSummary(w io.Writer, doc *facts.Document, verbose bool) (err error) {
+	cw := &ciSafe{w: w}
+	defer func() {
+		if ferr := cw.flush(); err == nil {
+			err = ferr
+		}
+	}()
+	ew := &errWriter{w: cw}
 	deny, warn, waived := verdictCounts(doc)
 	fmt.Fprintf(ew, "Verdict: %s (%d deny, %d warn, %d waived)\n", strings.ToUpper(verdictWord(doc)), deny, warn, waived)
 	s := doc.Summary
@@ -26,6 +33,10 @@ func RenderSummary(w io.Writer, doc *facts.Document, verbose bool) error {
 		s.Total, s.Pass, s.Fail, s.Warn, s.Skip, s.Error, s.Required, s.RequiredFailed)
 	if line := profilesLine(doc); line != "" {
 		fmt.Fprintln(ew, line)
+	}
+	if e := doc.Evaluation; e != nil && e.Command != "run" {
+		// Saved facts judged again: when, and by which policies, beside the facts' own time.
+		fmt.Fprintln(ew, "Judged: "+plain(judgedLine(doc)))
 	}
 	if doc.Interrupted {
 		fmt.Fprintln(ew, "The run was interrupted: the results are incomplete.")
@@ -177,4 +188,46 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	n, err := e.w.Write(p)
 	e.err = err
 	return n, err
+}
+
+// ciSafe writes text meant for a terminal that may be a CI log (the summary printed by a
+// pipeline step) so that no network string in it reads as a command to the CI agent: Azure
+// Pipelines takes "##vso[" anywhere in a line, GitHub Actions takes a line starting with "::"
+// and Azure a line starting with "##[". Such text gets a backslash ("##vso\[", "\::"),
+// visible and inert; the tool's own lines never look like that.
+type ciSafe struct {
+	w   io.Writer
+	buf []byte
+}
+
+func (c *ciSafe) Write(p []byte) (int, error) {
+	c.buf = append(c.buf, p...)
+	for {
+		i := bytes.IndexByte(c.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		if _, err := io.WriteString(c.w, ciSafeLine(string(c.buf[:i+1]))); err != nil {
+			return 0, err
+		}
+		c.buf = c.buf[i+1:]
+	}
+}
+
+func (c *ciSafe) flush() error {
+	if len(c.buf) == 0 {
+		return nil
+	}
+	_, err := io.WriteString(c.w, ciSafeLine(string(c.buf)))
+	c.buf = nil
+	return err
+}
+
+// ciSafeLine neutralises one line (see ciSafe).
+func ciSafeLine(l string) string {
+	l = strings.ReplaceAll(l, "##vso[", `##vso\[`)
+	if t := strings.TrimLeft(l, " \t"); strings.HasPrefix(t, "::") || strings.HasPrefix(t, "##[") {
+		l = l[:len(l)-len(t)] + `\` + t
+	}
+	return l
 }

@@ -71,13 +71,16 @@ func cmdPolicy(args []string, stdout, stderr io.Writer) (int, error) {
 	return exitOK, nil
 }
 
-// cmdReport runs `report convert`.
+// cmdReport runs `report convert` (and dispatches merge and evaluate).
 func cmdReport(args []string, stdout, stderr io.Writer) (int, error) {
 	if len(args) > 0 && args[0] == "merge" {
 		return cmdReportMerge(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "evaluate" {
+		return cmdReportEvaluate(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "convert" {
-		return exitUsage, usagef("usage: cmpreflight report convert --in report.json --output FORMAT=PATH...\n       cmpreflight report merge --in FILE|DIR|GLOB... --output FORMAT=PATH...")
+		return exitUsage, usagef("usage: cmpreflight report convert --in report.json --output FORMAT=PATH...\n       cmpreflight report merge --in FILE|DIR|GLOB... --output FORMAT=PATH...\n       cmpreflight report evaluate --in FILE|DIR|GLOB... [--policy PATH] --output FORMAT=PATH...")
 	}
 	fs := newFlagSet("report convert", stdout)
 	in := fs.String("in", "", "saved JSON report")

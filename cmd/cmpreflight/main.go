@@ -42,7 +42,7 @@ func commands() []command {
 		{"run", "check this machine (the main job)", cmdRun},
 		{"endpoints", "print the endpoint catalog (table, json, csv, firewall)", cmdEndpoints},
 		{"policy", "policy test: run Rego unit tests; policy list: every rule with its metadata", cmdPolicy},
-		{"report", "report convert: render a saved JSON report in another format; report merge: many machines into one fleet view", cmdReport},
+		{"report", "report convert: render a saved JSON report in another format; report evaluate: judge saved reports again with policies; report merge: many machines into one fleet view", cmdReport},
 		{"logs", "logs analyze: read the role's logs (Dmpdownloader.log, Dmpuploader.log, ...)", cmdLogs},
 		{"version", "print the version", cmdVersion},
 	}

@@ -37,6 +37,22 @@ func Apply(fs *pflag.FlagSet, path string) error {
 
 // ApplyBytes is Apply on content already read.
 func ApplyBytes(fs *pflag.FlagSet, path string, data []byte) error {
+	return applyBytes(fs, path, data, nil)
+}
+
+// ApplyShared is Apply for a command that shares its config file with another: a key that fs
+// lacks but shared has (a flag of the other command) is skipped, not refused, so one file
+// serves both (report evaluate reads run's preflight.yaml and uses its policy keys). A key
+// neither knows is still refused, naming file:line.
+func ApplyShared(fs *pflag.FlagSet, path string, shared *pflag.FlagSet) error {
+	data, err := inputfile.Read(path)
+	if err != nil {
+		return fmt.Errorf("--config: %w", err)
+	}
+	return applyBytes(fs, path, data, shared)
+}
+
+func applyBytes(fs *pflag.FlagSet, path string, data []byte, shared *pflag.FlagSet) error {
 	var doc yaml.Node
 	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
@@ -58,6 +74,9 @@ func ApplyBytes(fs *pflag.FlagSet, path string, data []byte) error {
 			return fmt.Errorf("%s:%d: %q: secrets are not read from config files; use %s", path, k.Line, key, hint)
 		}
 		f := fs.Lookup(key)
+		if f == nil && key != "config" && shared != nil && shared.Lookup(key) != nil {
+			continue
+		}
 		if f == nil || key == "config" {
 			return fmt.Errorf("%s:%d: unknown key %q (keys are the long flag names of the command)", path, k.Line, key)
 		}

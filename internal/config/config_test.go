@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -58,5 +59,32 @@ func TestApplyErrorsNameFileAndLine(t *testing.T) {
 		if err != nil && strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("error leaks the secret: %v", err)
 		}
+	}
+}
+
+// A shared config file: keys of the other command are skipped, unknown keys still refused,
+// secrets still refused.
+func TestApplySharedSkipsTheOtherCommandsKeys(t *testing.T) {
+	fs := pflag.NewFlagSet("report evaluate", pflag.ContinueOnError)
+	fs.StringArray("policy", nil, "")
+	dir := t.TempDir()
+	write := func(body string) string {
+		p := dir + "/c.yaml"
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if err := ApplyShared(fs, write("proxy: http://proxy.lab:8080\npolicy: [a, b]\n"), newFS()); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := fs.GetStringArray("policy"); len(v) != 2 || v[1] != "b" {
+		t.Errorf("policy = %v", v)
+	}
+	if err := ApplyShared(fs, write("policy: a\nproxi: x\n"), newFS()); err == nil || !strings.Contains(err.Error(), "c.yaml:2") {
+		t.Errorf("unknown key: err = %v, want c.yaml:2", err)
+	}
+	if err := ApplyShared(fs, write("proxy-password: x\n"), newFS()); err == nil || !strings.Contains(err.Error(), "secrets") {
+		t.Errorf("secret key: err = %v", err)
 	}
 }

@@ -37,6 +37,15 @@ var runExamples = []string{
 	"cmpreflight run --config preflight.yaml --policy ./my-policies --waivers waivers.yaml",
 }
 
+var evaluateExamples = []string{
+	"cmpreflight report evaluate --in cm01.json --policy ./policy --output github=-",
+	"cmpreflight report evaluate --in ./reports --policy ./policy --waivers waivers.yaml --output junit=evaluated.xml --output json=evaluated/",
+	"cmpreflight report evaluate --config preflight.yaml --in 'reports/*.json' --output azure-devops=- --output html=fleet.html",
+}
+
+// examples are the examples each command's help ends with.
+var examples = map[string][]string{"cmpreflight run": runExamples, "cmpreflight report evaluate": evaluateExamples}
+
 // ExitCodes is the exit code table every command's help ends with.
 const ExitCodes = `Exit codes:
   0  compliant (no deny; no warn either under --fail-on warn)
@@ -98,9 +107,9 @@ func Write(w io.Writer, fs *pflag.FlagSet) {
 		}
 	})
 	writeTopic(w, "Other", other, listed)
-	if name == "cmpreflight run" {
+	if ex := examples[name]; ex != nil {
 		fmt.Fprintln(w, "\nExamples:")
-		for _, e := range runExamples {
+		for _, e := range ex {
 			fmt.Fprintf(w, "  %s\n", e)
 		}
 		fmt.Fprintln(w, "\nEvery flag is also a key of the --config file (its long name).")
