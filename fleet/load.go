@@ -16,6 +16,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/cmpreflight/cmpreflight/facts"
+	"github.com/cmpreflight/cmpreflight/internal/inputfile"
 )
 
 // maxReportBytes bounds one input file: a 20,000-check report is about 60 MB.
@@ -175,7 +176,7 @@ func Load(paths []string, skipInvalid bool) (*Set, error) {
 // readReport reads one machine report, refusing what this build cannot merge with a
 // reason a person can act on.
 func readReport(path string) (*Report, error) {
-	f, err := os.Open(path)
+	f, err := inputfile.Open(path)
 	if err != nil {
 		return nil, err
 	}

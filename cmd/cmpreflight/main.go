@@ -63,6 +63,11 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
+			if c.name != "run" {
+				// These commands have nothing to finish: an interrupt ends them at once.
+				_, stop := watchInterrupts(c.name, stderr, false)
+				defer stop()
+			}
 			code, err := c.run(args[1:], stdout, stderr)
 			if err != nil {
 				if errors.Is(err, pflag.ErrHelp) {

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"io"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -119,10 +116,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	registerRuleDocs(o.PolicyPaths)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := watchInterrupts("run", stderr, true)
 	defer stop()
 	doc, err := preflight.Run(ctx, o)
-	if err != nil {
+	if err != nil && doc != nil {
+		return exitUsage, outputsFailed(err)
+	} else if err != nil {
 		return exitUsage, usagef("%v", err)
 	}
 	if doc.Interrupted {
@@ -142,4 +141,14 @@ func injectedNow() (time.Time, error) {
 		return time.Time{}, usagef("CMPREFLIGHT_NOW %q: want RFC 3339 (2026-11-27T10:00:00Z)", v)
 	}
 	return t, nil
+}
+
+// outputsFailed words the failure of a run that finished but could not write every output
+// (or its log): each one named, and the others kept.
+func outputsFailed(err error) error {
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) == 1 {
+		return usagef("%s (every other output was written)", lines[0])
+	}
+	return usagef("%d outputs could not be written (every other output was written):\n  %s", len(lines), strings.Join(lines, "\n  "))
 }
