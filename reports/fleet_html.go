@@ -48,9 +48,9 @@ type fleetView struct {
 	AllCompliant bool
 	// SkippedHeading introduces the unread inputs, listed first; empty when none.
 	SkippedHeading string
-	Machines     []machineView
-	Attention    []attentionView
-	Matrix       bool
+	Machines       []machineView
+	Attention      []attentionView
+	Matrix         bool
 }
 
 type machineView struct {
