@@ -75,6 +75,10 @@ type Options struct {
 	Now time.Time
 	// Stdout receives the text summary (unless Quiet); Stderr the progress.
 	Stdout, Stderr io.Writer
+	// BeforeOutputs, when set, is called once the verdict is known, before the summary and
+	// the outputs are written: from then on nothing is left to finish, and the command ends
+	// at the next interrupt.
+	BeforeOutputs func()
 }
 
 // SiteOptions are the inputs of the site checks (placement, rights, mode).

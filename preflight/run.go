@@ -338,6 +338,9 @@ func finishFacts(ctx context.Context, o *Options, doc *facts.Document, start tim
 // then the report's alone) and writes every --output, trying each one even when another
 // failed: what could be written is kept, and every failure is named.
 func writeReports(o *Options, doc *facts.Document) error {
+	if o.BeforeOutputs != nil {
+		o.BeforeOutputs()
+	}
 	var errs []error
 	toStdout := false
 	for _, out := range o.Outputs {

@@ -105,7 +105,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) (int, error) {
 		errs = append(errs, reports.WriteFile(path, format, doc))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return exitUsage, outputsFailed(err)
+		return exitUsage, outputsFailed(err, len(*outs))
 	}
 	return exitOK, nil
 }

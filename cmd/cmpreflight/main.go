@@ -65,8 +65,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		if c.name == args[0] {
 			if c.name != "run" {
 				// These commands have nothing to finish: an interrupt ends them at once.
-				_, stop := watchInterrupts(c.name, stderr, false)
-				defer stop()
+				defer watchInterrupts(c.name, stderr, false).stop()
 			}
 			code, err := c.run(args[1:], stdout, stderr)
 			if err != nil {

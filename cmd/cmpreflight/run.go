@@ -116,11 +116,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	registerRuleDocs(o.PolicyPaths)
 
-	ctx, stop := watchInterrupts("run", stderr, true)
-	defer stop()
-	doc, err := preflight.Run(ctx, o)
+	in := watchInterrupts("run", stderr, true)
+	defer in.stop()
+	o.BeforeOutputs = in.atOnce
+	doc, err := preflight.Run(in.ctx, o)
 	if err != nil && doc != nil {
-		return exitUsage, outputsFailed(err)
+		return exitUsage, outputsFailed(err, len(o.Outputs)+boolInt(o.LogFile != ""))
 	} else if err != nil {
 		return exitUsage, usagef("%v", err)
 	}
@@ -143,12 +144,24 @@ func injectedNow() (time.Time, error) {
 	return t, nil
 }
 
-// outputsFailed words the failure of a run that finished but could not write every output
-// (or its log): each one named, and the others kept.
-func outputsFailed(err error) error {
+// outputsFailed words the failure of a command that could not write some of its outputs
+// (or its log): each one named, and whether the others were written.
+func outputsFailed(err error, outputs int) error {
 	lines := strings.Split(err.Error(), "\n")
-	if len(lines) == 1 {
-		return usagef("%s (every other output was written)", lines[0])
+	switch {
+	case len(lines) == 1 && outputs <= 1:
+		return usagef("%s", lines[0])
+	case len(lines) == 1:
+		return usagef("%s (the other outputs were written)", lines[0])
+	case len(lines) >= outputs:
+		return usagef("%d outputs could not be written:\n  %s", len(lines), strings.Join(lines, "\n  "))
 	}
-	return usagef("%d outputs could not be written (every other output was written):\n  %s", len(lines), strings.Join(lines, "\n  "))
+	return usagef("%d outputs could not be written (the others were written):\n  %s", len(lines), strings.Join(lines, "\n  "))
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/cmpreflight/cmpreflight/internal/outfile"
@@ -14,31 +15,39 @@ import (
 // exitNow ends the process; a variable so that nothing else in the package calls os.Exit.
 var exitNow = os.Exit
 
-// watchInterrupts handles Ctrl-C (SIGINT) and SIGTERM for one command. With graceful (run),
-// the first one cancels the returned context: the run stops probing and still writes its
-// report, marked interrupted. Any other one, or the first for a command that has nothing
-// to finish, ends the process at once with exit 2, after removing every output still being
-// written: what was whole stays, nothing half written is left.
-func watchInterrupts(name string, stderr io.Writer, graceful bool) (context.Context, func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	done := make(chan struct{})
+// interrupts handles Ctrl-C (SIGINT) and SIGTERM for one command. While graceful (run before
+// its outputs), the first one cancels the context: the run stops probing or evaluating and
+// still writes its report, marked interrupted. Any other one, or the first once nothing is
+// left to finish, ends the process at once with exit 2, after removing every output still
+// being written: what was whole stays, nothing half written is left.
+type interrupts struct {
+	ctx      context.Context
+	cancel   context.CancelFunc
+	graceful atomic.Bool
+	ch       chan os.Signal
+	done     chan struct{}
+}
+
+func watchInterrupts(name string, stderr io.Writer, graceful bool) *interrupts {
+	in := &interrupts{ch: make(chan os.Signal, 2), done: make(chan struct{})}
+	in.ctx, in.cancel = context.WithCancel(context.Background())
+	in.graceful.Store(graceful)
+	signal.Notify(in.ch, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		first := true
+		again := false
 		for {
 			select {
-			case <-done:
+			case <-in.done:
 				return
-			case sig := <-ch:
-				if graceful && first {
-					first = false
-					cancel()
+			case sig := <-in.ch:
+				if in.graceful.Load() && !again {
+					again = true
+					in.cancel()
 					continue
 				}
 				outfile.Abort()
 				what := "interrupted"
-				if !first {
+				if again {
 					what = "interrupted again"
 				}
 				fmt.Fprintf(stderr, "cmpreflight %s: %s (%v): stopped at once; no output is left half written\n", name, what, sig)
@@ -46,9 +55,15 @@ func watchInterrupts(name string, stderr io.Writer, graceful bool) (context.Cont
 			}
 		}
 	}()
-	return ctx, func() {
-		signal.Stop(ch)
-		close(done)
-		cancel()
-	}
+	return in
+}
+
+// atOnce makes the next interrupt end the process at once: nothing is left to finish (the
+// outputs are being written, and a FIFO nobody reads could hold them for ever).
+func (in *interrupts) atOnce() { in.graceful.Store(false) }
+
+func (in *interrupts) stop() {
+	signal.Stop(in.ch)
+	close(in.done)
+	in.cancel()
 }
