@@ -8,6 +8,7 @@ import (
 
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/fleet"
+	"github.com/cmpreflight/cmpreflight/internal/outfile"
 	"github.com/cmpreflight/cmpreflight/preflight"
 	"github.com/cmpreflight/cmpreflight/reports"
 )
@@ -52,7 +53,12 @@ func cmdReportMerge(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	doc := fleet.Merge(set, facts.Tool{Name: "cmpreflight", Version: version}, now)
 	doc.SkippedAccepted = *accept
-	if !*quiet {
+	toStdout := false
+	for _, o := range *outs {
+		_, path, _ := reports.ParseFleetOutputSpec(o)
+		toStdout = toStdout || outfile.IsStdout(path)
+	}
+	if !*quiet && !toStdout { // an output on standard output has it to itself
 		if err := reports.RenderFleet(stdout, "text", doc); err != nil {
 			return exitUsage, err
 		}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -113,24 +114,25 @@ func TestInputsThatAreNotFilesNeverHang(t *testing.T) {
 	syscall.Mkfifo(filepath.Join(inventory, "SMS_Site.json"), 0o600)
 	logs := filepath.Join(dir, "Dmpdownloader.log")
 	syscall.Mkfifo(logs, 0o600)
-	run := failingRun(t)
+	base := failingRun(t)
+	run := func(extra ...string) []string { return append(slices.Clone(base), extra...) }
 	for _, c := range []struct {
 		args []string
 		name string // the file the message must name
 	}{
-		{append(run, "--endpoints", fifo), fifo},
-		{append(run, "--config", fifo), fifo},
-		{append(run, "--config", "/dev/zero"), "/dev/zero"},
-		{append(run, "--policy", fifo), fifo},
-		{append(run, "--policy", policyDir), filepath.Join(policyDir, "a.rego")},
-		{append(run, "--waivers", fifo), fifo},
-		{append(run, "--data", fifo), fifo},
-		{append(run, "--ca-file", fifo), fifo},
-		{append(run, "--expected-roots", fifo), fifo},
-		{append(run, "--proxy", "http://127.25.0.1:9", "--proxy-user", "svc", "--proxy-password-file", fifo), fifo},
-		{append(run, "--previous", fifo), fifo},
-		{append(run, "--inventory", inventory), filepath.Join(inventory, "SMS_Site.json")},
-		{append(run, "--cm-logs", logs), logs},
+		{run("--endpoints", fifo), fifo},
+		{run("--config", fifo), fifo},
+		{run("--config", "/dev/zero"), "/dev/zero"},
+		{run("--policy", fifo), fifo},
+		{run("--policy", policyDir), filepath.Join(policyDir, "a.rego")},
+		{run("--waivers", fifo), fifo},
+		{run("--data", fifo), fifo},
+		{run("--ca-file", fifo), fifo},
+		{run("--expected-roots", fifo), fifo},
+		{run("--proxy", "http://127.25.0.1:9", "--proxy-user", "svc", "--proxy-password-file", fifo), fifo},
+		{run("--previous", fifo), fifo},
+		{run("--inventory", inventory), filepath.Join(inventory, "SMS_Site.json")},
+		{run("--cm-logs", logs), logs},
 		{[]string{"endpoints", "--endpoints", fifo}, fifo},
 		{[]string{"report", "convert", "--in", fifo}, fifo},
 		{[]string{"report", "merge", "--in", fifo}, fifo},
@@ -421,7 +423,7 @@ func TestCommandsEndCleanlyOnSIGTERM(t *testing.T) {
 		dir := t.TempDir()
 		stuck := filepath.Join(t.TempDir(), "stuck.fifo")
 		readerOnFIFO(t, stuck)
-		args := append(c.args, "--output", "html="+filepath.Join(dir, "first.html"), "--output", "json="+stuck, "--output", "markdown="+filepath.Join(dir, "after.md"))
+		args := append(slices.Clone(c.args), "--output", "html="+filepath.Join(dir, "first.html"), "--output", "json="+stuck, "--output", "markdown="+filepath.Join(dir, "after.md"))
 		p := startBinary(t, args...)
 		first := filepath.Join(dir, "first.html")
 		for i := 0; i < 300; i++ {
@@ -500,5 +502,22 @@ func TestMergeWithUnreadableFilesIsNotProven(t *testing.T) {
 	p = startBinary(t, "report", "merge", "--in", dir, "--skip-invalid", "--accept-skipped", "--quiet", "--output", "json="+fleetJSON)
 	if code := p.wait(t, 60*time.Second); code != 0 {
 		t.Errorf("--accept-skipped: exit %d, stderr %s", code, p.stderr.String())
+	}
+}
+
+// --output FORMAT=- is standard output, which the report then has to itself (no summary);
+// two outputs on it are refused before the run, as is a log on it.
+func TestDashIsStandardOutput(t *testing.T) {
+	args := slices.DeleteFunc(failingRun(t, "--output", "json=-"), func(a string) bool { return a == "--quiet" })
+	r := runBin(t, nil, args...)
+	var doc facts.Document
+	if err := json.Unmarshal([]byte(r.stdout), &doc); r.code != 1 || err != nil || doc.Verdict == nil {
+		t.Errorf("exit %d, stdout is not the JSON report alone (%v): %.300q", r.code, err, r.stdout)
+	}
+	for _, extra := range [][]string{{"--output", "json=-", "--output", "text=/dev/stdout"}, {"--log-file", "-"}} {
+		r := runBin(t, nil, failingRun(t, extra...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, "standard output") || strings.Contains(r.stderr, "absent.lab.test") {
+			t.Errorf("%v: exit %d, stderr %q", extra, r.code, r.stderr)
+		}
 	}
 }

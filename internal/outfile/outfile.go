@@ -274,8 +274,10 @@ func OpenAppend(path string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch d {
-	case toStdout, toStderr, toThrough:
+	switch {
+	case path == StdoutName:
+		return nil, errors.New("- (standard output) is for reports; give the log a file")
+	case d != toReplace:
 		return openThrough(target)
 	}
 	f, err := os.OpenFile(target, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
