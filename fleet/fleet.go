@@ -80,7 +80,8 @@ type Summary struct {
 	Checks       int `json:"checks"`
 	Split        int `json:"split"`
 	Failing      int `json:"failing"`
-	// Skipped counts the inputs that could not be read (--skip-invalid).
+	// Skipped counts the inputs that could not be read (--skip-invalid), each maybe a
+	// machine unseen; fleet documents set aside are not counted.
 	Skipped int `json:"skipped"`
 }
 
@@ -147,6 +148,9 @@ type Source struct {
 type Skipped struct {
 	Path   string `json:"path"`
 	Reason string `json:"reason"`
+	// Unseen: the file could be a machine's report that could not be read, so that machine
+	// is unseen. A fleet document set aside is not.
+	Unseen bool `json:"unseen"`
 }
 
 // verdictOf is a report's machine verdict.
@@ -178,7 +182,11 @@ func Merge(set *Set, tool facts.Tool, now time.Time) *Document {
 		doc.Skipped = []Skipped{}
 	}
 	doc.Summary.Reports = len(reports) + len(set.Superseded)
-	doc.Summary.Skipped = len(doc.Skipped)
+	for _, s := range doc.Skipped {
+		if s.Unseen {
+			doc.Summary.Skipped++
+		}
+	}
 
 	rank := map[string]int{VerdictNotCompliant: 0, VerdictInterrupted: 1, VerdictNone: 2, VerdictCompliant: 3}
 	slices.SortFunc(reports, func(a, b *Report) int {

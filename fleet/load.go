@@ -142,7 +142,7 @@ func Load(paths []string, skipInvalid bool) (*Set, error) {
 	for i, res := range results {
 		if res.err != nil {
 			if skipInvalid || errors.Is(res.err, errFleetDocument) {
-				set.Skipped = append(set.Skipped, Skipped{Path: paths[i], Reason: res.err.Error()})
+				set.Skipped = append(set.Skipped, Skipped{Path: paths[i], Reason: res.err.Error(), Unseen: !errors.Is(res.err, errFleetDocument)})
 				continue
 			}
 			problems = append(problems, fmt.Sprintf("%s: %v", paths[i], res.err))

@@ -87,10 +87,12 @@ func fleetHeadline(doc *fleet.Document) string {
 // skippedFirst lists the inputs that could not be read, before anything else in a fleet
 // view: a gate that cannot see a machine says nothing about it.
 func skippedFirst(doc *fleet.Document) string {
-	if len(doc.Skipped) == 0 {
+	switch {
+	case len(doc.Skipped) == 0:
 		return ""
-	}
-	if doc.SkippedAccepted {
+	case doc.Summary.Skipped == 0:
+		return "Inputs set aside (fleet documents, not machine reports):"
+	case doc.SkippedAccepted:
 		return "Inputs that could not be read (accepted unseen with --accept-skipped):"
 	}
 	return "Inputs that could not be read (their machines are unseen; fix them or pass --accept-skipped):"
@@ -262,7 +264,10 @@ func renderFleetJUnit(w io.Writer, doc *fleet.Document) error {
 		unread := junitSuite{Name: "unread inputs", Time: "0.000"}
 		for _, s := range doc.Skipped {
 			tc := junitCase{Classname: "inputs", Name: s.Path, Time: "0.000"}
-			if doc.SkippedAccepted {
+			if !s.Unseen {
+				tc.Skipped = &junitSkipped{Message: s.Reason}
+				unread.Skipped++
+			} else if doc.SkippedAccepted {
 				tc.Skipped = &junitSkipped{Message: "accepted unseen (--accept-skipped): " + s.Reason}
 				unread.Skipped++
 			} else {

@@ -41,7 +41,7 @@ func hostileFleet() *fleet.Document {
 		mk("scp01.contoso.com", true, facts.StatusPass),
 		mk(hostileMachine, false, facts.StatusFail),
 		mk("mp03.contoso.com", true, facts.StatusPass),
-	}, Skipped: []fleet.Skipped{{Path: "/share/<i>x</i>.json", Reason: "not a JSON report"}}}
+	}, Skipped: []fleet.Skipped{{Path: "/share/<i>x</i>.json", Reason: "not a JSON report", Unseen: true}}}
 	return fleet.Merge(set, facts.Tool{Name: "cmpreflight", Version: "test"}, time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC))
 }
 

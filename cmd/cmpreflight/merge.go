@@ -71,8 +71,8 @@ func cmdReportMerge(args []string, stdout, stderr io.Writer) (int, error) {
 	if err := errors.Join(errs...); err != nil {
 		return exitUsage, outputsFailed(err, len(*outs))
 	}
-	if len(set.Skipped) > 0 && !*accept {
-		fmt.Fprintf(stderr, "cmpreflight report merge: %d input(s) could not be read: their machines are unseen, so the fleet is not proven compliant (exit 1); fix them, or pass --accept-skipped to accept them unseen\n", len(set.Skipped))
+	if n := doc.Summary.Skipped; n > 0 && !*accept {
+		fmt.Fprintf(stderr, "cmpreflight report merge: %d input(s) could not be read: their machines are unseen, so the fleet is not proven compliant (exit 1); fix them, or pass --accept-skipped to accept them unseen\n", n)
 	}
 	if !doc.Proven() {
 		return exitNotCompliant, nil

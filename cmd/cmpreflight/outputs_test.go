@@ -521,3 +521,21 @@ func TestDashIsStandardOutput(t *testing.T) {
 		}
 	}
 }
+
+// A fleet document left among the reports is set aside, not counted as a machine unseen:
+// the merge still proves the fleet.
+func TestFleetDocumentAmongInputsIsNotAnUnseenMachine(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join("..", "..", "reports", "testdata", "direct-pass.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "m1.json"), src, 0o644)
+	if r := runBin(t, nil, "report", "merge", "--in", dir, "--quiet", "--output", "json="+filepath.Join(dir, "fleet.json")); r.code != 0 {
+		t.Fatalf("first merge: exit %d, %s", r.code, r.stderr)
+	}
+	r := runBin(t, nil, "report", "merge", "--in", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, "Inputs set aside (fleet documents") || strings.Contains(r.stdout, "NOT PROVEN") {
+		t.Errorf("exit %d, stdout %s, stderr %s", r.code, r.stdout, r.stderr)
+	}
+}
