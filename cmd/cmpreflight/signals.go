@@ -12,9 +12,6 @@ import (
 	"github.com/cmpreflight/cmpreflight/internal/outfile"
 )
 
-// exitNow ends the process; a variable so that nothing else in the package calls os.Exit.
-var exitNow = os.Exit
-
 // interrupts handles Ctrl-C (SIGINT) and SIGTERM for one command. While graceful (run before
 // its outputs), the first one cancels the context: the run stops probing or evaluating and
 // still writes its report, marked interrupted. Any other one, or the first once nothing is
@@ -51,7 +48,7 @@ func watchInterrupts(name string, stderr io.Writer, graceful bool) *interrupts {
 					what = "interrupted again"
 				}
 				fmt.Fprintf(stderr, "cmpreflight %s: %s (%v): stopped at once; no output is left half written\n", name, what, sig)
-				exitNow(exitUsage)
+				os.Exit(exitUsage)
 			}
 		}
 	}()
