@@ -12,6 +12,7 @@ import (
 	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/checks/netprobe"
 	"github.com/cmpreflight/cmpreflight/checks/proxyconf"
+	"github.com/cmpreflight/cmpreflight/internal/inputfile"
 	"github.com/cmpreflight/cmpreflight/internal/outfile"
 	"github.com/cmpreflight/cmpreflight/reports"
 )
@@ -118,6 +119,14 @@ func (o *Options) Validate() error {
 	}
 	if err := CheckOutputs(o.Outputs, reports.ParseOutputSpec); err != nil {
 		return err
+	}
+	if o.Previous != "" {
+		// Read after the probes; a FIFO or a missing file is found before them.
+		f, err := inputfile.Open(o.Previous)
+		if err != nil {
+			return fmt.Errorf("--previous: %v", err)
+		}
+		f.Close()
 	}
 	if o.Proxy != "" {
 		// Refuse a password in --proxy before anything runs.
