@@ -82,13 +82,9 @@ func ParseOutputSpec(s string) (format, path string, err error) {
 	return f, p, nil
 }
 
-// maxReportBytes caps a saved report read back: far above a run of tens of thousands of
-// checks with their evidence.
-const maxReportBytes = 1 << 30
-
 // ReadJSON loads a saved JSON report for `report convert`.
 func ReadJSON(path string) (*facts.Document, error) {
-	data, err := inputfile.ReadMax(path, maxReportBytes)
+	data, err := inputfile.ReadMax(path, inputfile.MaxReportBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read report: %w", err)
 	}

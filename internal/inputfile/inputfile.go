@@ -16,6 +16,10 @@ import (
 // data file.
 const MaxBytes = 8 << 20
 
+// MaxReportBytes caps a saved report read back (report convert, --previous): far above a run
+// of tens of thousands of checks with their evidence.
+const MaxReportBytes = 1 << 30
+
 // ErrNotRegular is the cause of the error Open returns for a FIFO, a device, a socket or a
 // folder: reading a FIFO waits for a writer that may never come, and a device never ends.
 var ErrNotRegular = errors.New("not a regular file")
