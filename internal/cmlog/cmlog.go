@@ -65,8 +65,8 @@ func (l *Logger) Warn(component, msg string) { l.log(TypeWarning, component, msg
 func (l *Logger) Error(component, msg string) { l.log(TypeError, component, msg) }
 
 // Close closes the file Open opened and returns the first write error, if any, or says that
-// the file was removed during the run. Like the
-// logging methods, it does nothing on a nil Logger, so a run without a log file can hold one.
+// the file was removed during the run. Like the logging methods, it does nothing on a nil
+// Logger, so a run without a log file can hold one.
 func (l *Logger) Close() error {
 	if l == nil {
 		return nil
