@@ -381,7 +381,11 @@ func hangingRun(t *testing.T, extra ...string) []string {
 func TestSecondInterruptEndsAtOnce(t *testing.T) {
 	for _, second := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		dir := t.TempDir()
-		p := startBinary(t, hangingRun(t, "--output", "json="+filepath.Join(dir, "r.json"), "--output", "html="+filepath.Join(dir, "r.html"))...)
+		args := hangingRun(t, "--output", "json="+filepath.Join(dir, "r.json"), "--output", "html="+filepath.Join(dir, "r.html"))
+		if second == syscall.SIGTERM { // without --quiet: the first interrupt says what a second does
+			args = slices.DeleteFunc(args, func(a string) bool { return a == "--quiet" })
+		}
+		p := startBinary(t, args...)
 		time.Sleep(1500 * time.Millisecond)
 		p.cmd.Process.Signal(syscall.SIGINT)
 		time.Sleep(1500 * time.Millisecond)
@@ -398,6 +402,9 @@ func TestSecondInterruptEndsAtOnce(t *testing.T) {
 		}
 		if code != 2 || !strings.Contains(p.stderr.String(), "interrupted again") {
 			t.Errorf("%v: exit %d, stderr %q", second, code, p.stderr.String())
+		}
+		if hint := "interrupt again to stop at once"; (second == syscall.SIGTERM) != strings.Contains(p.stderr.String(), hint) {
+			t.Errorf("%v: the hint %q shown only without --quiet; stderr %q", second, hint, p.stderr.String())
 		}
 		if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 			t.Errorf("%v: files left: %v", second, ents)

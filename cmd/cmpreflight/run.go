@@ -118,6 +118,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 
 	in := watchInterrupts("run", stderr, true)
 	defer in.stop()
+	in.hint.Store(!o.Quiet)
 	o.BeforeOutputs = in.atOnce
 	doc, err := preflight.Run(in.ctx, o)
 	if err != nil && doc != nil {

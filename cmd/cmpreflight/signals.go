@@ -21,6 +21,7 @@ type interrupts struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	graceful atomic.Bool
+	hint     atomic.Bool // say, on the first interrupt, that a second one stops at once
 	ch       chan os.Signal
 	done     chan struct{}
 }
@@ -40,6 +41,9 @@ func watchInterrupts(name string, stderr io.Writer, graceful bool) *interrupts {
 				if in.graceful.Load() && !again {
 					again = true
 					in.cancel()
+					if in.hint.Load() {
+						fmt.Fprintf(stderr, "\ncmpreflight %s: %v: stopping; the report is written with what finished (interrupt again to stop at once, writing nothing more)\n", name, sig)
+					}
 					continue
 				}
 				outfile.Abort()
