@@ -246,6 +246,11 @@ func TestFIFOOutputs(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(dir, "r.txt")); len(b) == 0 {
 		t.Error("the text output after the failed FIFO was not written")
 	}
+	// A log on a FIFO nobody reads: refused at once, not a run that waits for a reader.
+	p := startBinary(t, failingRun(t, "--log-file", lonely)...)
+	if code := p.wait(t, 30*time.Second); code != 2 || !strings.Contains(p.stderr.String(), "--log-file: open log file "+lonely+": is a FIFO that nobody reads") {
+		t.Errorf("log on a FIFO without reader: exit %d, stderr %q", code, p.stderr.String())
+	}
 	read := filepath.Join(dir, "read.fifo")
 	syscall.Mkfifo(read, 0o600)
 	got := make(chan []byte, 1)
