@@ -255,7 +255,7 @@ func first(s []string) string {
 
 // CheckOutputs finds, before anything runs (not after minutes of probing), every --output
 // that could not be written: a bad FORMAT=PATH, a missing folder, a folder, a disk device,
-// and two outputs on standard output.
+// and two outputs on standard output when it is kept (a file or a pipe).
 func CheckOutputs(outs []string, parse func(string) (string, string, error)) error {
 	toStdout := ""
 	for _, out := range outs {
@@ -267,7 +267,8 @@ func CheckOutputs(outs []string, parse func(string) (string, string, error)) err
 			return fmt.Errorf("--output %q: %v", out, err)
 		}
 		if outfile.IsStdout(path) {
-			if toStdout != "" {
+			// Two reports on a terminal or /dev/null spoil nothing; in a file or a pipe they do.
+			if toStdout != "" && outfile.StdoutKept() {
 				return fmt.Errorf("--output %q and --output %q both write to standard output: give one of them a file", toStdout, out)
 			}
 			toStdout = out

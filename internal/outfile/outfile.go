@@ -146,6 +146,13 @@ func IsStdout(path string) bool {
 	return err == nil && d == toStdout
 }
 
+// StdoutKept reports whether standard output is kept somewhere (a file or a pipe) rather than
+// shown or dropped (a terminal, /dev/null): only then do two outputs on it spoil each other.
+func StdoutKept() bool {
+	st, err := os.Stdout.Stat()
+	return err == nil && st.Mode()&fs.ModeCharDevice == 0
+}
+
 // Write renders an output into path: "-" (or /dev/stdout) is standard output; a regular file
 // or a path that does not exist yet is written to a temporary file in the same folder, which
 // is renamed over it once whole (the temporary name never ends in the report's extension, so
