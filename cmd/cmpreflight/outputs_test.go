@@ -192,13 +192,14 @@ func TestOutputsNeverReplaceADevice(t *testing.T) {
 	out := privateDev(t, `
 "$BIN" report convert --in "$R" --output html=/dev/full 2>"$DIR/e-full"; echo "full rc=$?"
 "$BIN" report convert --in "$R" --output json=/dev/null 2>"$DIR/e-null"; echo "null rc=$?"
+"$BIN" report convert --in "$R" --output json=/dev/null --output html=/dev/null >/dev/null 2>"$DIR/e-null2"; echo "null-as-stdout rc=$?"
 "$BIN" report convert --in "$R" --output json=/dev/stdout >"$DIR/out-file" 2>"$DIR/e-file"; echo "stdout-file rc=$?"
 "$BIN" report convert --in "$R" --output json=/dev/stdout 2>"$DIR/e-pipe" | cat >"$DIR/out-pipe"; echo "stdout-pipe rc=${PIPESTATUS[0]}"
 "$BIN" report convert --in "$R" --output json=- >"$DIR/out-dash" 2>"$DIR/e-dash"; echo "dash rc=$?"
 "$BIN" report convert --in "$R" --output json=/dev/cmpf24b-disk 2>"$DIR/e-disk"; echo "disk rc=$?"
 "$BIN"`+q(run)+` >/dev/null 2>"$DIR/e-run"; echo "run rc=$?"
 `, "BIN="+binPath, "DIR="+dir, "R="+report)
-	for _, want := range []string{"full rc=2", "null rc=0", "stdout-file rc=0", "stdout-pipe rc=0", "dash rc=0", "disk rc=2", "run rc=2",
+	for _, want := range []string{"full rc=2", "null rc=0", "null-as-stdout rc=0", "stdout-file rc=0", "stdout-pipe rc=0", "dash rc=0", "disk rc=2", "run rc=2",
 		"type /dev/null: character special file", "type /dev/full: character special file",
 		"type /dev/stdout: symbolic link", "type /dev/cmpf24b-disk: block special file"} {
 		if !strings.Contains(out, want) {
