@@ -55,9 +55,18 @@ type Document struct {
 	Checks []Row `json:"checks"`
 	// Superseded are older reports of a machine whose newest report was merged.
 	Superseded []Source `json:"superseded"`
-	// Skipped are inputs refused under --skip-invalid, with the reason.
-	Skipped []Skipped `json:"skipped"`
-	Notes   []string  `json:"notes"`
+	// Skipped are inputs refused under --skip-invalid, with the reason. The machines they
+	// came from are unseen: the fleet is not proven compliant while any is skipped, unless
+	// SkippedAccepted (report merge --accept-skipped) says they are accepted unseen.
+	Skipped         []Skipped `json:"skipped"`
+	SkippedAccepted bool      `json:"skippedAccepted"`
+	Notes           []string  `json:"notes"`
+}
+
+// Proven reports whether the fleet is compliant as far as a gate can tell: every merged
+// machine compliant, and no input skipped unless skipped inputs were accepted.
+func (d *Document) Proven() bool {
+	return d.Summary.Compliant == d.Summary.Machines && (d.Summary.Skipped == 0 || d.SkippedAccepted)
 }
 
 // Summary counts machines by verdict and checks by pattern.
@@ -71,6 +80,9 @@ type Summary struct {
 	Checks       int `json:"checks"`
 	Split        int `json:"split"`
 	Failing      int `json:"failing"`
+	// Skipped counts the inputs that could not be read (--skip-invalid), each maybe a
+	// machine unseen; fleet documents set aside are not counted.
+	Skipped int `json:"skipped"`
 }
 
 // Machine is one machine's newest report.
@@ -136,6 +148,9 @@ type Source struct {
 type Skipped struct {
 	Path   string `json:"path"`
 	Reason string `json:"reason"`
+	// Unseen: the file could be a machine's report that could not be read, so that machine
+	// is unseen. A fleet document set aside is not.
+	Unseen bool `json:"unseen"`
 }
 
 // verdictOf is a report's machine verdict.
@@ -167,6 +182,11 @@ func Merge(set *Set, tool facts.Tool, now time.Time) *Document {
 		doc.Skipped = []Skipped{}
 	}
 	doc.Summary.Reports = len(reports) + len(set.Superseded)
+	for _, s := range doc.Skipped {
+		if s.Unseen {
+			doc.Summary.Skipped++
+		}
+	}
 
 	rank := map[string]int{VerdictNotCompliant: 0, VerdictInterrupted: 1, VerdictNone: 2, VerdictCompliant: 3}
 	slices.SortFunc(reports, func(a, b *Report) int {

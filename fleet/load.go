@@ -16,6 +16,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/cmpreflight/cmpreflight/facts"
+	"github.com/cmpreflight/cmpreflight/internal/inputfile"
 )
 
 // maxReportBytes bounds one input file: a 20,000-check report is about 60 MB.
@@ -141,7 +142,7 @@ func Load(paths []string, skipInvalid bool) (*Set, error) {
 	for i, res := range results {
 		if res.err != nil {
 			if skipInvalid || errors.Is(res.err, errFleetDocument) {
-				set.Skipped = append(set.Skipped, Skipped{Path: paths[i], Reason: res.err.Error()})
+				set.Skipped = append(set.Skipped, Skipped{Path: paths[i], Reason: res.err.Error(), Unseen: !errors.Is(res.err, errFleetDocument)})
 				continue
 			}
 			problems = append(problems, fmt.Sprintf("%s: %v", paths[i], res.err))
@@ -175,7 +176,7 @@ func Load(paths []string, skipInvalid bool) (*Set, error) {
 // readReport reads one machine report, refusing what this build cannot merge with a
 // reason a person can act on.
 func readReport(path string) (*Report, error) {
-	f, err := os.Open(path)
+	f, err := inputfile.Open(path)
 	if err != nil {
 		return nil, err
 	}

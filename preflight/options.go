@@ -1,12 +1,9 @@
 package preflight
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -15,6 +12,8 @@ import (
 	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/checks/netprobe"
 	"github.com/cmpreflight/cmpreflight/checks/proxyconf"
+	"github.com/cmpreflight/cmpreflight/internal/inputfile"
+	"github.com/cmpreflight/cmpreflight/internal/outfile"
 	"github.com/cmpreflight/cmpreflight/reports"
 )
 
@@ -77,6 +76,10 @@ type Options struct {
 	Now time.Time
 	// Stdout receives the text summary (unless Quiet); Stderr the progress.
 	Stdout, Stderr io.Writer
+	// BeforeOutputs, when set, is called once the verdict is known, before the summary and
+	// the outputs are written: from then on nothing is left to finish, and the command ends
+	// at the next interrupt.
+	BeforeOutputs func()
 }
 
 // SiteOptions are the inputs of the site checks (placement, rights, mode).
@@ -114,18 +117,16 @@ func (o *Options) Validate() error {
 			return fmt.Errorf("--dns-server %q: want HOST:PORT", s)
 		}
 	}
-	for _, out := range o.Outputs {
-		_, path, err := reports.ParseOutputSpec(out)
+	if err := CheckOutputs(o.Outputs, reports.ParseOutputSpec); err != nil {
+		return err
+	}
+	if o.Previous != "" {
+		// Read after the probes; a FIFO or a missing file is found before them.
+		f, err := inputfile.Open(o.Previous)
 		if err != nil {
-			return err
+			return fmt.Errorf("--previous: %v", err)
 		}
-		// Found before the run, not after minutes of probing.
-		if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
-			return fmt.Errorf("--output %q: the folder %s does not exist", out, filepath.Dir(path))
-		}
-		if err := writable(filepath.Dir(path)); err != nil {
-			return fmt.Errorf("--output %q: cannot write in the folder %s: %v", out, filepath.Dir(path), errors.Unwrap(err))
-		}
+		f.Close()
 	}
 	if o.Proxy != "" {
 		// Refuse a password in --proxy before anything runs.
@@ -252,13 +253,26 @@ func first(s []string) string {
 	return s[0]
 }
 
-// writable proves that a report can be written in dir (read-only media, permissions) by
-// creating and removing a temporary file there, before any probe runs.
-func writable(dir string) error {
-	f, err := os.CreateTemp(dir, ".cmpreflight-write-test-*")
-	if err != nil {
-		return err
+// CheckOutputs finds, before anything runs (not after minutes of probing), every --output
+// that could not be written: a bad FORMAT=PATH, a missing folder, a folder, a disk device,
+// and two outputs on standard output when it is kept (a file or a pipe).
+func CheckOutputs(outs []string, parse func(string) (string, string, error)) error {
+	toStdout := ""
+	for _, out := range outs {
+		_, path, err := parse(out)
+		if err != nil {
+			return err
+		}
+		if err := outfile.Check(path); err != nil {
+			return fmt.Errorf("--output %q: %v", out, err)
+		}
+		if outfile.IsStdout(path) {
+			// Two reports on a terminal or /dev/null spoil nothing; in a file or a pipe they do.
+			if toStdout != "" && outfile.StdoutKept() {
+				return fmt.Errorf("--output %q and --output %q both write to standard output: give one of them a file", toStdout, out)
+			}
+			toStdout = out
+		}
 	}
-	f.Close()
-	return os.Remove(f.Name())
+	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/cmpreflight/cmpreflight/checks/trust"
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/machinename"
+	"github.com/cmpreflight/cmpreflight/internal/outfile"
 	"github.com/cmpreflight/cmpreflight/policies"
 	"github.com/cmpreflight/cmpreflight/reports"
 )
@@ -120,12 +121,10 @@ func Run(ctx context.Context, o Options) (*facts.Document, error) {
 	doc.Evaluation = evaluation("run", o.Version, time.Now(), engine, o.PolicyPaths, o.DataFiles, o.Waivers, o.DisableRules, o.FailOn)
 	logger.verdict(doc.Verdict)
 
-	// 7. Reports: the summary on the terminal, then every --output, each written atomically;
-	// a log that could not be written (a full disk) fails the run after them.
-	if err := writeReports(&o, doc); err != nil {
-		return doc, err
-	}
-	return doc, logger.Close()
+	// 7. Reports: the summary on the terminal, then every --output, each tried and each
+	// whole or absent; an output or a log that could not be written (a full disk, a removed
+	// folder) fails the run after them, every one named.
+	return doc, errors.Join(writeReports(&o, doc), logger.Close())
 }
 
 // afterCompile is the work that would otherwise follow the checks, done once the policies are
@@ -336,19 +335,31 @@ func finishFacts(ctx context.Context, o *Options, doc *facts.Document, start tim
 	return nil
 }
 
+// writeReports prints the summary (unless an --output goes to standard output, which is
+// then the report's alone) and writes every --output, trying each one even when another
+// failed: what could be written is kept, and every failure is named.
 func writeReports(o *Options, doc *facts.Document) error {
-	if !o.Quiet && o.Stdout != nil {
+	if o.BeforeOutputs != nil {
+		o.BeforeOutputs()
+	}
+	var errs []error
+	toStdout := false
+	for _, out := range o.Outputs {
+		_, path, _ := reports.ParseOutputSpec(out)
+		toStdout = toStdout || outfile.IsStdout(path)
+	}
+	if !o.Quiet && !toStdout && o.Stdout != nil {
 		if err := reports.RenderSummary(o.Stdout, doc, o.Verbose); err != nil {
-			return err
+			errs = append(errs, err)
 		}
 	}
 	for _, out := range o.Outputs {
 		format, path, _ := reports.ParseOutputSpec(out)
 		if err := reports.WriteFile(path, format, doc); err != nil {
-			return err
+			errs = append(errs, err)
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // ExitCode is the one place the verdict becomes an exit code: 1 on a deny (or a warn under

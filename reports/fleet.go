@@ -94,7 +94,28 @@ func fleetHeadline(doc *fleet.Document) string {
 	if s.Compliant != s.Machines {
 		word = fmt.Sprintf("%d of %d machines not compliant", s.Machines-s.Compliant, s.Machines)
 	}
-	return fmt.Sprintf("%s (%d machines, %d checks: %d split, %d failing everywhere)", word, s.Machines, s.Checks, s.Split, s.Failing)
+	line := fmt.Sprintf("%s (%d machines, %d checks: %d split, %d failing everywhere)", word, s.Machines, s.Checks, s.Split, s.Failing)
+	switch {
+	case s.Skipped > 0 && !doc.SkippedAccepted:
+		return fmt.Sprintf("NOT PROVEN: %d input(s) could not be read, so their machines are unseen; %s", s.Skipped, line)
+	case s.Skipped > 0:
+		return fmt.Sprintf("%s; %d input(s) could not be read, accepted unseen (--accept-skipped)", line, s.Skipped)
+	}
+	return line
+}
+
+// skippedFirst lists the inputs that could not be read, before anything else in a fleet
+// view: a gate that cannot see a machine says nothing about it.
+func skippedFirst(doc *fleet.Document) string {
+	switch {
+	case len(doc.Skipped) == 0:
+		return ""
+	case doc.Summary.Skipped == 0:
+		return "Inputs set aside (fleet documents, not machine reports):"
+	case doc.SkippedAccepted:
+		return "Inputs that could not be read (accepted unseen with --accept-skipped):"
+	}
+	return "Inputs that could not be read (their machines are unseen; fix them or pass --accept-skipped):"
 }
 
 // attentionRows are the rows a person must look at: split and failing facts.
@@ -150,6 +171,13 @@ func renderFleetText(w io.Writer, doc *fleet.Document) (err error) {
 	}()
 	ew := &errWriter{w: cw}
 	fmt.Fprintf(ew, "Fleet: %s\n\n", fleetHeadline(doc))
+	if h := skippedFirst(doc); h != "" {
+		fmt.Fprintln(ew, h)
+		for _, s := range doc.Skipped {
+			fmt.Fprintf(ew, "  %s: %s\n", plain(s.Path), plain(s.Reason))
+		}
+		fmt.Fprintln(ew)
+	}
 	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "MACHINE\tVERDICT\tFAILING CHECKS\tDENY RULES\tREPORT TIME (UTC)")
 	for _, m := range doc.Machines {
@@ -168,10 +196,7 @@ func renderFleetText(w io.Writer, doc *fleet.Document) (err error) {
 	for _, n := range doc.Notes {
 		fmt.Fprintf(ew, "\nnote: %s", plain(n))
 	}
-	for _, s := range doc.Skipped {
-		fmt.Fprintf(ew, "\nskipped %s: %s", plain(s.Path), plain(s.Reason))
-	}
-	if len(doc.Notes)+len(doc.Skipped) > 0 {
+	if len(doc.Notes) > 0 {
 		fmt.Fprintln(ew)
 	}
 	return ew.err
@@ -181,6 +206,13 @@ func renderFleetMarkdown(w io.Writer, doc *fleet.Document) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "# cmpreflight fleet: %s\n\n", md(fleetHeadline(doc)))
 	fmt.Fprintf(ew, "Merged %s from %d report(s).\n\n", md(formatTime(doc.GeneratedAt)), doc.Summary.Reports)
+	if h := skippedFirst(doc); h != "" {
+		fmt.Fprintf(ew, "## Skipped inputs\n\n%s\n\n", md(h))
+		for _, s := range doc.Skipped {
+			fmt.Fprintf(ew, "- %s: %s\n", md(s.Path), md(s.Reason))
+		}
+		fmt.Fprintln(ew)
+	}
 	fmt.Fprintln(ew, "## Machines\n\n| Machine | Verdict | Failing checks | Deny rules | Report time |\n|---|---|---|---|---|")
 	for _, m := range doc.Machines {
 		fmt.Fprintf(ew, "| %s | %s | %s | %s | %s |\n", md(m.Name), m.Verdict, firstNames(m.Failing, 5, md), md(strings.Join(ruleIDs(m.Deny), ", ")), md(formatTime(m.StartedAt)))
@@ -197,13 +229,6 @@ func renderFleetMarkdown(w io.Writer, doc *fleet.Document) error {
 		fmt.Fprintln(ew, "\n## Notes")
 		for _, n := range doc.Notes {
 			fmt.Fprintf(ew, "\n- %s", md(n))
-		}
-		fmt.Fprintln(ew)
-	}
-	if len(doc.Skipped) > 0 {
-		fmt.Fprintln(ew, "\n## Skipped inputs")
-		for _, s := range doc.Skipped {
-			fmt.Fprintf(ew, "\n- %s: %s", md(s.Path), md(s.Reason))
 		}
 		fmt.Fprintln(ew)
 	}
@@ -259,6 +284,29 @@ func renderFleetJUnit(w io.Writer, doc *fleet.Document) error {
 		out.Errors += suites[i].Errors
 		out.Skipped += suites[i].Skipped
 		total += doc.Machines[i].DurationMs
+	}
+	if len(doc.Skipped) > 0 {
+		// First: a CI server lists the inputs it could not judge before the machines.
+		unread := junitSuite{Name: "unread inputs", Time: "0.000"}
+		for _, s := range doc.Skipped {
+			tc := junitCase{Classname: "inputs", Name: s.Path, Time: "0.000"}
+			if !s.Unseen {
+				tc.Skipped = &junitSkipped{Message: s.Reason}
+				unread.Skipped++
+			} else if doc.SkippedAccepted {
+				tc.Skipped = &junitSkipped{Message: "accepted unseen (--accept-skipped): " + s.Reason}
+				unread.Skipped++
+			} else {
+				tc.Failure = &junitProblem{Message: s.Reason, Type: "unread", Text: s.Reason}
+				unread.Failures++
+			}
+			unread.Tests++
+			unread.Cases = append(unread.Cases, tc)
+		}
+		out.Tests += unread.Tests
+		out.Failures += unread.Failures
+		out.Skipped += unread.Skipped
+		suites = append([]junitSuite{unread}, suites...)
 	}
 	out.Suites = suites
 	out.Time = seconds(total)

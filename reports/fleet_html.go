@@ -46,9 +46,11 @@ type fleetView struct {
 	Doc          *fleet.Document
 	Headline     string
 	AllCompliant bool
-	Machines     []machineView
-	Attention    []attentionView
-	Matrix       bool
+	// SkippedHeading introduces the unread inputs, listed first; empty when none.
+	SkippedHeading string
+	Machines       []machineView
+	Attention      []attentionView
+	Matrix         bool
 }
 
 type machineView struct {
@@ -66,7 +68,7 @@ type attentionView struct {
 }
 
 func renderFleetHTML(w io.Writer, doc *fleet.Document) error {
-	v := &fleetView{Doc: doc, Headline: fleetHeadline(doc), AllCompliant: doc.Summary.Compliant == doc.Summary.Machines,
+	v := &fleetView{Doc: doc, Headline: fleetHeadline(doc), AllCompliant: doc.Proven(), SkippedHeading: skippedFirst(doc),
 		Matrix: len(doc.Machines) <= matrixMachines}
 	used := map[string]bool{}
 	byName := map[string]int{}

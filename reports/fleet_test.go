@@ -41,7 +41,7 @@ func hostileFleet() *fleet.Document {
 		mk("scp01.contoso.com", true, facts.StatusPass),
 		mk(hostileMachine, false, facts.StatusFail),
 		mk("mp03.contoso.com", true, facts.StatusPass),
-	}, Skipped: []fleet.Skipped{{Path: "/share/<i>x</i>.json", Reason: "not a JSON report"}}}
+	}, Skipped: []fleet.Skipped{{Path: "/share/<i>x</i>.json", Reason: "not a JSON report", Unseen: true}}}
 	return fleet.Merge(set, facts.Tool{Name: "cmpreflight", Version: "test"}, time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC))
 }
 
@@ -70,15 +70,21 @@ func TestFleetFormatsEscape(t *testing.T) {
 	if err := xml.Unmarshal([]byte(renderFleet(t, "junit", doc)), &suites); err != nil {
 		t.Fatalf("junit: %v", err)
 	}
-	if len(suites.Suites) != 3 || suites.Suites[0].Name != hostileMachine || suites.Failures != 2 {
+	// The unread input comes first, a failure; then the failing machine.
+	if len(suites.Suites) != 4 || suites.Suites[0].Name != "unread inputs" || suites.Suites[1].Name != hostileMachine || suites.Failures != 3 {
 		t.Errorf("junit suites: %d, first %q, failures %d", len(suites.Suites), suites.Suites[0].Name, suites.Failures)
 	}
 	var back fleet.Document
 	if err := json.Unmarshal([]byte(renderFleet(t, "json", doc)), &back); err != nil || back.Machines[0].Name != hostileMachine {
 		t.Errorf("json round trip: %v", err)
 	}
-	if txt := renderFleet(t, "text", doc); !strings.Contains(txt, "1 of 3 machines not compliant") {
-		t.Errorf("text:\n%s", txt)
+	txt := renderFleet(t, "text", doc)
+	if !strings.Contains(txt, "1 of 3 machines not compliant") || !strings.HasPrefix(txt, "Fleet: NOT PROVEN: 1 input(s) could not be read") ||
+		strings.Index(txt, "not a JSON report") > strings.Index(txt, "MACHINE") {
+		t.Errorf("text (the unread input first):\n%s", txt)
+	}
+	if i, j := strings.Index(md, "## Skipped inputs"), strings.Index(md, "## Machines"); i < 0 || i > j {
+		t.Errorf("markdown does not list the unread input first:\n%s", md)
 	}
 	if _, _, err := ParseFleetOutputSpec("sarif=x"); err == nil {
 		t.Error("sarif is not a fleet format")
@@ -114,7 +120,7 @@ func TestFleetHTMLInChromium(t *testing.T) {
 		}
 		return n
 	}
-	if v := str(`document.querySelector("#verdict .word").textContent`); !strings.HasPrefix(v, "1 of 3 machines not compliant") {
+	if v := str(`document.querySelector("#verdict .word").textContent`); !strings.HasPrefix(v, "NOT PROVEN: 1 input(s) could not be read") || !strings.Contains(v, "1 of 3 machines not compliant") {
 		t.Errorf("verdict %q", v)
 	}
 	if n := num(`document.querySelectorAll("#machines tr.machine.bad").length`); n != 1 {

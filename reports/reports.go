@@ -3,18 +3,17 @@
 package reports
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/cmpreflight/cmpreflight/facts"
+	"github.com/cmpreflight/cmpreflight/internal/inputfile"
+	"github.com/cmpreflight/cmpreflight/internal/outfile"
 )
 
 // renderer writes one format.
@@ -56,7 +55,7 @@ func Render(w io.Writer, format string, doc *facts.Document) error {
 	return r(w, doc)
 }
 
-// WriteFile renders doc into path atomically (see writeAtomic).
+// WriteFile renders doc into path (see writeAtomic).
 func WriteFile(path, format string, doc *facts.Document) error {
 	if _, ok := formats[format]; !ok {
 		return unknownFormat(format)
@@ -64,43 +63,11 @@ func WriteFile(path, format string, doc *facts.Document) error {
 	return writeAtomic(path, format, func(w io.Writer) error { return Render(w, format, doc) })
 }
 
-// writeAtomic writes a report to a temporary file in the same directory and renames it over
-// path, so a reader never sees half a report, even when the run is interrupted while
-// writing. The temporary name does not end in the report's extension, so a collector that
-// picks up *.prom or *.json never reads it.
-func writeAtomic(path, format string, render func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s report %s: %w", format, path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	bw := bufio.NewWriter(tmp)
-	if err = render(bw); err != nil {
-		return fmt.Errorf("write %s report %s: %w", format, path, err)
-	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("write %s report %s: %w", format, path, err)
-	}
-	// CreateTemp makes the file 0600; a report is meant to be read by others.
-	if err = tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("write %s report %s: %w", format, path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("write %s report %s: %w", format, path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("write %s report %s: %w", format, path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
+// writeAtomic writes a report so that a reader never sees half of it and nothing but a
+// regular file is replaced (outfile.Write): a plain file through a temporary file and a
+// rename, a device or FIFO in place, "-" to standard output.
+func writeAtomic(path, format string, render func(io.Writer) error) error {
+	if err := outfile.Write(path, render); err != nil {
 		return fmt.Errorf("write %s report %s: %w", format, path, err)
 	}
 	return nil
@@ -128,7 +95,7 @@ var ErrFleetDocument = errors.New("a fleet document (the output of report merge)
 // own (an older report's facts are gathered again with this version, a newer one is read
 // by the version that wrote it).
 func ReadJSON(path string) (*facts.Document, error) {
-	data, err := os.ReadFile(path)
+	data, err := inputfile.ReadMax(path, inputfile.MaxReportBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read report: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cmpreflight/cmpreflight/facts"
+	"github.com/cmpreflight/cmpreflight/internal/inputfile"
 )
 
 // Finding severities.
@@ -162,7 +163,7 @@ func analyze(set *signatureSet, paths []string, now time.Time) (*Result, error) 
 
 func analyzeFile(set *signatureSet, path string, g *logGroup, aggs map[string]*aggregate, each func(*Record)) (FileStat, error) {
 	st := FileStat{Path: path, Log: g.log}
-	f, err := os.Open(path)
+	f, err := inputfile.Open(path)
 	if err != nil {
 		return st, err
 	}

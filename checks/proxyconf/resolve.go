@@ -93,11 +93,11 @@ func Resolve(o Options) (*Selection, error) {
 		if winErr != nil {
 			s.winhttp = nil
 			if !errors.Is(winErr, ErrNotWindows) {
-				what := "WinHTTP"
 				if o.WinHTTPSource == SourceWinINET {
-					what = "Local System's WinINET"
+					s.notes = append(s.notes, "Local System's WinINET proxy setting could not be read: "+winErr.Error()+"; "+winINETNextStep)
+				} else {
+					s.notes = append(s.notes, "WinHTTP proxy setting could not be read: "+winErr.Error()+"; "+winHTTPUnreadableNextStep)
 				}
-				s.notes = append(s.notes, what+" proxy setting could not be read: "+winErr.Error())
 			}
 		}
 	}
@@ -134,7 +134,7 @@ func Resolve(o Options) (*Selection, error) {
 
 	if s.winhttp != nil {
 		if err := s.fromWinHTTP(); err != nil {
-			s.notes = append(s.notes, err.Error()+"; WinHTTP setting ignored")
+			s.notes = append(s.notes, err.Error()+"; WinHTTP setting ignored; "+winHTTPUnusableNextStep)
 		} else {
 			s.source = SourceWinHTTP
 			if o.WinHTTPSource != "" {
@@ -162,6 +162,20 @@ func (s *Selection) finish(o Options) *Selection {
 	}
 	return s
 }
+
+// What to run when the machine's proxy setting cannot be used, by cause (Microsoft's netsh
+// winhttp commands: show proxy, set proxy, import proxy source=ie, reset proxy).
+const (
+	winHTTPUnreadableNextStep = "run `netsh winhttp show proxy` in an elevated prompt to see it; " +
+		"if it is damaged, write it again with `netsh winhttp set proxy proxy-server=\"HOST:PORT\" bypass-list=\"<local>\"` " +
+		"(or `netsh winhttp import proxy source=ie` to copy the Internet Options proxy, or `netsh winhttp reset proxy` for direct access), " +
+		"then run cmpreflight again as an administrator or SYSTEM"
+	winHTTPUnusableNextStep = "run `netsh winhttp show proxy` to see it, then name an HTTP proxy the role can use with " +
+		"`netsh winhttp set proxy proxy-server=\"HOST:PORT\"` (or per scheme: proxy-server=\"http=HOST:PORT;https=HOST:PORT\"), " +
+		"or `netsh winhttp reset proxy` if the role goes direct"
+	winINETNextStep = "run cmpreflight as SYSTEM (PsExec -s) so the account's setting can be read, and compare it with `netsh winhttp show proxy`; " +
+		"`netsh winhttp import proxy source=ie` run as SYSTEM copies it to WinHTTP"
+)
 
 // fromWinHTTP takes the proxy and bypass list from the WinHTTP setting.
 func (s *Selection) fromWinHTTP() error {

@@ -113,12 +113,12 @@ func TestResolveSources(t *testing.T) {
 			name: "winhttp unreadable falls through to env", source: "env", url: "http://envproxy:3128",
 			o:      Options{WinHTTP: winhttp(nil, errors.New("access denied")), Env: env("HTTPS_PROXY", "http://envproxy:3128")},
 			routes: []route{{"go.microsoft.com", 443, "https", "http://envproxy:3128", ""}},
-			note:   "access denied",
+			note:   "access denied; run `netsh winhttp show proxy` in an elevated prompt",
 		},
 		{
 			name: "winhttp with only socks falls through", source: "none",
 			o:    Options{WinHTTP: winhttp(&facts.WinHTTPSetting{Proxy: "socks=s:1080"}, nil)},
-			note: "socks",
+			note: "socks entries, which are not supported; WinHTTP setting ignored; run `netsh winhttp show proxy` to see it, then name an HTTP proxy the role can use with `netsh winhttp set proxy",
 		},
 		{
 			name: "env off windows", source: "env", url: "http://envproxy:3128",

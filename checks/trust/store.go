@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/cmpreflight/cmpreflight/internal/inputfile"
 )
 
 // systemBundles are the PEM bundles Unix-like systems keep their trusted roots in; the first
@@ -51,7 +53,7 @@ func (s *FileStore) Roots() ([]*x509.Certificate, error) {
 		break
 	}
 	for _, f := range s.Extra {
-		data, err := os.ReadFile(f)
+		data, err := inputfile.Read(f)
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -95,19 +96,19 @@ func cmdReport(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return exitUsage, usagef("--in: %v", err)
 	}
-	for _, o := range *outs {
-		if _, _, err := reports.ParseOutputSpec(o); err != nil {
-			return exitUsage, usagef("%v", err)
-		}
+	if err := preflight.CheckOutputs(*outs, reports.ParseOutputSpec); err != nil {
+		return exitUsage, usagef("%v", err)
 	}
 	if len(*outs) == 0 {
 		return exitOK, reports.Render(stdout, "text", doc)
 	}
+	var errs []error
 	for _, o := range *outs {
 		format, path, _ := reports.ParseOutputSpec(o)
-		if err := reports.WriteFile(path, format, doc); err != nil {
-			return exitUsage, err
-		}
+		errs = append(errs, reports.WriteFile(path, format, doc))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return exitUsage, outputsFailed(err, len(*outs))
 	}
 	return exitOK, nil
 }

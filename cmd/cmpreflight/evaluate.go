@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -19,6 +17,7 @@ import (
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/fleet"
 	"github.com/cmpreflight/cmpreflight/internal/config"
+	"github.com/cmpreflight/cmpreflight/internal/inputfile"
 	"github.com/cmpreflight/cmpreflight/preflight"
 	"github.com/cmpreflight/cmpreflight/reports"
 )
@@ -94,9 +93,12 @@ func cmdReportEvaluate(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitUsage, usagef("%v", err)
 	}
 	registerRuleDocs(o.PolicyPaths)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, *runTimeout)
+	// As run's: the first interrupt stops the evaluation and the reports are still written
+	// with a verdict that says so; a second one, or one while the outputs are written, ends
+	// the process at once without half files.
+	in := watchInterrupts("report evaluate", stderr, true)
+	defer in.stop()
+	ctx, cancel := context.WithTimeout(in.ctx, *runTimeout)
 	defer cancel()
 	engine, err := preflight.LoadJudge(ctx, &o)
 	if err != nil {
@@ -149,9 +151,12 @@ func cmdReportEvaluate(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitUsage, usagef("%v", err)
 	}
 
+	in.atOnce()
+
 	// Pass 2: each report is read again (it must not have changed), given its judgement,
 	// shown and written; the merged outputs keep a lean copy of each.
 	var lean []*facts.Document
+	var failed []string
 	merged := slices.ContainsFunc(outputs, func(o evalOutput) bool { return !o.folder && len(kept) > 1 })
 	for i, j := range judged {
 		doc, sum, err := readEvalInput(j.path)
@@ -167,9 +172,10 @@ func cmdReportEvaluate(args []string, stdout, stderr io.Writer) (int, error) {
 				return exitUsage, err
 			}
 		}
+		// Every output is tried: one that cannot be written does not cost the others.
 		for _, o := range outputs {
 			if err := writeEvalOutput(o, i, kept, doc); err != nil {
-				return exitUsage, err
+				failed = append(failed, err.Error())
 			}
 		}
 		if merged {
@@ -177,7 +183,10 @@ func cmdReportEvaluate(args []string, stdout, stderr io.Writer) (int, error) {
 		}
 	}
 	if err := writeMergedOutputs(outputs, kept, lean, now); err != nil {
-		return exitUsage, err
+		failed = append(failed, err.Error())
+	}
+	if len(failed) > 0 {
+		return exitUsage, outputsFailed(errors.New(strings.Join(failed, "\n")), len(outputs))
 	}
 	if stopped {
 		return exitUsage, errors.New("interrupted: the policy evaluation was stopped; the reports were written with a verdict that says so")
@@ -203,7 +212,7 @@ type judgement struct {
 
 // readEvalInput reads one saved report and the digest of its bytes.
 func readEvalInput(path string) (*facts.Document, [sha256.Size]byte, error) {
-	data, err := os.ReadFile(path)
+	data, err := inputfile.ReadMax(path, inputfile.MaxReportBytes)
 	if err != nil {
 		return nil, [sha256.Size]byte{}, fmt.Errorf("read report %s: %v", path, errors.Unwrap(err))
 	}

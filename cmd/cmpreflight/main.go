@@ -63,6 +63,11 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
+			if c.name != "run" && !(c.name == "report" && len(args) > 1 && args[1] == "evaluate") {
+				// These commands have nothing to finish: an interrupt ends them at once (run and
+				// report evaluate watch their own, to write their reports marked interrupted).
+				defer watchInterrupts(c.name, stderr, false).stop()
+			}
 			code, err := c.run(args[1:], stdout, stderr)
 			if err != nil {
 				if errors.Is(err, pflag.ErrHelp) {

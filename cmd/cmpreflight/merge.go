@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/fleet"
+	"github.com/cmpreflight/cmpreflight/internal/outfile"
+	"github.com/cmpreflight/cmpreflight/preflight"
 	"github.com/cmpreflight/cmpreflight/reports"
 )
 
@@ -18,7 +18,8 @@ func cmdReportMerge(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := newFlagSet("report merge", stdout)
 	ins := fs.StringArray("in", nil, "JSON report, folder of *.json reports, or glob pattern (repeatable)")
 	outs := fs.StringArray("output", nil, "FORMAT=PATH, FORMAT one of "+strings.Join(reports.FleetFormats(), ", ")+" (repeatable)")
-	skip := fs.Bool("skip-invalid", false, "list unreadable or foreign files in the fleet document instead of refusing to merge")
+	skip := fs.Bool("skip-invalid", false, "list unreadable or foreign files in the fleet document instead of refusing to merge (the merge then exits 1: those machines are unseen)")
+	accept := fs.Bool("accept-skipped", false, "with --skip-invalid: the machines of skipped files are accepted unseen, so they do not fail the merge")
 	quiet := fs.BoolP("quiet", "q", false, "print nothing but errors")
 	if err := parseFlags(fs, args); err != nil {
 		return exitUsage, err
@@ -26,14 +27,11 @@ func cmdReportMerge(args []string, stdout, stderr io.Writer) (int, error) {
 	if fs.NArg() > 0 {
 		return exitUsage, usagef("unexpected argument %q (give inputs with --in)", fs.Arg(0))
 	}
-	for _, o := range *outs {
-		_, path, err := reports.ParseFleetOutputSpec(o)
-		if err != nil {
-			return exitUsage, usagef("%v", err)
-		}
-		if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
-			return exitUsage, usagef("--output %q: the folder %s does not exist", o, filepath.Dir(path))
-		}
+	if *accept && !*skip {
+		return exitUsage, usagef("--accept-skipped: give --skip-invalid too (without it an unreadable file stops the merge)")
+	}
+	if err := preflight.CheckOutputs(*outs, reports.ParseFleetOutputSpec); err != nil {
+		return exitUsage, usagef("%v", err)
 	}
 	now, err := injectedNow()
 	if err != nil {
@@ -54,18 +52,29 @@ func cmdReportMerge(args []string, stdout, stderr io.Writer) (int, error) {
 		fmt.Fprintf(stderr, "cmpreflight report merge: skipped %s: %s\n", s.Path, s.Reason)
 	}
 	doc := fleet.Merge(set, facts.Tool{Name: "cmpreflight", Version: version}, now)
-	if !*quiet {
+	doc.SkippedAccepted = *accept
+	toStdout := false
+	for _, o := range *outs {
+		_, path, _ := reports.ParseFleetOutputSpec(o)
+		toStdout = toStdout || outfile.IsStdout(path)
+	}
+	if !*quiet && !toStdout { // an output on standard output has it to itself
 		if err := reports.RenderFleet(stdout, "text", doc); err != nil {
 			return exitUsage, err
 		}
 	}
+	var errs []error
 	for _, o := range *outs {
 		format, path, _ := reports.ParseFleetOutputSpec(o)
-		if err := reports.WriteFleetFile(path, format, doc); err != nil {
-			return exitUsage, err
-		}
+		errs = append(errs, reports.WriteFleetFile(path, format, doc))
 	}
-	if doc.Summary.Compliant != doc.Summary.Machines {
+	if err := errors.Join(errs...); err != nil {
+		return exitUsage, outputsFailed(err, len(*outs))
+	}
+	if n := doc.Summary.Skipped; n > 0 && !*accept {
+		fmt.Fprintf(stderr, "cmpreflight report merge: %d input(s) could not be read: their machines are unseen, so the fleet is not proven compliant (exit 1); fix them, or pass --accept-skipped to accept them unseen\n", n)
+	}
+	if !doc.Proven() {
 		return exitNotCompliant, nil
 	}
 	return exitOK, nil

@@ -204,15 +204,20 @@ func TestMergeRefusesForeignReportsNamingTheFile(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
 	}
 	out := filepath.Join(t.TempDir(), "fleet.json")
+	// Skipped files are machines the gate cannot see: exit 1 unless accepted unseen.
 	r = runBin(t, nil, "report", "merge", "--in", dir, "--skip-invalid", "--output", "json="+out)
-	if r.code != 0 || !strings.Contains(r.stderr, "skipped "+filepath.Join(dir, "future.json")) {
+	if r.code != 1 || !strings.Contains(r.stderr, "skipped "+filepath.Join(dir, "future.json")) || !strings.Contains(r.stderr, "2 input(s) could not be read") {
 		t.Errorf("--skip-invalid: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	r = runBin(t, nil, "report", "merge", "--in", dir, "--skip-invalid", "--accept-skipped", "--output", "json="+out)
+	if r.code != 0 {
+		t.Errorf("--skip-invalid --accept-skipped: exit %d, stderr:\n%s", r.code, r.stderr)
 	}
 	data, _ := os.ReadFile(out)
 	validateFleet(t, data)
 	var fd fleet.Document
 	json.Unmarshal(data, &fd)
-	if len(fd.Skipped) != 2 || len(fd.Machines) != 1 || fd.Machines[0].Name != "CM01-SCP" {
+	if len(fd.Skipped) != 2 || fd.Summary.Skipped != 2 || !fd.SkippedAccepted || len(fd.Machines) != 1 || fd.Machines[0].Name != "CM01-SCP" {
 		t.Errorf("skipped %+v, machines %+v", fd.Skipped, fd.Machines)
 	}
 	for _, args := range [][]string{
@@ -220,6 +225,7 @@ func TestMergeRefusesForeignReportsNamingTheFile(t *testing.T) {
 		{"report", "merge", "--in", filepath.Join(dir, "missing.json")},
 		{"report", "merge", "--in", dir, "--output", "sarif=x.sarif"},
 		{"report", "merge", "--in", dir, "--output", "json=" + filepath.Join(dir, "no", "such", "f.json")},
+		{"report", "merge", "--in", dir, "--accept-skipped"},
 		{"run", "--machine-name", "bad\tname"},
 	} {
 		r := runBin(t, nil, args...)

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"io"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -119,10 +116,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	registerRuleDocs(o.PolicyPaths)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	doc, err := preflight.Run(ctx, o)
-	if err != nil {
+	in := watchInterrupts("run", stderr, true)
+	defer in.stop()
+	in.hint.Store(!o.Quiet)
+	o.BeforeOutputs = in.atOnce
+	doc, err := preflight.Run(in.ctx, o)
+	if err != nil && doc != nil {
+		return exitUsage, outputsFailed(err, len(o.Outputs)+boolInt(o.LogFile != ""))
+	} else if err != nil {
 		return exitUsage, usagef("%v", err)
 	}
 	if doc.Interrupted {
@@ -142,4 +143,26 @@ func injectedNow() (time.Time, error) {
 		return time.Time{}, usagef("CMPREFLIGHT_NOW %q: want RFC 3339 (2026-11-27T10:00:00Z)", v)
 	}
 	return t, nil
+}
+
+// outputsFailed words the failure of a command that could not write some of its outputs
+// (or its log): each one named, and whether the others were written.
+func outputsFailed(err error, outputs int) error {
+	lines := strings.Split(err.Error(), "\n")
+	switch {
+	case len(lines) == 1 && outputs <= 1:
+		return usagef("%s", lines[0])
+	case len(lines) == 1:
+		return usagef("%s (the other outputs were written)", lines[0])
+	case len(lines) >= outputs:
+		return usagef("%d outputs could not be written:\n  %s", len(lines), strings.Join(lines, "\n  "))
+	}
+	return usagef("%d outputs could not be written (the others were written):\n  %s", len(lines), strings.Join(lines, "\n  "))
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

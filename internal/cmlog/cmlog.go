@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cmpreflight/cmpreflight/internal/outfile"
 )
 
 // Entry types as CMTrace colours them (the type attribute): the typ argument of Format.
@@ -31,16 +33,18 @@ type Logger struct {
 	thread int
 	err    error
 	closed bool
+	check  func() error // before closing: is the file still where the user will look for it?
 }
 
 // Open appends to the log file at path, creating it when missing.
 func Open(path string) (*Logger, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := outfile.OpenAppend(path)
 	if err != nil {
-		return nil, fmt.Errorf("open log file: %w", err)
+		return nil, fmt.Errorf("open log file %s: %w", path, err)
 	}
 	l := New(f)
 	l.closer = f
+	l.check = func() error { return outfile.StillThere(path, f) }
 	return l, nil
 }
 
@@ -60,8 +64,9 @@ func (l *Logger) Warn(component, msg string) { l.log(TypeWarning, component, msg
 // Error logs an error (red in CMTrace).
 func (l *Logger) Error(component, msg string) { l.log(TypeError, component, msg) }
 
-// Close closes the file Open opened and returns the first write error, if any. Like the
-// logging methods, it does nothing on a nil Logger, so a run without a log file can hold one.
+// Close closes the file Open opened and returns the first write error, if any, or says that
+// the file was removed during the run. Like the logging methods, it does nothing on a nil
+// Logger, so a run without a log file can hold one.
 func (l *Logger) Close() error {
 	if l == nil {
 		return nil
@@ -72,6 +77,9 @@ func (l *Logger) Close() error {
 		return l.err
 	}
 	l.closed = true
+	if l.check != nil && l.err == nil {
+		l.err = l.check()
+	}
 	if l.closer != nil {
 		if err := l.closer.Close(); err != nil && l.err == nil {
 			l.err = err

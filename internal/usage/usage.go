@@ -49,8 +49,10 @@ var examples = map[string][]string{"cmpreflight run": runExamples, "cmpreflight 
 // ExitCodes is the exit code table every command's help ends with.
 const ExitCodes = `Exit codes:
   0  compliant (no deny; no warn either under --fail-on warn)
-  1  not compliant, or findings (logs analyze), or failing tests (policy test)
-  2  could not run: a bad flag or file (named in the message), or interrupted`
+  1  not compliant, or findings (logs analyze), or failing tests (policy test),
+     or inputs skipped unread (report merge --skip-invalid without --accept-skipped)
+  2  could not run: a bad flag or file (named in the message), an output that could
+     not be written (each named), or interrupted`
 
 // valueNames are the placeholders of flags whose value is not a plain word.
 var valueNames = map[string]string{
