@@ -45,6 +45,20 @@ func fleetAsDocuments(doc *fleet.Document) []*facts.Document {
 		}
 		out = append(out, d)
 	}
+	// A file that could not be read may be a machine's report: the gate cannot see that
+	// machine, so the annotations name it and fail, as report merge's exit code does, unless
+	// skipped inputs were accepted.
+	if !doc.SkippedAccepted {
+		for _, s := range doc.Skipped {
+			if !s.Unseen {
+				continue
+			}
+			out = append(out, &facts.Document{Machine: facts.Machine{Name: s.Path}, Options: facts.Options{FailOn: "deny"},
+				Verdict: &facts.Verdict{Deny: []facts.Finding{{Rule: "fleet.input_unread",
+					Message: "input " + s.Path + " could not be read (" + s.Reason + "): the machine it holds is unseen; fix or remove the file, or pass --accept-skipped"}},
+					Warn: []facts.Finding{}, Waived: []facts.Finding{}}})
+		}
+	}
 	return out
 }
 

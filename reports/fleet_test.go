@@ -175,18 +175,26 @@ func TestFleetHTMLInChromium(t *testing.T) {
 }
 
 // report merge's CI annotations: one error per deny of the machine that is not compliant,
-// the machine named in it, and one task result that fails the gate as merge's exit code does.
+// the machine named in it, one error per input that could not be read (its machine is
+// unseen), and one task result that fails the gate as merge's exit code does.
 func TestFleetAnnotations(t *testing.T) {
 	doc := hostileFleet()
 	gh := renderFleet(t, "github", doc)
-	if lines := strings.Split(strings.TrimSpace(gh), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "::error title=cmpreflight%3A ") ||
-		!strings.Contains(lines[0], hostileMachine+": <b>blocked</b>") {
+	if lines := strings.Split(strings.TrimSpace(gh), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[0], "::error title=cmpreflight%3A ") ||
+		!strings.Contains(lines[0], hostileMachine+": <b>blocked</b>") ||
+		!strings.HasPrefix(lines[1], "::error title=cmpreflight%3A fleet.input_unread::") || !strings.Contains(lines[1], "could not be read") {
 		t.Errorf("github:\n%s", gh)
 	}
 	az := renderFleet(t, "azure-devops", doc)
 	lines := strings.Split(strings.TrimSpace(az), "\n")
-	if len(lines) != 2 || !strings.HasPrefix(lines[0], "##vso[task.logissue type=error;code=scp.endpoint_reachable]") ||
-		lines[1] != "##vso[task.complete result=Failed;]cmpreflight: 1 of 3 reports fail the gate, 0 with warnings" {
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "##vso[task.logissue type=error;code=scp.endpoint_reachable]") ||
+		!strings.HasPrefix(lines[1], "##vso[task.logissue type=error;code=fleet.input_unread]") ||
+		lines[2] != "##vso[task.complete result=Failed;]cmpreflight: 2 of 4 reports fail the gate, 0 with warnings" {
 		t.Errorf("azure-devops:\n%s", az)
+	}
+	// Accepted unseen inputs no longer fail the gate.
+	doc.SkippedAccepted = true
+	if gh := renderFleet(t, "github", doc); strings.Contains(gh, "fleet.input_unread") {
+		t.Errorf("accepted skipped inputs still annotated:\n%s", gh)
 	}
 }
