@@ -35,6 +35,9 @@ type ProbeError struct {
 	Detail string
 	// Warn: not a failure but no pass either (who answered cannot be verified).
 	Warn bool
+	// unproven: a warn about who wrote the first plain-HTTP answer that a proof anchored in
+	// verified TLS may still turn into a pass.
+	unproven bool
 }
 
 func (e *ProbeError) Error() string { return e.Stage + "/" + e.Reason + ": " + e.Detail }

@@ -42,13 +42,46 @@ type Env struct {
 	OnPhase func(check, url, phase string, took time.Duration)
 }
 
-type prober struct{ env *Env }
+type prober struct {
+	env *Env
+	// side, on an HTTPS check that port-80 checks of its host wait for: where it publishes
+	// its outcome and keeps its first connection.
+	side *httpsSide
+	kept *keptConn
+	// peer, on a port-80 check: the HTTPS check of its host and route, when the run has one.
+	peer *httpsSide
+	// stops detach the first connection from the check's context when it is kept.
+	stops []func() bool
+	// first is the check's first answer (its body peeked when it was read).
+	first *origin.Answer
+	// firstMethod is the method of the first request.
+	firstMethod string
+}
 
 // RunTarget runs one network check. route forces "direct" or "proxy" (for --compare-direct);
 // empty lets ProxyFor decide.
 func (env *Env) RunTarget(ctx context.Context, t catalog.Target, route string) facts.Check {
+	return env.runTarget(ctx, t, route, nil, nil)
+}
+
+// runTarget runs one check; side is set on an HTTPS check that port-80 checks wait for, peer
+// on a port-80 check whose host has an HTTPS check in the run.
+func (env *Env) runTarget(ctx context.Context, t catalog.Target, route string, side, peer *httpsSide) (c facts.Check) {
+	pr := &prober{env: env, side: side, peer: peer}
+	if side != nil {
+		defer func() {
+			var asked *url.URL
+			if pr.first != nil {
+				asked = pr.first.Target
+			}
+			side.finish(&c, pr.kept, asked, pr.firstMethod, pr.first)
+		}()
+	}
+	if peer != nil {
+		defer peer.release()
+	}
 	start := time.Now()
-	c := newCheck(t, route)
+	c = newCheck(t, route)
 	u, err := url.Parse(t.URL)
 	if err != nil {
 		c.Status, c.Stage, c.Reason, c.Message = facts.StatusError, facts.StageHTTP, "bad-url", err.Error()
@@ -75,8 +108,11 @@ func (env *Env) RunTarget(ctx context.Context, t catalog.Target, route string) f
 	runCtx := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	pr := &prober{env: env}
 	perr := pr.run(ctx, &c, u, p, route, t.FollowRedirects)
+	if u.Scheme == "http" && (perr == nil || perr.unproven) {
+		// A plain-HTTP answer nothing refused is the origin's only with a proof.
+		perr = pr.prove(ctx, &c, u, p, route, perr)
+	}
 	c.Timings.Total = time.Since(start).Milliseconds()
 	if perr != nil {
 		c.Status, c.Stage, c.Reason, c.Message = facts.StatusFail, perr.Stage, perr.Reason, perr.Detail
@@ -229,6 +265,14 @@ func portOf(u *url.URL) int {
 // (direct TCP, a CONNECT tunnel, or the proxy itself for plain HTTP), TLS, the exchange.
 func (pr *prober) fetch(ctx context.Context, c *facts.Check, u *url.URL, p *ProxyConfig, method string, first bool) (*http.Response, *ProbeError) {
 	h := &hop{pr: pr, c: c, u: u, p: p, first: first, host: u.Hostname(), port: strconv.Itoa(portOf(u))}
+	h.keep = first && pr.side != nil && u.Scheme == "https"
+	h.peek = h.keep
+	return h.fetch(ctx, method)
+}
+
+// fetch runs the hop's phases: name resolution, the connection, TLS, the exchange.
+func (h *hop) fetch(ctx context.Context, method string) (*http.Response, *ProbeError) {
+	pr, c, u, p := h.pr, h.c, h.u, h.p
 	if on := pr.env.OnPhase; on != nil {
 		id, at := c.ID, u.String()
 		h.tr.observe = func(phase string, took time.Duration) { on(id, at, phase, took) }
@@ -255,7 +299,13 @@ func (pr *prober) fetch(ctx context.Context, c *facts.Check, u *url.URL, p *Prox
 	if perr != nil {
 		return nil, perr
 	}
-	defer conn.Close()
+	raw := conn
+	defer func() {
+		// A kept connection is the HTTPS side's now (closing the TLS layer closes raw).
+		if !h.kept {
+			raw.Close()
+		}
+	}()
 	if u.Scheme == "https" {
 		if conn, perr = h.handshake(ctx, conn); perr != nil {
 			return nil, perr
@@ -271,6 +321,13 @@ type hop struct {
 	u          *url.URL
 	p          *ProxyConfig
 	first      bool // the check's first request: its evidence and timings are the check's
+	// keep: leave the connection open after the answer (the first hop of an HTTPS check that
+	// port-80 checks compare with); kept: it was left open.
+	keep, kept bool
+	// peek: read the start of the body even over TLS (the HTTPS side of a comparison).
+	peek       bool
+	body       []byte             // the peeked body of the answer
+	tev        *facts.TLSEvidence // what the handshake saw
 	host, port string
 	tr         trace
 	dns        *facts.DNSEvidence
@@ -356,7 +413,7 @@ func (h *hop) connect(ctx context.Context) (net.Conn, *ProbeError) {
 		ce := classifyNetErr(ctx, err)
 		return nil, &ProbeError{Stage: facts.StageConnect, Reason: ce.Reason, Detail: fmt.Sprintf("TCP %s to %s: %s", h.port, h.host, ce.Detail)}
 	}
-	stopOnDone(ctx, raw)
+	h.pr.detachable(stopOnDone(ctx, raw), h.keep)
 	return raw, nil
 }
 
@@ -410,6 +467,7 @@ func (h *hop) throughProxy(ctx context.Context) (*http.Response, *ProbeError) {
 	defer pc.Close()
 	if h.first {
 		h.c.Evidence.HTTP.BytesRead = pc.cr.read
+		h.pr.firstAnswer(u, req.Method, resp, body)
 	}
 	if resp.StatusCode != http.StatusProxyAuthRequired && resp.StatusCode != http.StatusUnauthorized {
 		// Who answered? The proxy's own pages (learnt from canaries), the products'
@@ -426,7 +484,11 @@ func (h *hop) throughProxy(ctx context.Context) (*http.Response, *ProbeError) {
 				return nil, judgeFailure(v, true, u.Host)
 			}
 			if !failStatuses[resp.StatusCode] && !proxyMade(resp.Header) {
-				return nil, unverified(v, u.Host)
+				// Who wrote it cannot be told from the answer alone: a proof (the same
+				// answer over verified HTTPS) may still settle it.
+				pe := unverified(v, u.Host)
+				pe.unproven = h.first
+				return nil, pe
 			}
 		} else if h.first {
 			// A pass keeps its verdict and page (for the cross-host comparison), not the
@@ -465,6 +527,7 @@ func (h *hop) handshake(ctx context.Context, conn net.Conn) (net.Conn, *ProbeErr
 	end := h.tr.begin(PhaseTLS)
 	tc, tev, err := Handshake(ctx, conn, h.host, h.pr.env.Trust)
 	end()
+	h.tev = tev
 	if h.first {
 		h.c.Evidence.TLS = tev
 	}
@@ -485,7 +548,9 @@ func (h *hop) exchange(ctx context.Context, conn net.Conn) (*http.Response, *Pro
 	cr := &capReader{r: conn}
 	br := bufio.NewReaderSize(cr, 4096)
 	end := h.tr.begin(PhaseFirstByte)
-	req.Header.Set("Connection", "close")
+	if !h.keep {
+		req.Header.Set("Connection", "close")
+	}
 	bw := bufio.NewWriter(conn)
 	err := req.Write(bw)
 	if err == nil {
@@ -496,8 +561,16 @@ func (h *hop) exchange(ctx context.Context, conn net.Conn) (*http.Response, *Pro
 		return nil, &ProbeError{Stage: facts.StageHTTP, Reason: ce.Reason, Detail: "sending the request: " + ce.Detail}
 	}
 	plain := u.Scheme == "http"
-	resp, body, err := readResponse(br, cr, req, plain)
+	resp, body, err := readResponse(br, cr, req, plain || h.peek)
 	end()
+	h.body = body
+	if err == nil && h.first {
+		h.pr.firstAnswer(u, req.Method, resp, body)
+	}
+	if err == nil && h.keep && reusable(cr, resp) && h.pr.detach() {
+		h.kept = true
+		h.pr.kept = &keptConn{conn: conn, br: br, cr: cr}
+	}
 	if h.first {
 		h.c.Evidence.HTTP.BytesRead = cr.read
 	}
