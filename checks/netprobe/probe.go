@@ -273,7 +273,7 @@ func (pr *prober) fetch(ctx context.Context, c *facts.Check, u *url.URL, p *Prox
 // fetch runs the hop's phases: name resolution, the connection, TLS, the exchange.
 func (h *hop) fetch(ctx context.Context, method string) (*http.Response, *ProbeError) {
 	pr, c, u, p := h.pr, h.c, h.u, h.p
-	if on := pr.env.OnPhase; on != nil {
+	if on := pr.env.OnPhase; on != nil && !h.aside {
 		id, at := c.ID, u.String()
 		h.tr.observe = func(phase string, took time.Duration) { on(id, at, phase, took) }
 	}
@@ -316,16 +316,19 @@ func (h *hop) fetch(ctx context.Context, method string) (*http.Response, *ProbeE
 
 // hop is one request of a check (the first, or a redirect) on its way through the phases.
 type hop struct {
-	pr         *prober
-	c          *facts.Check
-	u          *url.URL
-	p          *ProxyConfig
-	first      bool // the check's first request: its evidence and timings are the check's
+	pr    *prober
+	c     *facts.Check
+	u     *url.URL
+	p     *ProxyConfig
+	first bool // the check's first request: its evidence and timings are the check's
 	// keep: leave the connection open after the answer (the first hop of an HTTPS check that
 	// port-80 checks compare with); kept: it was left open.
 	keep, kept bool
 	// peek: read the start of the body even over TLS (the HTTPS side of a comparison).
-	peek       bool
+	peek bool
+	// aside: a request beside the check's own (the HTTPS side of a proof): its phases are
+	// not the check's.
+	aside      bool
 	body       []byte             // the peeked body of the answer
 	tev        *facts.TLSEvidence // what the handshake saw
 	host, port string

@@ -112,7 +112,7 @@ func (pr *prober) httpsAnswer(ctx context.Context, c *facts.Check, hu *url.URL, 
 	if pr.env.ProxyFor != nil && route != facts.RouteDirect {
 		p = pr.env.ProxyFor(hu.Hostname(), 443, "https")
 	}
-	h := &hop{pr: pr, c: c, u: hu, p: p, host: hu.Hostname(), port: "443", peek: true}
+	h := &hop{pr: pr, c: c, u: hu, p: p, host: hu.Hostname(), port: "443", peek: true, aside: true}
 	resp, perr := h.fetch(ctx, http.MethodGet)
 	if perr != nil {
 		return nil, "", fmt.Sprintf("HTTPS to %s failed at %s (%s): %s", hu.Host, perr.Stage, perr.Reason, perr.Detail)
