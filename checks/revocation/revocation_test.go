@@ -1,6 +1,7 @@
 package revocation
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -374,3 +375,58 @@ func TestPublicRootsHoldTheCatalogRoots(t *testing.T) {
 		}
 	}
 }
+
+// TestCatalogProofsResolve plans every embedded profile's proofs against the bundled public
+// roots, the expected roots of a run without --expected-roots: each names a signer the run
+// holds, and each embedded CA certificate is signed by its issuer (itself, or a public root).
+func TestCatalogProofsResolve(t *testing.T) {
+	roots := PublicRoots()
+	n := 0
+	for _, name := range catalog.Profiles() {
+		c, err := catalog.LoadProfile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range c.Entries {
+			if e.Proof == nil {
+				continue
+			}
+			n++
+			r, err := FromSpec(e.Proof, roots)
+			if err != nil {
+				t.Errorf("%s %s: %v", name, e.Name, err)
+				continue
+			}
+			if r.URL.Scheme != "http" || r.Issuer == nil || (r.Kind == KindOCSP) != (r.Serial != nil) {
+				t.Errorf("%s %s: %+v", name, e.Name, r)
+			}
+		}
+	}
+	if n < 10 {
+		t.Errorf("only %d catalog proofs", n)
+	}
+	cas, err := catalog.ProofCAs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ca := range cas {
+		cert := ca.Cert
+		var issuer *x509.Certificate
+		if bytes.Equal(cert.RawIssuer, cert.RawSubject) {
+			issuer = cert
+		}
+		for _, r := range roots {
+			if issuer == nil && bytes.Equal(r.RawSubject, cert.RawIssuer) && cert.CheckSignatureFrom(r) == nil {
+				issuer = r
+			}
+		}
+		if issuer == nil {
+			t.Errorf("%s (%s): no public root signed it", ca.Name, cert.Subject)
+			continue
+		}
+		if err := cert.CheckSignatureFrom(issuer); err != nil {
+			t.Errorf("%s: %v", ca.Name, err)
+		}
+	}
+}
+
