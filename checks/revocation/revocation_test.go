@@ -429,4 +429,3 @@ func TestCatalogProofsResolve(t *testing.T) {
 		}
 	}
 }
-
