@@ -22,9 +22,9 @@ import (
 
 // CA is a lab certificate authority that issues leaf certificates on demand.
 type CA struct {
-	Name string
-	Cert *x509.Certificate
-	Key  *ecdsa.PrivateKey
+	Name  string
+	Cert  *x509.Certificate
+	Key   *ecdsa.PrivateKey
 	mu    sync.Mutex
 	cache map[string]*tls.Certificate
 	// pub is what the CA publishes on plain HTTP and names in its leaves (revocation.go).
