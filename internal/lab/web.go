@@ -225,7 +225,10 @@ func (w *Web) serveConn(c net.Conn, isTLS bool) {
 		if err != nil {
 			return
 		}
-		io.Copy(io.Discard, io.LimitReader(req.Body, 1<<20))
+		body, _ := io.ReadAll(io.LimitReader(req.Body, 1<<20))
+		if w.serveRevocation(c, req, body) {
+			continue
+		}
 		if !w.respond(c, req) {
 			return
 		}
