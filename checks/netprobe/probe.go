@@ -3,6 +3,7 @@ package netprobe
 import (
 	"bufio"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/checks/origin"
+	"github.com/cmpreflight/cmpreflight/checks/revocation"
 	"github.com/cmpreflight/cmpreflight/facts"
 )
 
@@ -37,6 +39,9 @@ type Env struct {
 	// CatalogHosts are the run's endpoint hosts: a redirect to one of their domains stays
 	// in the catalog; any other is followed and judged.
 	CatalogHosts []string
+	// chains, set by the Runner, collects the chains verified in the run that name
+	// revocation URLs (a port-80 check of a revocation host asks what they name).
+	chains *chainStore
 	// OnPhase, when set, is told each phase of each request as it ends (from the check's
 	// goroutine): the check's id, the request's URL, the phase (PhaseDNS...) and its duration.
 	OnPhase func(check, url, phase string, took time.Duration)
@@ -56,6 +61,9 @@ type prober struct {
 	first *origin.Answer
 	// firstMethod is the method of the first request.
 	firstMethod string
+	// rev, on a port-80 check of a revocation host: the signed object asked for instead of
+	// GET / (its answer is verified against the issuing CA).
+	rev *revocation.Request
 }
 
 // RunTarget runs one network check. route forces "direct" or "proxy" (for --compare-direct);
@@ -79,6 +87,9 @@ func (env *Env) runTarget(ctx context.Context, t catalog.Target, route string, s
 	}
 	if peer != nil {
 		defer peer.release()
+	}
+	if t.Scheme() == "https" {
+		defer env.chains.httpsDone()
 	}
 	start := time.Now()
 	c = newCheck(t, route)
@@ -108,10 +119,20 @@ func (env *Env) runTarget(ctx context.Context, t catalog.Target, route string, s
 	runCtx := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	perr := pr.run(ctx, &c, u, p, route, t.FollowRedirects)
+	ask := u
+	if u.Scheme == "http" {
+		if pr.rev = env.planRevocation(ctx, t, u); pr.rev != nil {
+			ask = pr.rev.URL
+		}
+	}
+	perr := pr.run(ctx, &c, ask, p, route, t.FollowRedirects)
 	if u.Scheme == "http" && (perr == nil || perr.unproven) {
 		// A plain-HTTP answer nothing refused is the origin's only with a proof.
-		perr = pr.prove(ctx, &c, u, p, route, perr)
+		if pr.rev != nil {
+			perr = pr.proveSigned(&c, u, perr)
+		} else {
+			perr = pr.prove(ctx, &c, u, p, route, perr)
+		}
 	}
 	c.Timings.Total = time.Since(start).Milliseconds()
 	if perr != nil {
@@ -399,6 +420,13 @@ func (h *hop) newRequest(method string) {
 		Method: method, URL: u, Host: u.Host, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: http.Header{"User-Agent": {h.pr.env.UserAgent}, "Accept": {"*/*"}},
 	}
+	if rev := h.pr.rev; h.first && rev != nil && u == rev.URL {
+		if r, err := rev.NewHTTPRequest(); err == nil {
+			r.Header.Set("User-Agent", h.pr.env.UserAgent)
+			r.URL, r.Host = u, u.Host
+			h.req, method = r, r.Method
+		}
+	}
 	if h.first {
 		h.c.Evidence.HTTP = &facts.HTTPEvidence{Method: method, URL: u.String()}
 	}
@@ -528,9 +556,17 @@ func (h *hop) throughProxy(ctx context.Context) (*http.Response, *ProbeError) {
 // handshake runs TLS over the connection (direct or tunnelled).
 func (h *hop) handshake(ctx context.Context, conn net.Conn) (net.Conn, *ProbeError) {
 	end := h.tr.begin(PhaseTLS)
-	tc, tev, err := Handshake(ctx, conn, h.host, h.pr.env.Trust)
+	var chains [][]*x509.Certificate
+	want := &chains
+	if h.pr.env.chains == nil {
+		want = nil
+	}
+	tc, tev, err := handshake(ctx, conn, h.host, h.pr.env.Trust, want)
 	end()
 	h.tev = tev
+	if err == nil {
+		h.pr.env.chains.add(chains)
+	}
 	if h.first {
 		h.c.Evidence.TLS = tev
 	}
@@ -564,7 +600,7 @@ func (h *hop) exchange(ctx context.Context, conn net.Conn) (*http.Response, *Pro
 		return nil, &ProbeError{Stage: facts.StageHTTP, Reason: ce.Reason, Detail: "sending the request: " + ce.Detail}
 	}
 	plain := u.Scheme == "http"
-	resp, body, err := readResponse(br, cr, req, plain || h.peek)
+	resp, body, err := readResponseN(br, cr, req, h.pr.peekSize(req, plain || h.peek))
 	end()
 	h.body = body
 	if err == nil && h.first {

@@ -269,7 +269,7 @@ func (pr *prober) proxyRoundTrip(ctx context.Context, p *ProxyConfig, req *http.
 			ce := classifyNetErr(ctx, err)
 			return nil, nil, nil, &ProbeError{Stage: facts.StageProxyConnect, Reason: ce.Reason, Detail: "sending to the proxy: " + ce.Detail}
 		}
-		resp, body, err := readResponse(pc.br, pc.cr, req, req.Method != http.MethodConnect)
+		resp, body, err := readResponseN(pc.br, pc.cr, req, pr.peekSize(req, req.Method != http.MethodConnect))
 		if err != nil {
 			pc.Close()
 			pe := classifyReadErr(ctx, facts.StageProxyConnect, err)

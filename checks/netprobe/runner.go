@@ -42,6 +42,18 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) []facts.Check {
 	}
 	// A port-80 check waits for the HTTPS check of its host (its proof is anchored there).
 	pg := pairJobs(r.Env, jobs)
+	// A port-80 check of a revocation host asks what the run's verified chains name there.
+	https, plain := 0, false
+	for _, j := range jobs {
+		if j.Target.Scheme() == "https" {
+			https++
+		} else {
+			plain = true
+		}
+	}
+	if plain {
+		r.Env.chains = newChainStore(https)
+	}
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < n; w++ {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/cmpreflight/cmpreflight/checks/origin"
 	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/lab"
@@ -225,6 +226,14 @@ func TestRunEveryCatalogEndpointPassesAgainstTheLab(t *testing.T) {
 		}
 		if c.Status != facts.StatusPass {
 			t.Errorf("%s: %s at %s (%s): %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
+		}
+		if c.Kind == "http" {
+			// Every plain-HTTP pass names its proof, anchored in what TLS verified.
+			if c.Evidence.Origin == nil || !origin.Proven(c.Evidence.Origin.By) {
+				t.Errorf("%s passed without a proof: %+v", c.ID, c.Evidence.Origin)
+			} else {
+				t.Logf("%s proven by %s: %s", c.ID, c.Evidence.Origin.By, c.Evidence.Origin.Detail)
+			}
 		}
 		if c.Route != facts.RouteDirect || c.Timings.Total < c.Timings.DNS {
 			t.Errorf("%s: route %s timings %+v", c.ID, c.Route, c.Timings)
