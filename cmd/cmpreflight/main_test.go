@@ -14,8 +14,8 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/cmpreflight/cmpreflight/checks/origin"
 	"github.com/cmpreflight/cmpreflight/catalog"
+	"github.com/cmpreflight/cmpreflight/checks/origin"
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/lab"
 )
