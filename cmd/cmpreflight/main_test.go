@@ -132,6 +132,12 @@ type result struct {
 // runBin runs the product with a bounded deadline and reads the JSON report it wrote.
 func runBin(t *testing.T, env []string, args ...string) result {
 	t.Helper()
+	return runBinIn(t, "", env, args...)
+}
+
+// runBinIn is runBin inside the network namespace netns ("" for this one).
+func runBinIn(t *testing.T, netns string, env []string, args ...string) result {
+	t.Helper()
 	dir := t.TempDir()
 	report := filepath.Join(dir, "report.json")
 	hasJSON := false
@@ -144,6 +150,9 @@ func runBin(t *testing.T, env []string, args ...string) result {
 		args = append(args, "--output", "json="+report)
 	}
 	cmd := exec.Command(binPath, args...)
+	if netns != "" {
+		cmd = exec.Command("ip", append([]string{"netns", "exec", netns, binPath}, args...)...)
+	}
 	cmd.Env = append(append(os.Environ(), "HTTPS_PROXY=", "HTTP_PROXY=", "https_proxy=", "http_proxy=", "NO_PROXY="), env...)
 	var so, se bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &so, &se
