@@ -19,13 +19,17 @@ func TestPort80ProvenOnTheHTTPSChecksConnection(t *testing.T) {
 	h := newHostileLab(t)
 	w := h.web("same.lab.test", lab.ConnServe, &lab.Route{Status: 404, Body: "<title>Not here</title>nothing at /", Headers: map[string]string{"Content-Type": "text/html"}})
 	up := h.web("upgrade.lab.test", lab.ConnServe, &lab.Route{Status: 301, Location: "https://upgrade.lab.test/"})
+	// Another path than the HTTPS check asked: one more request on its connection.
+	other := h.web("path.lab.test", lab.ConnServe, &lab.Route{Status: 200, Body: "any path"})
 	jobs := []Job{
 		{Target: target("http", "same.lab.test", w.HTTPPort, "/", false)},
 		{Target: target("http", "upgrade.lab.test", up.HTTPPort, "/", false)},
 		{Target: target("https", "same.lab.test", 443, "/", false)},
+		{Target: target("http", "path.lab.test", other.HTTPPort, "/some/file.cab?x=1", false)},
+		{Target: target("https", "path.lab.test", 443, "/", false)},
 	}
 	out := (&Runner{Env: h.env(nil), Concurrency: 1}).Run(context.Background(), jobs)
-	want := []string{origin.ByHTTPSMatch, origin.ByHTTPSUpgrade, ""}
+	want := []string{origin.ByHTTPSMatch, origin.ByHTTPSUpgrade, "", origin.ByHTTPSMatch, ""}
 	for i, c := range out {
 		by := ""
 		if c.Evidence.Origin != nil {
@@ -39,8 +43,10 @@ func TestPort80ProvenOnTheHTTPSChecksConnection(t *testing.T) {
 		t.Errorf("detail %q; want what was compared", out[0].Evidence.Origin.Detail)
 	}
 	h.close(ignore)
-	if w.Requests != 2 {
-		t.Errorf("same.lab.test accepted %d connections; want 2 (the 443 check's, reused, and port 80's)", w.Requests)
+	for _, web := range []*lab.Web{w, other} {
+		if web.Requests != 2 {
+			t.Errorf("%s accepted %d connections; want 2 (the 443 check's, reused, and port 80's)", web.IP, web.Requests)
+		}
 	}
 }
 

@@ -92,8 +92,10 @@ func TestTrustInterceptionGapsAndFirewallThroughSquidBump(t *testing.T) {
 				}
 			}
 		case 80:
-			if c.Status != facts.StatusPass {
-				t.Errorf("%s: plain HTTP through squid: %s at %s (%s) %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
+			// squid relays port 80, but the only HTTPS chains of the run are its re-signed
+			// ones: nothing verified to the expected roots proves port 80's answers.
+			if c.Status != facts.StatusWarn || c.Reason != "unverified-origin" {
+				t.Errorf("%s: plain HTTP through squid: %s at %s (%s) %s; want warn unverified-origin", c.ID, c.Status, c.Stage, c.Reason, c.Message)
 			}
 		}
 	}
@@ -296,8 +298,9 @@ func TestTrustWholeCatalogThroughSquidBump(t *testing.T) {
 			}
 		case 80:
 			n80++
-			if c.Status != facts.StatusPass {
-				t.Errorf("%s: %s at %s (%s) %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
+			// Unprovable under TLS inspection: warn, never pass (nor a failure of its own).
+			if c.Status != facts.StatusWarn || c.Reason != "unverified-origin" {
+				t.Errorf("%s: %s at %s (%s) %s; want warn unverified-origin", c.ID, c.Status, c.Stage, c.Reason, c.Message)
 			}
 		}
 	}
@@ -320,5 +323,5 @@ func TestTrustWholeCatalogThroughSquidBump(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("firewall names =\n%v\nwant\n%v", got, want)
 	}
-	t.Logf("%d checks on 443 intercepted, %d on 80 passed, %d firewall names, %d hops, exit %d", n443, n80, len(got), len(tf.Hops), r.code)
+	t.Logf("%d checks on 443 intercepted, %d on 80 unproven, %d firewall names, %d hops, exit %d", n443, n80, len(got), len(tf.Hops), r.code)
 }
