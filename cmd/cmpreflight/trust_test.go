@@ -144,8 +144,10 @@ func TestTrustInterceptionGapsAndFirewallThroughSquidBump(t *testing.T) {
 	for _, w := range tf.Wildcards {
 		wild[w.Pattern] = w
 	}
-	if w := wild["*.akamaiedge.net"]; !w.Exercised || !slices.Equal(w.Hosts, []string{"a.akamaiedge.net"}) {
-		t.Errorf("*.akamaiedge.net = %+v", w)
+	// Its only passing check would have been port 80 through squid, which nothing proves
+	// under TLS inspection (a warn): the wildcard stays unexercised.
+	if w := wild["*.akamaiedge.net"]; w.Exercised || len(w.Hosts) != 0 {
+		t.Errorf("*.akamaiedge.net = %+v, want not exercised (no proven check reached it)", w)
 	}
 	// Its probe was intercepted, so nothing proves the name is reachable for the role.
 	if w := wild["*.manage.microsoft.com"]; w.Exercised || len(w.Hosts) != 0 {
