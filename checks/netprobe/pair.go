@@ -219,8 +219,17 @@ func pairJobs(env *Env, jobs []Job) pairing {
 		pg.read[i] = pg.publish[h]
 	}
 	sent := make([]bool, len(jobs))
+	// A port-80 check with a catalog proof (a revocation host) may wait for every HTTPS
+	// check of the run (planRevocation): it goes after all of them, so that waiting never
+	// holds a worker an HTTPS check still needs.
+	waits := func(j Job) bool { return j.Target.Scheme() == "http" && j.Target.Proof != nil }
+	var last []int
 	for i := range jobs {
 		if sent[i] {
+			continue
+		}
+		if waits(jobs[i]) {
+			last = append(last, i)
 			continue
 		}
 		if s := pg.read[i]; s != nil {
@@ -231,6 +240,15 @@ func pairJobs(env *Env, jobs []Job) pairing {
 		}
 		pg.order = append(pg.order, i)
 		sent[i] = true
+	}
+	for _, i := range last {
+		if s := pg.read[i]; s != nil {
+			if h := pubAt[s]; !sent[h] {
+				pg.order = append(pg.order, h)
+				sent[h] = true
+			}
+		}
+		pg.order = append(pg.order, i)
 	}
 	return pg
 }

@@ -112,6 +112,16 @@ func (env *Env) runTarget(ctx context.Context, t catalog.Target, route string, s
 		c.Route = facts.RouteProxy
 		c.ProxyURL = p.Redacted()
 	}
+	ask := u
+	if u.Scheme == "http" {
+		// On a revocation host the check asks the signed object the run's verified chains
+		// (or the catalog) name. Waiting for those chains is the run's scheduling, not the
+		// endpoint's time: the check's deadline and timings start after it.
+		if pr.rev = env.planRevocation(ctx, t, u); pr.rev != nil {
+			ask = pr.rev.URL
+		}
+		start = time.Now()
+	}
 	timeout := env.Timeout
 	if timeout <= 0 {
 		timeout = 10 * time.Second
@@ -119,12 +129,6 @@ func (env *Env) runTarget(ctx context.Context, t catalog.Target, route string, s
 	runCtx := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	ask := u
-	if u.Scheme == "http" {
-		if pr.rev = env.planRevocation(ctx, t, u); pr.rev != nil {
-			ask = pr.rev.URL
-		}
-	}
 	perr := pr.run(ctx, &c, ask, p, route, t.FollowRedirects)
 	if u.Scheme == "http" && (perr == nil || perr.unproven) {
 		// A plain-HTTP answer nothing refused is the origin's only with a proof.

@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/checks/origin"
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/lab"
@@ -101,6 +102,38 @@ func TestPort80WithoutProofIsAWarn(t *testing.T) {
 	}
 	if !strings.Contains(out[0].Message, `port 80 answered 200 text/html "Zugriff verweigert"`) {
 		t.Errorf("message %q; want what port 80 answered", out[0].Message)
+	}
+	h.close(ignore)
+}
+
+// A revocation check with a catalog proof waits for the run's HTTPS checks; handed out first
+// at concurrency 1 it would hold the only worker the HTTPS check needs. It goes last, and
+// the lab CA's CRL that the verified chain names proves it.
+func TestRevocationCheckNeverHoldsTheWorkerItWaitsFor(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	h := newHostileLab(t)
+	ip, err := lab.AllocIP(80)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crl, err := lab.StartWeb(ip, -1, 80, h.ca, lab.ConnServe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.closers = append(h.closers, crl.Close)
+	h.dns.A("crl.lab.test", ip)
+	h.ca.Publish([]string{"http://crl.lab.test/lab.crl"}, nil)
+	h.web("site.lab.test", lab.ConnServe, &lab.Route{Status: 200, Body: "site"})
+	rev := target("http", "crl.lab.test", 80, "/", false)
+	rev.Proof = &catalog.Proof{CRL: "http://crl.lab.test/other.crl", Root: "nobody"}
+	jobs := []Job{{Target: rev}, {Target: target("https", "site.lab.test", 443, "/", false)}}
+	out := (&Runner{Env: h.env(nil), Concurrency: 1}).Run(context.Background(), jobs)
+	c := out[0]
+	if c.Status != facts.StatusPass || c.Evidence.Origin == nil || c.Evidence.Origin.By != origin.BySignedCRL {
+		t.Errorf("%s: %s at %s (%s): %s; want a pass by signed-crl", c.ID, c.Status, c.Stage, c.Reason, c.Message)
+	}
+	if out[1].Status != facts.StatusPass {
+		t.Errorf("%s: %s: %s", out[1].ID, out[1].Status, out[1].Message)
 	}
 	h.close(ignore)
 }
