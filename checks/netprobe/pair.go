@@ -93,6 +93,16 @@ func (s *httpsSide) wait(ctx context.Context) bool {
 	}
 }
 
+// finished tells, without waiting, whether the HTTPS check has finished.
+func (s *httpsSide) finished() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // release is a port-80 check saying it will not ask again.
 func (s *httpsSide) release() {
 	if s.users.Add(-1) <= 0 {

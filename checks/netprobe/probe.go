@@ -72,9 +72,20 @@ func (env *Env) RunTarget(ctx context.Context, t catalog.Target, route string) f
 	return env.runTarget(ctx, t, route, nil, nil)
 }
 
-// runTarget runs one check; side is set on an HTTPS check that port-80 checks wait for, peer
-// on a port-80 check whose host has an HTTPS check in the run.
-func (env *Env) runTarget(ctx context.Context, t catalog.Target, route string, side, peer *httpsSide) (c facts.Check) {
+// runTarget runs one check to its end; side is set on an HTTPS check that port-80 checks wait
+// for, peer on a port-80 check whose host has an HTTPS check in the run.
+func (env *Env) runTarget(ctx context.Context, t catalog.Target, route string, side, peer *httpsSide) facts.Check {
+	c, rest := env.startTarget(ctx, t, route, side, peer)
+	if rest != nil {
+		return rest()
+	}
+	return c
+}
+
+// startTarget runs a check up to its answer. A port-80 check whose proof waits for the HTTPS
+// check of its host returns rest instead, which waits and completes the check: the runner's
+// worker is free for the next check meanwhile (waiting is not probing).
+func (env *Env) startTarget(ctx context.Context, t catalog.Target, route string, side, peer *httpsSide) (c facts.Check, rest func() facts.Check) {
 	pr := &prober{env: env, side: side, peer: peer}
 	if side != nil {
 		defer func() {
@@ -86,7 +97,11 @@ func (env *Env) runTarget(ctx context.Context, t catalog.Target, route string, s
 		}()
 	}
 	if peer != nil {
-		defer peer.release()
+		defer func() {
+			if rest == nil {
+				peer.release()
+			}
+		}()
 	}
 	if t.Scheme() == "https" {
 		defer env.chains.httpsDone()
@@ -96,7 +111,7 @@ func (env *Env) runTarget(ctx context.Context, t catalog.Target, route string, s
 	u, err := url.Parse(t.URL)
 	if err != nil {
 		c.Status, c.Stage, c.Reason, c.Message = facts.StatusError, facts.StageHTTP, "bad-url", err.Error()
-		return c
+		return c, nil
 	}
 	var p *ProxyConfig
 	if env.ProxyFor != nil && route != facts.RouteDirect {
@@ -106,7 +121,7 @@ func (env *Env) runTarget(ctx context.Context, t catalog.Target, route string, s
 		c.Route = facts.RouteProxy
 		c.Status, c.Stage, c.Reason = facts.StatusSkip, facts.StageProxyConnect, "no-proxy"
 		c.Message = "no proxy applies to this target (bypass list or no proxy configured)"
-		return c
+		return c, nil
 	}
 	if p != nil {
 		c.Route = facts.RouteProxy
@@ -128,16 +143,36 @@ func (env *Env) runTarget(ctx context.Context, t catalog.Target, route string, s
 	}
 	runCtx := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+	defer func() {
+		if rest == nil {
+			cancel()
+		}
+	}()
 	perr := pr.run(ctx, &c, ask, p, route, t.FollowRedirects)
-	if u.Scheme == "http" && (perr == nil || perr.unproven) {
-		// A plain-HTTP answer nothing refused is the origin's only with a proof.
-		if pr.rev != nil {
-			perr = pr.proveSigned(&c, u, perr)
-		} else {
-			perr = pr.prove(ctx, &c, u, p, route, perr)
+	needsProof := u.Scheme == "http" && (perr == nil || perr.unproven)
+	complete := func(c facts.Check) facts.Check {
+		if needsProof {
+			// A plain-HTTP answer nothing refused is the origin's only with a proof.
+			if pr.rev != nil {
+				perr = pr.proveSigned(&c, u, perr)
+			} else {
+				perr = pr.prove(ctx, &c, u, p, route, perr)
+			}
+		}
+		return conclude(c, perr, start, timeout, runCtx)
+	}
+	if needsProof && pr.rev == nil && peer != nil && !peer.finished() {
+		return c, func() facts.Check {
+			defer cancel()
+			defer peer.release()
+			return complete(c)
 		}
 	}
+	return complete(c), nil
+}
+
+// conclude sets a check's status from its outcome: pass, or the failure (warn, interrupted).
+func conclude(c facts.Check, perr *ProbeError, start time.Time, timeout time.Duration, runCtx context.Context) facts.Check {
 	c.Timings.Total = time.Since(start).Milliseconds()
 	if perr != nil {
 		c.Status, c.Stage, c.Reason, c.Message = facts.StatusFail, perr.Stage, perr.Reason, perr.Detail
