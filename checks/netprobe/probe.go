@@ -64,6 +64,10 @@ type prober struct {
 	// rev, on a port-80 check of a revocation host: the signed object asked for instead of
 	// GET / (its answer is verified against the issuing CA).
 	rev *revocation.Request
+	// own, on a port-80 check whose host has no HTTPS check in the run: the answer of its
+	// own HTTPS request to ownURL, asked beside the plain one.
+	own    chan ownAnswer
+	ownURL *url.URL
 }
 
 // RunTarget runs one network check. route forces "direct" or "proxy" (for --compare-direct);
@@ -148,6 +152,9 @@ func (env *Env) startTarget(ctx context.Context, t catalog.Target, route string,
 			cancel()
 		}
 	}()
+	if u.Scheme == "http" && pr.rev == nil && peer == nil {
+		pr.startOwnHTTPS(ctx, c.ID, httpsURL(u), route)
+	}
 	perr := pr.run(ctx, &c, ask, p, route, t.FollowRedirects)
 	needsProof := u.Scheme == "http" && (perr == nil || perr.unproven)
 	complete := func(c facts.Check) facts.Check {

@@ -108,11 +108,44 @@ func (pr *prober) httpsAnswer(ctx context.Context, c *facts.Check, hu *url.URL, 
 			return &a, s.root, ""
 		}
 	}
+	if pr.own != nil && sameRequest(pr.ownURL, hu) {
+		select {
+		case o := <-pr.own:
+			pr.own = nil
+			return o.ans, o.root, o.why
+		case <-ctx.Done():
+			return nil, "", "HTTPS to " + hu.Host + " did not answer before this check's deadline"
+		}
+	}
+	return pr.ownHTTPS(ctx, c.ID, hu, route)
+}
+
+// ownAnswer is what a check's own HTTPS request to its host got.
+type ownAnswer struct {
+	ans       *origin.Answer
+	root, why string
+}
+
+// startOwnHTTPS asks hu over a TLS connection of the check's own, beside its plain request: a
+// port-80 check whose host has no HTTPS check in the run then waits for no handshake after its
+// answer.
+func (pr *prober) startOwnHTTPS(ctx context.Context, id string, hu *url.URL, route string) {
+	ch := make(chan ownAnswer, 1)
+	pr.own, pr.ownURL = ch, hu
+	go func() {
+		a, root, why := pr.ownHTTPS(ctx, id, hu, route)
+		ch <- ownAnswer{a, root, why}
+	}()
+}
+
+// ownHTTPS asks hu over a new TLS connection, verified as any check's. It records nothing on
+// the check (a scratch check takes the hop's evidence).
+func (pr *prober) ownHTTPS(ctx context.Context, id string, hu *url.URL, route string) (ans *origin.Answer, root, why string) {
 	var p *ProxyConfig
 	if pr.env.ProxyFor != nil && route != facts.RouteDirect {
 		p = pr.env.ProxyFor(hu.Hostname(), 443, "https")
 	}
-	h := &hop{pr: pr, c: c, u: hu, p: p, host: hu.Hostname(), port: "443", peek: true, aside: true}
+	h := &hop{pr: pr, c: &facts.Check{ID: id}, u: hu, p: p, host: hu.Hostname(), port: "443", peek: true, aside: true}
 	resp, perr := h.fetch(ctx, http.MethodGet)
 	if perr != nil {
 		return nil, "", fmt.Sprintf("HTTPS to %s failed at %s (%s): %s", hu.Host, perr.Stage, perr.Reason, perr.Detail)
