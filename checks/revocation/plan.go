@@ -97,7 +97,11 @@ func FromSpec(spec *catalog.Proof, expected []*x509.Certificate) (*Request, erro
 		return nil, fmt.Errorf("%w: %v", ErrNoProof, err)
 	}
 	var r *Request
-	if spec.Kind() == KindOCSP {
+	switch spec.Kind() {
+	case KindCert:
+		r = &Request{Kind: KindCert, URL: u, Method: http.MethodGet, Issuer: issuer, MaxBody: MaxCertBody,
+			Header: http.Header{"Accept": {"application/pkix-cert, application/x-x509-ca-cert, */*"}}}
+	case KindOCSP:
 		serial := spec.SerialNumber()
 		if serial == nil {
 			return nil, fmt.Errorf("%w: the catalog's OCSP proof has no serial", ErrNoProof)
@@ -105,7 +109,7 @@ func FromSpec(spec *catalog.Proof, expected []*x509.Certificate) (*Request, erro
 		if r, err = ocspRequest(u, issuer, serial); err != nil {
 			return nil, err
 		}
-	} else {
+	default:
 		r = crlRequest(u, issuer)
 	}
 	r.From = FromCatalog

@@ -23,12 +23,17 @@ import (
 const (
 	KindCRL  = "crl"
 	KindOCSP = "ocsp"
+	KindCert = "cert" // a CA's own certificate, by thumbprint (catalog proofs only)
 )
 
 // The evidence.origin.by values a verified answer earns.
 const (
 	BySignedCRL  = "signed-crl"
 	BySignedOCSP = "signed-ocsp"
+	// BySignedCert: the byte-exact certificate of the expected signer, at the URL that names
+	// its thumbprint. Dateless, so weaker than a CRL: only for a host that serves no CRL or
+	// OCSP (ctldl.windowsupdate.com, where Windows fetches root certificates).
+	BySignedCert = "signed-cert"
 )
 
 // Where a Request's object was found.
@@ -42,6 +47,7 @@ const (
 const (
 	MaxCRLBody  = 16 << 20
 	MaxOCSPBody = 64 << 10
+	MaxCertBody = 64 << 10
 )
 
 // ClockSkew is how far a thisUpdate may be in the future, or a nextUpdate in the past, before
@@ -50,7 +56,7 @@ const ClockSkew = 5 * time.Minute
 
 // Request is what a port-80 check asks on a revocation host instead of GET /.
 type Request struct {
-	Kind   string // KindCRL or KindOCSP
+	Kind   string // KindCRL, KindOCSP or KindCert
 	URL    *url.URL
 	Method string // GET for a CRL, POST for OCSP
 	Body   []byte // the DER OCSP request (nil for a CRL)
@@ -94,7 +100,7 @@ type Answer struct {
 
 // Proof is what a verified answer proves.
 type Proof struct {
-	By         string // BySignedCRL or BySignedOCSP
+	By         string // BySignedCRL, BySignedOCSP or BySignedCert
 	Issuer     string // the signer's subject
 	URL        string
 	Detail     string // one sentence for the report
@@ -109,7 +115,7 @@ const (
 	ReasonTruncated   = "truncated"    // the body was cut
 	ReasonMalformed   = "malformed"    // not a CRL / OCSP answer at all
 	ReasonUnsigned    = "unsigned"     // an OCSP error status (unauthorized, ...): carries no signature
-	ReasonIssuer      = "issuer"       // signed for another CA, or about another certificate
+	ReasonIssuer      = "issuer"       // signed for another CA, about another certificate, or another certificate
 	ReasonSignature   = "signature"    // the signature does not verify against the issuer's key
 	ReasonStale       = "stale"        // outside its thisUpdate..nextUpdate window
 )

@@ -6,8 +6,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha1"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"errors"
 	"io"
 	"math/big"
@@ -182,7 +184,7 @@ func checkOutcome(t *testing.T, p *Proof, err error, reason, by string) {
 		if err != nil {
 			t.Fatalf("want a proof, got %v", err)
 		}
-		if p.By != by || p.Detail == "" || p.ThisUpdate.IsZero() {
+		if p.By != by || p.Detail == "" || (p.ThisUpdate.IsZero() != (by == BySignedCert)) {
 			t.Fatalf("proof %+v", p)
 		}
 		return
@@ -245,6 +247,47 @@ func TestVerifyOCSP(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			p, err := Verify(ocspReq(t, root.cert, 5), c.ans, now)
 			checkOutcome(t, p, err, c.reason, BySignedOCSP)
+		})
+	}
+}
+
+func TestVerifyCert(t *testing.T) {
+	root := newRoot(t, "Test Root G2")
+	forger := newRoot(t, "Test Root G2")
+	other := newRoot(t, "Other Root")
+	thumb := func(c *x509.Certificate) string {
+		sum := sha1.Sum(c.Raw)
+		return strings.ToUpper(hex.EncodeToString(sum[:]))
+	}
+	req := func(name string) *Request {
+		r, err := FromSpec(&catalog.Proof{Cert: "http://ctl.example.test/msdownload/update/v3/static/trustedr/en/" + name, Root: "Test Root G2"}, []*x509.Certificate{root.cert})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	good := req(thumb(root.cert) + ".crt")
+	ct := hdr("application/x-x509-ca-cert")
+	cases := []struct {
+		name   string
+		req    *Request
+		ans    Answer
+		reason string
+	}{
+		{"the root at its thumbprint", good, Answer{Status: 200, Header: ct, Body: root.cert.Raw}, ""},
+		{"the root, octet-stream", good, Answer{Status: 200, Header: hdr("application/octet-stream"), Body: root.cert.Raw}, ""},
+		{"a URL without a thumbprint", req("root.crt"), Answer{Status: 200, Header: ct, Body: root.cert.Raw}, ""},
+		{"same name, another key", req(thumb(forger.cert) + ".crt"), Answer{Status: 200, Header: ct, Body: forger.cert.Raw}, ReasonIssuer},
+		{"another root at the URL of ours", good, Answer{Status: 200, Header: ct, Body: other.cert.Raw}, ReasonIssuer},
+		{"HTML page with 200", good, Answer{Status: 200, Header: hdr("text/html"), Body: []byte("<title>Blocked</title>")}, ReasonContentType},
+		{"HTML page, no type", good, Answer{Status: 200, Header: hdr(""), Body: []byte("<title>Blocked</title>")}, ReasonMalformed},
+		{"truncated", good, Answer{Status: 200, Header: ct, Body: root.cert.Raw[:100]}, ReasonMalformed},
+		{"404", good, Answer{Status: 404, Header: hdr("text/html")}, ReasonStatus},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := Verify(c.req, c.ans, now)
+			checkOutcome(t, p, err, c.reason, BySignedCert)
 		})
 	}
 }
@@ -399,6 +442,13 @@ func TestCatalogProofsResolve(t *testing.T) {
 			}
 			if r.URL.Scheme != "http" || r.Issuer == nil || (r.Kind == KindOCSP) != (r.Serial != nil) {
 				t.Errorf("%s %s: %+v", name, e.Name, r)
+			}
+			if r.Kind == KindCert {
+				// The URL names the signer's SHA-1 thumbprint, as Windows' root update asks.
+				sum := sha1.Sum(r.Issuer.Raw)
+				if !strings.Contains(strings.ToUpper(r.URL.Path), strings.ToUpper(hex.EncodeToString(sum[:]))+".CRT") {
+					t.Errorf("%s %s: %s does not name %q's thumbprint %X", name, e.Name, r.URL, r.Issuer.Subject.CommonName, sum)
+				}
 			}
 		}
 	}

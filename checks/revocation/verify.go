@@ -2,10 +2,13 @@ package revocation
 
 import (
 	"bytes"
+	"crypto/sha1"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"mime"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -18,6 +21,7 @@ import (
 // calls it octet-stream, is common and harmless: the signature decides. A text type means a
 // page was served where the signed object belongs.
 var (
+	certTypes = []string{"application/pkix-cert", "application/x-x509-ca-cert", "application/x-x509-user-cert", "application/octet-stream", "binary/octet-stream"}
 	crlTypes  = []string{"application/pkix-crl", "application/x-pkcs7-crl", "application/octet-stream", "binary/octet-stream", "application/x-x509-crl"}
 	ocspTypes = []string{"application/ocsp-response", "application/octet-stream", "binary/octet-stream"}
 )
@@ -26,7 +30,8 @@ var (
 // a whole body that parses as the object asked for, issued by req.Issuer and signed with its
 // key (or, for OCSP, by a responder certificate that key issued for OCSP signing), about the
 // serial asked, and current at now (within ClockSkew). A signed OCSP "unknown" or "revoked"
-// proves who wrote it as well as "good". Anything else is an *Error.
+// proves who wrote it as well as "good". A certificate (KindCert) must be the signer's own,
+// the one the URL's thumbprint names. Anything else is an *Error.
 func Verify(req *Request, ans Answer, now time.Time) (*Proof, error) {
 	if ans.Status != 200 {
 		return nil, errorf(ReasonStatus, "%s answered %d%s where a %s belongs", req.URL, ans.Status, pageTitle(ans), what(req))
@@ -37,10 +42,45 @@ func Verify(req *Request, ans Answer, now time.Time) (*Proof, error) {
 	if ans.Truncated {
 		return nil, errorf(ReasonTruncated, "the answer was longer than %d bytes and was cut", req.MaxBody)
 	}
-	if req.Kind == KindOCSP {
+	switch req.Kind {
+	case KindOCSP:
 		return verifyOCSP(req, ans, now)
+	case KindCert:
+		return verifyCert(req, ans)
 	}
 	return verifyCRL(req, ans, now)
+}
+
+// verifyCert: the body is the signer's certificate itself (same subject and key), its
+// self-signature verifies (or it is byte for byte the certificate we hold), and where the
+// URL names a SHA-1 thumbprint, as Windows' root update URLs do, the body is that certificate.
+func verifyCert(req *Request, ans Answer) (*Proof, error) {
+	cert, err := x509.ParseCertificate(ans.Body)
+	if err != nil {
+		return nil, errorf(ReasonMalformed, "%d bytes that are not a certificate (%v)%s", len(ans.Body), err, pageTitle(ans))
+	}
+	if name := path.Base(req.URL.Path); len(name) == 44 && strings.HasSuffix(strings.ToLower(name), ".crt") {
+		sum := sha1.Sum(cert.Raw)
+		if !strings.EqualFold(hex.EncodeToString(sum[:]), name[:40]) {
+			return nil, errorf(ReasonIssuer, "the certificate %q (SHA-1 %X) where the URL asks for %s", cert.Subject.CommonName, sum, name[:40])
+		}
+	}
+	if !bytes.Equal(cert.RawSubject, req.Issuer.RawSubject) || !bytes.Equal(cert.RawSubjectPublicKeyInfo, req.Issuer.RawSubjectPublicKeyInfo) {
+		return nil, errorf(ReasonIssuer, "the certificate of %q, not of %q with the expected key", cert.Subject, req.Issuer.Subject)
+	}
+	if !bytes.Equal(cert.Raw, req.Issuer.Raw) {
+		if !bytes.Equal(cert.RawIssuer, cert.RawSubject) {
+			return nil, errorf(ReasonIssuer, "another issue of %q's certificate, not self-signed", cert.Subject.CommonName)
+		}
+		if err := cert.CheckSignature(cert.SignatureAlgorithm, cert.RawTBSCertificate, cert.Signature); err != nil {
+			return nil, errorf(ReasonSignature, "a certificate in the name of %q whose signature does not verify with its key (%v)", cert.Subject.CommonName, err)
+		}
+	}
+	return &Proof{
+		By: BySignedCert, Issuer: req.Issuer.Subject.String(), URL: req.URL.String(),
+		Detail: fmt.Sprintf("the certificate of %q (%s), byte for byte the expected signer's; dateless, so a copy kept on the way would pass too",
+			req.Issuer.Subject.CommonName, from(req)),
+	}, nil
 }
 
 func verifyCRL(req *Request, ans Answer, now time.Time) (*Proof, error) {
@@ -131,8 +171,11 @@ func checkType(req *Request, ans Answer) error {
 		return errorf(ReasonContentType, "unparsable content type %q where a %s belongs", ct, what(req))
 	}
 	want := crlTypes
-	if req.Kind == KindOCSP {
+	switch req.Kind {
+	case KindOCSP:
 		want = ocspTypes
+	case KindCert:
+		want = certTypes
 	}
 	if slices.Contains(want, mt) {
 		return nil
@@ -141,8 +184,11 @@ func checkType(req *Request, ans Answer) error {
 }
 
 func what(req *Request) string {
-	if req.Kind == KindOCSP {
+	switch req.Kind {
+	case KindOCSP:
 		return "signed OCSP answer"
+	case KindCert:
+		return "certificate"
 	}
 	return "signed CRL"
 }
