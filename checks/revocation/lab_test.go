@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -69,13 +68,9 @@ func ask(t *testing.T, w *lab.Web, req *Request) Answer {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, req.MaxBody+1))
+	ans, err := ReadAnswer(req, resp)
 	if err != nil {
 		t.Fatal(err)
-	}
-	ans := Answer{Status: resp.StatusCode, Header: resp.Header, Body: body}
-	if int64(len(body)) > req.MaxBody {
-		ans.Body, ans.Truncated = body[:req.MaxBody], true
 	}
 	return ans
 }

@@ -2,9 +2,13 @@
 // the CA that runs it: it plans the request to make there (a CRL, or an OCSP query) and checks
 // that the answer carries that CA's signature and is current.
 //
-// A port-80 check of a revocation host asks Plan for a Request instead of GET /, sends it,
-// and gives the answer to Verify. A Proof is a pass's evidence ("signed-crl", "signed-ocsp");
-// an *Error says what the answer was instead and is never a pass.
+// A port-80 check of a revocation host asks Plan for a Request instead of GET / (passing the
+// chains the run verified and the catalog entry's proof), sends it on the check's route
+// (Request.NewHTTPRequest, or its Method, URL, Header and Body), reads the answer with
+// ReadAnswer and gives it to Verify. A Proof is a pass's evidence ("signed-crl",
+// "signed-ocsp", "signed-cert"); an *Error says what the answer was instead (its Detail
+// may quote a page title: network text, to be escaped where rendered) and is never a pass;
+// ErrNoProof means the host has no signed object to ask for and needs another proof.
 package revocation
 
 import (
@@ -88,6 +92,18 @@ func (r *Request) NewHTTPRequest() (*http.Request, error) {
 		hr.Header[k] = append([]string(nil), v...)
 	}
 	return hr, nil
+}
+
+// ReadAnswer reads what Verify needs of resp: its status, headers and at most req.MaxBody
+// bytes of body (Truncated says there was more). The caller closes resp.Body; a read error
+// (the connection cut mid-body) is returned as is, a network failure rather than an answer.
+func ReadAnswer(req *Request, resp *http.Response) (Answer, error) {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, req.MaxBody+1))
+	ans := Answer{Status: resp.StatusCode, Header: resp.Header, Body: body}
+	if int64(len(body)) > req.MaxBody {
+		ans.Body, ans.Truncated = body[:req.MaxBody], true
+	}
+	return ans, err
 }
 
 // Answer is what the port-80 check got back.

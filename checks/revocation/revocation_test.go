@@ -479,3 +479,38 @@ func TestCatalogProofsResolve(t *testing.T) {
 		}
 	}
 }
+
+// TestReadAnswerCapsTheBody: an endless answer is read only to the request's cap and is no
+// proof.
+func TestReadAnswerCapsTheBody(t *testing.T) {
+	root := newRoot(t, "Test Root G2")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/pkix-cert")
+		chunk := make([]byte, 32<<10)
+		for i := 0; i < 64; i++ { // 2 MiB, far past the 64 KiB cap
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	r, err := FromSpec(&catalog.Proof{Cert: srv.URL + "/root.crt", Root: "Test Root G2"}, []*x509.Certificate{root.cert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr, _ := r.NewHTTPRequest()
+	resp, err := srv.Client().Do(hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	ans, err := ReadAnswer(r, resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ans.Truncated || int64(len(ans.Body)) != MaxCertBody {
+		t.Fatalf("read %d bytes, truncated %v", len(ans.Body), ans.Truncated)
+	}
+	p, err := Verify(r, ans, time.Now())
+	checkOutcome(t, p, err, ReasonTruncated, "")
+}

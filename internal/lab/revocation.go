@@ -311,6 +311,14 @@ func (w *Web) serveRevocation(c net.Conn, req *http.Request, body []byte) bool {
 	if !ok {
 		return false
 	}
+	// The host's injected latency holds for its CRL and OCSP paths too (make bench).
+	if d := w.route(host).Delay; d > 0 {
+		select {
+		case <-time.After(d):
+		case <-w.closed:
+			return true
+		}
+	}
 	fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nServer: cmpreflight-lab\r\nDate: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n",
 		time.Now().UTC().Format(http.TimeFormat), ct, len(answer))
 	if req.Method != http.MethodHead {
