@@ -10,12 +10,14 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"io"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -513,4 +515,82 @@ func TestReadAnswerCapsTheBody(t *testing.T) {
 	}
 	p, err := Verify(r, ans, time.Now())
 	checkOutcome(t, p, err, ReasonTruncated, "")
+}
+
+// TestCatalogProofsMatchTheCertificates ties the catalog's objects to the certificates that
+// name them: the URL a proof fetches is one the CA's certificates publish, and an OCSP serial
+// is a certificate that CA issued. testdata holds "Microsoft TLS G2 RSA CA OCSP 02" (issued by
+// the embedded Microsoft TLS RSA Root G2; it is not embedded, only read here).
+func TestCatalogProofsMatchTheCertificates(t *testing.T) {
+	raw, err := os.ReadFile("testdata/microsoft-tls-g2-rsa-ca-ocsp-02.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(raw)
+	ocsp02, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, err := catalog.ProofCA("microsoft-tls-rsa-root-g2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ocsp02.CheckSignatureFrom(g2.Cert); err != nil {
+		t.Fatalf("OCSP 02 is not signed by the embedded Microsoft TLS RSA Root G2: %v", err)
+	}
+	proofs := map[string]*catalog.Proof{}
+	c, err := catalog.LoadProfile("scp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range c.Entries {
+		if e.Proof != nil {
+			u, _ := url.Parse(e.Name)
+			proofs[u.Hostname()] = e.Proof
+		}
+	}
+	roots := PublicRoots()
+	signer := func(host string) *x509.Certificate {
+		s, err := Signer(proofs[host], roots)
+		if err != nil {
+			t.Fatalf("%s: %v", host, err)
+		}
+		return s
+	}
+	// Named by the certificates that CA issued.
+	named := []struct {
+		host  string
+		by    *x509.Certificate
+		isCRL bool
+	}{
+		{"www.microsoft.com", ocsp02, true},      // its CDP: the Root G2 CRL on www.microsoft.com/pkiops
+		{"oneocsp.microsoft.com", ocsp02, false}, // its AIA: the responder for Root G2's certificates
+		{"crl3.digicert.com", g2.Cert, true},     // Root G2 (cross-signed by DigiCert Global Root G2)
+		{"ocsp.digicert.com", g2.Cert, false},
+		{"www.d-trust.net", signer("www.d-trust.net"), true}, // the D-TRUST root names its own CRL
+	}
+	for _, n := range named {
+		p := proofs[n.host]
+		list := n.by.OCSPServer
+		if n.isCRL {
+			list = n.by.CRLDistributionPoints
+		}
+		found := false
+		for _, u := range list {
+			found = found || strings.TrimSuffix(u, "/") == strings.TrimSuffix(p.Target(), "/")
+		}
+		if !found {
+			t.Errorf("%s: %s is not among %q's %v", n.host, p.Target(), n.by.Subject.CommonName, list)
+		}
+	}
+	// The OCSP serials asked about are certificates of the signer.
+	if got := proofs["oneocsp.microsoft.com"].SerialNumber(); got.Cmp(ocsp02.SerialNumber) != 0 || !bytes.Equal(ocsp02.RawIssuer, signer("oneocsp.microsoft.com").RawSubject) {
+		t.Errorf("oneocsp asks about %x of %s; OCSP 02 is %x of %s", got, signer("oneocsp.microsoft.com").Subject, ocsp02.SerialNumber, ocsp02.Issuer)
+	}
+	if got := proofs["ocsp.digicert.com"].SerialNumber(); got.Cmp(g2.Cert.SerialNumber) != 0 || !bytes.Equal(g2.Cert.RawIssuer, signer("ocsp.digicert.com").RawSubject) {
+		t.Errorf("ocsp.digicert.com asks about %x; Root G2 is %x issued by %s", got, g2.Cert.SerialNumber, g2.Cert.Issuer)
+	}
+	if err := g2.Cert.CheckSignatureFrom(signer("ocsp.digicert.com")); err != nil {
+		t.Errorf("Root G2 is not signed by the public DigiCert Global Root G2: %v", err)
+	}
 }
