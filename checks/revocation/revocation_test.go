@@ -21,6 +21,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/ocsp"
 
@@ -219,6 +220,10 @@ func TestVerifyOCSP(t *testing.T) {
 	otherResponder := other.issue(t, "Test OCSP Responder", 93, func(c *x509.Certificate) {
 		c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning}
 	})
+	expiredResponder := root.issue(t, "Test OCSP Responder", 94, func(c *x509.Certificate) {
+		c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning}
+		c.NotBefore, c.NotAfter = now.Add(-48*time.Hour), now.Add(-24*time.Hour)
+	})
 	this, next := now.Add(-time.Hour), now.Add(24*time.Hour)
 	unauthorized := []byte{0x30, 0x03, 0x0a, 0x01, 0x06} // OCSPResponse{responseStatus: unauthorized}
 	ct := hdr("application/ocsp-response")
@@ -234,6 +239,7 @@ func TestVerifyOCSP(t *testing.T) {
 		{"signed by a TLS certificate of the CA", Answer{Status: 200, Header: ct, Body: ocspAnswer(t, root.cert, tlsLeaf, 5, ocsp.Good, this, next)}, ReasonSignature},
 		{"forged: same name, another key", Answer{Status: 200, Header: ct, Body: ocspAnswer(t, forger.cert, forger, 5, ocsp.Good, this, next)}, ReasonSignature},
 		{"forged responder", Answer{Status: 200, Header: ct, Body: ocspAnswer(t, forger.cert, forgedResponder, 5, ocsp.Good, this, next)}, ReasonSignature},
+		{"expired responder certificate", Answer{Status: 200, Header: ct, Body: ocspAnswer(t, root.cert, expiredResponder, 5, ocsp.Good, this, next)}, ReasonStale},
 		{"another CA's responder", Answer{Status: 200, Header: ct, Body: ocspAnswer(t, other.cert, otherResponder, 5, ocsp.Good, this, next)}, ReasonSignature},
 		{"about another serial", Answer{Status: 200, Header: ct, Body: ocspAnswer(t, root.cert, root, 6, ocsp.Good, this, next)}, ReasonIssuer},
 		{"unsigned unauthorized", Answer{Status: 200, Header: ct, Body: unauthorized}, ReasonUnsigned},
@@ -592,5 +598,19 @@ func TestCatalogProofsMatchTheCertificates(t *testing.T) {
 	}
 	if err := g2.Cert.CheckSignatureFrom(signer("ocsp.digicert.com")); err != nil {
 		t.Errorf("Root G2 is not signed by the public DigiCert Global Root G2: %v", err)
+	}
+}
+
+func TestPageTitleIsShortAndValidText(t *testing.T) {
+	long := "<html><title>" + strings.Repeat("é", 100) + "</title>"
+	got := pageTitle(Answer{Body: []byte(long)})
+	if !utf8.ValidString(got) || strings.Count(got, "é") != 80 {
+		t.Errorf("%q", got)
+	}
+	if got := pageTitle(Answer{Body: []byte("<TITLE>\n  Zugriff \t verweigert </TITLE>")}); got != ` (page "Zugriff verweigert")` {
+		t.Errorf("%q", got)
+	}
+	if got := pageTitle(Answer{Body: []byte("0\x82\x01\x00 not a page")}); got != "" {
+		t.Errorf("%q", got)
 	}
 }

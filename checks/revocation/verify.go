@@ -135,6 +135,10 @@ func verifyOCSP(req *Request, ans Answer, now time.Time) (*Proof, error) {
 		if !bytes.Equal(rc.RawIssuer, req.Issuer.RawSubject) {
 			return nil, errorf(ReasonIssuer, "an OCSP answer signed by %q, issued by %q, not %q", rc.Subject.CommonName, rc.Issuer, req.Issuer.Subject)
 		}
+		if now.Before(rc.NotBefore.Add(-ClockSkew)) || now.After(rc.NotAfter.Add(ClockSkew)) {
+			return nil, errorf(ReasonStale, "an OCSP answer signed by the responder certificate %q, valid %s to %s only",
+				rc.Subject.CommonName, rc.NotBefore.UTC().Format(time.RFC3339), rc.NotAfter.UTC().Format(time.RFC3339))
+		}
 	}
 	if err := current(resp.ThisUpdate, resp.NextUpdate, now); err != nil {
 		return nil, err
@@ -228,8 +232,8 @@ func pageTitle(ans Answer) string {
 	if !utf8.ValidString(t) {
 		t = strings.ToValidUTF8(t, "?")
 	}
-	if len(t) > 80 {
-		t = t[:80] + "…"
+	if r := []rune(t); len(r) > 80 {
+		t = string(r[:80]) + "…"
 	}
 	if t == "" {
 		return ""
