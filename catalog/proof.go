@@ -45,8 +45,6 @@ type Proof struct {
 	// CA is the name of a CA certificate embedded in the catalog (certs/NAME.pem, listed
 	// with its source in certs/certs.yaml): a CA Microsoft publishes that is no public root.
 	CA string `yaml:"ca"`
-	// Note says, for the design table and reports, why this object proves this host.
-	Note string `yaml:"note"`
 }
 
 // Kind is "crl", "ocsp" or "cert".
