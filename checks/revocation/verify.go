@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha1"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -65,7 +66,7 @@ func verifyCert(req *Request, ans Answer) (*Proof, error) {
 			return nil, errorf(ReasonIssuer, "the certificate %q (SHA-1 %X) where the URL asks for %s", cert.Subject.CommonName, sum, name[:40])
 		}
 	}
-	if !bytes.Equal(cert.RawSubject, req.Issuer.RawSubject) || !bytes.Equal(cert.RawSubjectPublicKeyInfo, req.Issuer.RawSubjectPublicKeyInfo) {
+	if !sameName(cert.RawSubject, req.Issuer.RawSubject, cert.Subject, req.Issuer.Subject) || !bytes.Equal(cert.RawSubjectPublicKeyInfo, req.Issuer.RawSubjectPublicKeyInfo) {
 		return nil, errorf(ReasonIssuer, "the certificate of %q, not of %q with the expected key", cert.Subject, req.Issuer.Subject)
 	}
 	if !bytes.Equal(cert.Raw, req.Issuer.Raw) {
@@ -88,7 +89,7 @@ func verifyCRL(req *Request, ans Answer, now time.Time) (*Proof, error) {
 	if err != nil {
 		return nil, errorf(ReasonMalformed, "%d bytes that are not a CRL (%v)%s", len(ans.Body), err, pageTitle(ans))
 	}
-	if !bytes.Equal(crl.RawIssuer, req.Issuer.RawSubject) {
+	if !sameName(crl.RawIssuer, req.Issuer.RawSubject, crl.Issuer, req.Issuer.Subject) {
 		return nil, errorf(ReasonIssuer, "a CRL issued by %q, not by %q", crl.Issuer, req.Issuer.Subject)
 	}
 	if err := crl.CheckSignatureFrom(req.Issuer); err != nil {
@@ -132,7 +133,7 @@ func verifyOCSP(req *Request, ans Answer, now time.Time) (*Proof, error) {
 		if !slices.Contains(rc.ExtKeyUsage, x509.ExtKeyUsageOCSPSigning) {
 			return nil, errorf(ReasonSignature, "an OCSP answer signed by %q, a certificate %q did not issue for OCSP signing", rc.Subject.CommonName, req.Issuer.Subject.CommonName)
 		}
-		if !bytes.Equal(rc.RawIssuer, req.Issuer.RawSubject) {
+		if !sameName(rc.RawIssuer, req.Issuer.RawSubject, rc.Issuer, req.Issuer.Subject) {
 			return nil, errorf(ReasonIssuer, "an OCSP answer signed by %q, issued by %q, not %q", rc.Subject.CommonName, rc.Issuer, req.Issuer.Subject)
 		}
 		if now.Before(rc.NotBefore.Add(-ClockSkew)) || now.After(rc.NotAfter.Add(ClockSkew)) {
@@ -150,6 +151,13 @@ func verifyOCSP(req *Request, ans Answer, now time.Time) (*Proof, error) {
 		Detail: fmt.Sprintf("OCSP answer %q about serial %x of %q (%s), signature verified, produced %s",
 			status, req.Serial, req.Issuer.Subject.CommonName, from(req), resp.ProducedAt.UTC().Format(time.RFC3339)),
 	}, nil
+}
+
+// sameName compares two distinguished names: byte for byte, or, as RFC 5280 allows a CA to
+// encode a name's strings differently in a CRL than in its certificate, by their text,
+// ignoring case. The signature, not the name, is what proves the writer.
+func sameName(rawA, rawB []byte, a, b pkix.Name) bool {
+	return bytes.Equal(rawA, rawB) || strings.EqualFold(a.String(), b.String())
 }
 
 // current holds a signed object to its validity window. An object past its nextUpdate is a
