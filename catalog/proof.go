@@ -24,8 +24,9 @@ import (
 //	proof: {crl: "http://crl3.digicert.com/DigiCertGlobalRootG2.crl", root: DigiCert Global Root G2}
 //	proof: {ocsp: "http://ocsp.digicert.com/", root: DigiCert Global Root G2, serial: "0cf5..."}
 //	proof: {crl: "http://crl.microsoft.com/pki/crl/products/...crl", ca: microsoft-root-2011}
+//	proof: {cert: "http://ctldl.windowsupdate.com/.../trustedr/en/DF3C...A4.crt", root: DigiCert Global Root G2}
 //
-// Exactly one of CRL and OCSP; exactly one of Root and CA.
+// Exactly one of CRL, OCSP and Cert; exactly one of Root and CA.
 type Proof struct {
 	// CRL is the URL of a certificate revocation list on the entry's host.
 	CRL string `yaml:"crl"`
@@ -34,28 +35,36 @@ type Proof struct {
 	// that signs "unknown" for it still proves who wrote the answer.
 	OCSP   string `yaml:"ocsp"`
 	Serial string `yaml:"serial"`
+	// Cert is the URL of the signer's own certificate on the entry's host, named by its
+	// SHA-1 thumbprint as Windows' root update asks for it (ctldl.windowsupdate.com): the
+	// weakest of the three, a dateless object, for a host that serves no CRL or OCSP.
+	Cert string `yaml:"cert"`
 	// Root is the subject common name of one of the expected roots (the bundled public roots,
 	// or --expected-roots): a run checks the signature against that root of its own trust.
 	Root string `yaml:"root"`
 	// CA is the name of a CA certificate embedded in the catalog (certs/NAME.pem, listed
 	// with its source in certs/certs.yaml): a CA Microsoft publishes that is no public root.
 	CA string `yaml:"ca"`
-	// Note says, for the design table and reports, why this object proves this host.
-	Note string `yaml:"note"`
 }
 
-// Kind is "crl" or "ocsp".
+// Kind is "crl", "ocsp" or "cert".
 func (p *Proof) Kind() string {
-	if p.OCSP != "" {
+	switch {
+	case p.OCSP != "":
 		return "ocsp"
+	case p.Cert != "":
+		return "cert"
 	}
 	return "crl"
 }
 
-// Target is the URL the proof fetches (the CRL, or the OCSP responder).
+// Target is the URL the proof fetches (the CRL, the OCSP responder, the certificate).
 func (p *Proof) Target() string {
-	if p.OCSP != "" {
+	switch {
+	case p.OCSP != "":
 		return p.OCSP
+	case p.Cert != "":
+		return p.Cert
 	}
 	return p.CRL
 }
@@ -85,8 +94,8 @@ func (e *Entry) validateProof() error {
 	if e.Kind == KindWildcard {
 		return errors.New("a wildcard has no proof (name a host or URL)")
 	}
-	if (p.CRL == "") == (p.OCSP == "") {
-		return errors.New("give exactly one of crl and ocsp")
+	if n := countSet(p.CRL, p.OCSP, p.Cert); n != 1 {
+		return errors.New("give exactly one of crl, ocsp and cert")
 	}
 	if (p.Root == "") == (p.CA == "") {
 		return errors.New("give exactly one of root (an expected root's common name) and ca (an embedded certificate)")
@@ -118,6 +127,16 @@ func (e *Entry) validateProof() error {
 		}
 	}
 	return nil
+}
+
+func countSet(vals ...string) int {
+	n := 0
+	for _, v := range vals {
+		if v != "" {
+			n++
+		}
+	}
+	return n
 }
 
 func (p *Proof) signerName() string {

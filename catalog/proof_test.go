@@ -14,6 +14,7 @@ func TestProofValidation(t *testing.T) {
 		`  - {name: "http://ocsp.test/", proof: {ocsp: "http://ocsp.test/", root: Test Root, serial: "0a:ff"}}`,
 		`  - {name: crl.test, ports: [80], proof: {crl: "http://crl.test/x.crl", ca: microsoft-root-2011}}`,
 		`  - {name: "https://crl.test/", ports: [443, 80], proof: {crl: "http://crl.test/x.crl", root: R}}`,
+		`  - {name: "http://ctl.test/", proof: {cert: "http://ctl.test/en/AB.crt", root: R}}`,
 	}
 	for _, in := range ok {
 		c, err := ParseCatalog("user.yaml", []byte(head+in+"\n"), true)
@@ -28,8 +29,8 @@ func TestProofValidation(t *testing.T) {
 	bad := map[string]string{
 		`  - {name: "https://crl.test/", proof: {crl: "http://crl.test/x.crl", root: R}}`:                           "only an entry checked on port 80",
 		`  - {name: "*.crl.test", ports: [80], probes: [a.crl.test], proof: {crl: "http://a.crl.test/x", root: R}}`: "wildcard",
-		`  - {name: "http://crl.test/", proof: {root: R}}`:                                                          "exactly one of crl and ocsp",
-		`  - {name: "http://crl.test/", proof: {crl: "http://crl.test/x", ocsp: "http://crl.test/", root: R}}`:      "exactly one of crl and ocsp",
+		`  - {name: "http://crl.test/", proof: {root: R}}`:                                                          "exactly one of crl, ocsp and cert",
+		`  - {name: "http://crl.test/", proof: {crl: "http://crl.test/x", ocsp: "http://crl.test/", root: R}}`:      "exactly one of crl, ocsp and cert",
 		`  - {name: "http://crl.test/", proof: {crl: "http://crl.test/x"}}`:                                         "exactly one of root",
 		`  - {name: "http://crl.test/", proof: {crl: "http://crl.test/x", root: R, ca: microsoft-root-2011}}`:       "exactly one of root",
 		`  - {name: "http://crl.test/", proof: {crl: "https://crl.test/x", root: R}}`:                               "want an http:// URL",

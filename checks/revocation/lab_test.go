@@ -2,11 +2,12 @@ package revocation
 
 import (
 	"context"
+	"crypto/sha1"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -67,13 +68,9 @@ func ask(t *testing.T, w *lab.Web, req *Request) Answer {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, req.MaxBody+1))
+	ans, err := ReadAnswer(req, resp)
 	if err != nil {
 		t.Fatal(err)
-	}
-	ans := Answer{Status: resp.StatusCode, Header: resp.Header, Body: body}
-	if int64(len(body)) > req.MaxBody {
-		ans.Body, ans.Truncated = body[:req.MaxBody], true
 	}
 	return ans
 }
@@ -199,7 +196,7 @@ func TestLabFilterAnswers(t *testing.T) {
 	}
 
 	// A block page in German with status 200 on every path.
-	filterCA.Publish(nil, nil)
+	filterCA.Unpublish()
 	filter.Handle("", lab.Route{Status: 200, Headers: map[string]string{"X-Filter": "1"}, Body: "<html><head><title>Zugriff verweigert</title></head><body>Gesperrt</body></html>"})
 	for _, req := range []*Request{crlReq, ocspReq} {
 		p, err := Verify(req, ask(t, filter, req), time.Now())
@@ -258,6 +255,43 @@ func TestLabCatalogProofWithExpectedRoots(t *testing.T) {
 	}
 	if p, err := Verify(req, ask(t, w, req), time.Now()); p != nil || err == nil {
 		t.Errorf("the lab CRL proved the real DigiCert root: %+v", p)
+	}
+}
+
+// TestLabCertAtThumbprint: the lab CA serves its own certificate where Windows' root update
+// asks for it; a catalog proof naming that URL and the expected root proves ctldl, and a forger
+// (same name, another key) or another root's thumbprint does not.
+func TestLabCertAtThumbprint(t *testing.T) {
+	ca, err := lab.NewCA("cmpreflight lab root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := startLabWeb(t, ca)
+	sum := sha1.Sum(ca.Cert.Raw)
+	base := lab.DefaultCertBases[0]
+	spec := &catalog.Proof{Cert: base + strings.ToUpper(hex.EncodeToString(sum[:])) + ".crt", Root: "cmpreflight lab root"}
+	target, _ := url.Parse("http://ctldl.windowsupdate.com/")
+	req, err := Plan(target, nil, spec, []*x509.Certificate{ca.Cert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Verify(req, ask(t, w, req), time.Now())
+	if err != nil || p.By != BySignedCert {
+		t.Fatalf("proof %+v, err %v", p, err)
+	}
+	// The catalog's own URL names DigiCert Global Root G2's thumbprint: the lab web has no
+	// such object and answers its default route.
+	real := &catalog.Proof{Cert: base + "DF3C24F9BFD666761B268073FE06D1CC8D4F82A4.crt", Root: "cmpreflight lab root"}
+	req2, _ := Plan(target, nil, real, []*x509.Certificate{ca.Cert})
+	if p, err := Verify(req2, ask(t, w, req2), time.Now()); p != nil || err == nil {
+		t.Errorf("another root's thumbprint proved: %+v", p)
+	}
+	ca.Forge(true)
+	t.Cleanup(func() { ca.Forge(false) })
+	p, err = Verify(req, ask(t, w, req), time.Now())
+	var e *Error
+	if p != nil || !errors.As(err, &e) || e.Reason != ReasonIssuer {
+		t.Errorf("FORGED certificate: proof %+v, err %v", p, err)
 	}
 }
 

@@ -28,7 +28,7 @@ import (
 //
 // Among a chain's candidates an OCSP query comes first (a small answer), then the CRL a
 // root-issued certificate names (a root's CRL is small); the catalog's object comes before a
-// CRL named by a leaf, which may be megabytes long.
+// CRL any other certificate names (an issuing CA's, which may be megabytes long).
 func Plan(target *url.URL, chains [][]*x509.Certificate, spec *catalog.Proof, expected []*x509.Certificate) (*Request, error) {
 	host := strings.ToLower(target.Hostname())
 	var ocspReq, rootCRL, leafCRL *Request
@@ -84,9 +84,7 @@ func Plan(target *url.URL, chains [][]*x509.Certificate, spec *catalog.Proof, ex
 	return nil, ErrNoProof
 }
 
-// FromSpec builds the request a catalog proof names. The signer is the expected root whose
-// subject common name the proof gives (every such root is tried by Verify's caller only
-// through the one returned: the first whose name matches), or the embedded CA certificate.
+// FromSpec builds the request a catalog proof names, signed by the proof's signer (Signer).
 func FromSpec(spec *catalog.Proof, expected []*x509.Certificate) (*Request, error) {
 	issuer, err := Signer(spec, expected)
 	if err != nil {
@@ -97,7 +95,11 @@ func FromSpec(spec *catalog.Proof, expected []*x509.Certificate) (*Request, erro
 		return nil, fmt.Errorf("%w: %v", ErrNoProof, err)
 	}
 	var r *Request
-	if spec.Kind() == KindOCSP {
+	switch spec.Kind() {
+	case KindCert:
+		r = &Request{Kind: KindCert, URL: u, Method: http.MethodGet, Issuer: issuer, MaxBody: MaxCertBody,
+			Header: http.Header{"Accept": {"application/pkix-cert, application/x-x509-ca-cert, */*"}}}
+	case KindOCSP:
 		serial := spec.SerialNumber()
 		if serial == nil {
 			return nil, fmt.Errorf("%w: the catalog's OCSP proof has no serial", ErrNoProof)
@@ -105,14 +107,17 @@ func FromSpec(spec *catalog.Proof, expected []*x509.Certificate) (*Request, erro
 		if r, err = ocspRequest(u, issuer, serial); err != nil {
 			return nil, err
 		}
-	} else {
+	default:
 		r = crlRequest(u, issuer)
 	}
 	r.From = FromCatalog
 	return r, nil
 }
 
-// Signer resolves the certificate a catalog proof names.
+// Signer resolves the certificate a catalog proof names: the embedded CA certificate, or the
+// first expected root whose subject common name is the proof's root (the expected roots are
+// the run's trust, so a root of that name with another key is the signer a run expects:
+// the lab's CA under --expected-roots, never a filter's).
 func Signer(spec *catalog.Proof, expected []*x509.Certificate) (*x509.Certificate, error) {
 	if spec.CA != "" {
 		ca, err := catalog.ProofCA(spec.CA)

@@ -2,9 +2,13 @@
 // the CA that runs it: it plans the request to make there (a CRL, or an OCSP query) and checks
 // that the answer carries that CA's signature and is current.
 //
-// A port-80 check of a revocation host asks Plan for a Request instead of GET /, sends it,
-// and gives the answer to Verify. A Proof is a pass's evidence ("signed-crl", "signed-ocsp");
-// an *Error says what the answer was instead and is never a pass.
+// A port-80 check of a revocation host asks Plan for a Request instead of GET / (passing the
+// chains the run verified and the catalog entry's proof), sends it on the check's route
+// (Request.NewHTTPRequest, or its Method, URL, Header and Body), reads the answer with
+// ReadAnswer and gives it to Verify. A Proof is a pass's evidence ("signed-crl",
+// "signed-ocsp", "signed-cert"); an *Error says what the answer was instead (its Detail
+// may quote a page title: network text, to be escaped where rendered) and is never a pass;
+// ErrNoProof means the host has no signed object to ask for and needs another proof.
 package revocation
 
 import (
@@ -23,12 +27,17 @@ import (
 const (
 	KindCRL  = "crl"
 	KindOCSP = "ocsp"
+	KindCert = "cert" // a CA's own certificate, by thumbprint (catalog proofs only)
 )
 
 // The evidence.origin.by values a verified answer earns.
 const (
 	BySignedCRL  = "signed-crl"
 	BySignedOCSP = "signed-ocsp"
+	// BySignedCert: the byte-exact certificate of the expected signer, at the URL that names
+	// its thumbprint. Dateless, so weaker than a CRL: only for a host that serves no CRL or
+	// OCSP (ctldl.windowsupdate.com, where Windows fetches root certificates).
+	BySignedCert = "signed-cert"
 )
 
 // Where a Request's object was found.
@@ -42,6 +51,7 @@ const (
 const (
 	MaxCRLBody  = 16 << 20
 	MaxOCSPBody = 64 << 10
+	MaxCertBody = 64 << 10
 )
 
 // ClockSkew is how far a thisUpdate may be in the future, or a nextUpdate in the past, before
@@ -50,7 +60,7 @@ const ClockSkew = 5 * time.Minute
 
 // Request is what a port-80 check asks on a revocation host instead of GET /.
 type Request struct {
-	Kind   string // KindCRL or KindOCSP
+	Kind   string // KindCRL, KindOCSP or KindCert
 	URL    *url.URL
 	Method string // GET for a CRL, POST for OCSP
 	Body   []byte // the DER OCSP request (nil for a CRL)
@@ -84,6 +94,18 @@ func (r *Request) NewHTTPRequest() (*http.Request, error) {
 	return hr, nil
 }
 
+// ReadAnswer reads what Verify needs of resp: its status, headers and at most req.MaxBody
+// bytes of body (Truncated says there was more). The caller closes resp.Body; a read error
+// (the connection cut mid-body) is returned as is, a network failure rather than an answer.
+func ReadAnswer(req *Request, resp *http.Response) (Answer, error) {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, req.MaxBody+1))
+	ans := Answer{Status: resp.StatusCode, Header: resp.Header, Body: body}
+	if int64(len(body)) > req.MaxBody {
+		ans.Body, ans.Truncated = body[:req.MaxBody], true
+	}
+	return ans, err
+}
+
 // Answer is what the port-80 check got back.
 type Answer struct {
 	Status    int
@@ -94,7 +116,7 @@ type Answer struct {
 
 // Proof is what a verified answer proves.
 type Proof struct {
-	By         string // BySignedCRL or BySignedOCSP
+	By         string // BySignedCRL, BySignedOCSP or BySignedCert
 	Issuer     string // the signer's subject
 	URL        string
 	Detail     string // one sentence for the report
@@ -109,7 +131,7 @@ const (
 	ReasonTruncated   = "truncated"    // the body was cut
 	ReasonMalformed   = "malformed"    // not a CRL / OCSP answer at all
 	ReasonUnsigned    = "unsigned"     // an OCSP error status (unauthorized, ...): carries no signature
-	ReasonIssuer      = "issuer"       // signed for another CA, or about another certificate
+	ReasonIssuer      = "issuer"       // signed for another CA, about another certificate, or another certificate
 	ReasonSignature   = "signature"    // the signature does not verify against the issuer's key
 	ReasonStale       = "stale"        // outside its thisUpdate..nextUpdate window
 )

@@ -6,17 +6,22 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha1"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"io"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/ocsp"
 
@@ -182,7 +187,7 @@ func checkOutcome(t *testing.T, p *Proof, err error, reason, by string) {
 		if err != nil {
 			t.Fatalf("want a proof, got %v", err)
 		}
-		if p.By != by || p.Detail == "" || p.ThisUpdate.IsZero() {
+		if p.By != by || p.Detail == "" || (p.ThisUpdate.IsZero() != (by == BySignedCert)) {
 			t.Fatalf("proof %+v", p)
 		}
 		return
@@ -215,6 +220,10 @@ func TestVerifyOCSP(t *testing.T) {
 	otherResponder := other.issue(t, "Test OCSP Responder", 93, func(c *x509.Certificate) {
 		c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning}
 	})
+	expiredResponder := root.issue(t, "Test OCSP Responder", 94, func(c *x509.Certificate) {
+		c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning}
+		c.NotBefore, c.NotAfter = now.Add(-48*time.Hour), now.Add(-24*time.Hour)
+	})
 	this, next := now.Add(-time.Hour), now.Add(24*time.Hour)
 	unauthorized := []byte{0x30, 0x03, 0x0a, 0x01, 0x06} // OCSPResponse{responseStatus: unauthorized}
 	ct := hdr("application/ocsp-response")
@@ -230,6 +239,7 @@ func TestVerifyOCSP(t *testing.T) {
 		{"signed by a TLS certificate of the CA", Answer{Status: 200, Header: ct, Body: ocspAnswer(t, root.cert, tlsLeaf, 5, ocsp.Good, this, next)}, ReasonSignature},
 		{"forged: same name, another key", Answer{Status: 200, Header: ct, Body: ocspAnswer(t, forger.cert, forger, 5, ocsp.Good, this, next)}, ReasonSignature},
 		{"forged responder", Answer{Status: 200, Header: ct, Body: ocspAnswer(t, forger.cert, forgedResponder, 5, ocsp.Good, this, next)}, ReasonSignature},
+		{"expired responder certificate", Answer{Status: 200, Header: ct, Body: ocspAnswer(t, root.cert, expiredResponder, 5, ocsp.Good, this, next)}, ReasonStale},
 		{"another CA's responder", Answer{Status: 200, Header: ct, Body: ocspAnswer(t, other.cert, otherResponder, 5, ocsp.Good, this, next)}, ReasonSignature},
 		{"about another serial", Answer{Status: 200, Header: ct, Body: ocspAnswer(t, root.cert, root, 6, ocsp.Good, this, next)}, ReasonIssuer},
 		{"unsigned unauthorized", Answer{Status: 200, Header: ct, Body: unauthorized}, ReasonUnsigned},
@@ -245,6 +255,47 @@ func TestVerifyOCSP(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			p, err := Verify(ocspReq(t, root.cert, 5), c.ans, now)
 			checkOutcome(t, p, err, c.reason, BySignedOCSP)
+		})
+	}
+}
+
+func TestVerifyCert(t *testing.T) {
+	root := newRoot(t, "Test Root G2")
+	forger := newRoot(t, "Test Root G2")
+	other := newRoot(t, "Other Root")
+	thumb := func(c *x509.Certificate) string {
+		sum := sha1.Sum(c.Raw)
+		return strings.ToUpper(hex.EncodeToString(sum[:]))
+	}
+	req := func(name string) *Request {
+		r, err := FromSpec(&catalog.Proof{Cert: "http://ctl.example.test/msdownload/update/v3/static/trustedr/en/" + name, Root: "Test Root G2"}, []*x509.Certificate{root.cert})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	good := req(thumb(root.cert) + ".crt")
+	ct := hdr("application/x-x509-ca-cert")
+	cases := []struct {
+		name   string
+		req    *Request
+		ans    Answer
+		reason string
+	}{
+		{"the root at its thumbprint", good, Answer{Status: 200, Header: ct, Body: root.cert.Raw}, ""},
+		{"the root, octet-stream", good, Answer{Status: 200, Header: hdr("application/octet-stream"), Body: root.cert.Raw}, ""},
+		{"a URL without a thumbprint", req("root.crt"), Answer{Status: 200, Header: ct, Body: root.cert.Raw}, ""},
+		{"same name, another key", req(thumb(forger.cert) + ".crt"), Answer{Status: 200, Header: ct, Body: forger.cert.Raw}, ReasonIssuer},
+		{"another root at the URL of ours", good, Answer{Status: 200, Header: ct, Body: other.cert.Raw}, ReasonIssuer},
+		{"HTML page with 200", good, Answer{Status: 200, Header: hdr("text/html"), Body: []byte("<title>Blocked</title>")}, ReasonContentType},
+		{"HTML page, no type", good, Answer{Status: 200, Header: hdr(""), Body: []byte("<title>Blocked</title>")}, ReasonMalformed},
+		{"truncated", good, Answer{Status: 200, Header: ct, Body: root.cert.Raw[:100]}, ReasonMalformed},
+		{"404", good, Answer{Status: 404, Header: hdr("text/html")}, ReasonStatus},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := Verify(c.req, c.ans, now)
+			checkOutcome(t, p, err, c.reason, BySignedCert)
 		})
 	}
 }
@@ -400,6 +451,13 @@ func TestCatalogProofsResolve(t *testing.T) {
 			if r.URL.Scheme != "http" || r.Issuer == nil || (r.Kind == KindOCSP) != (r.Serial != nil) {
 				t.Errorf("%s %s: %+v", name, e.Name, r)
 			}
+			if r.Kind == KindCert {
+				// The URL names the signer's SHA-1 thumbprint, as Windows' root update asks.
+				sum := sha1.Sum(r.Issuer.Raw)
+				if !strings.Contains(strings.ToUpper(r.URL.Path), strings.ToUpper(hex.EncodeToString(sum[:]))+".CRT") {
+					t.Errorf("%s %s: %s does not name %q's thumbprint %X", name, e.Name, r.URL, r.Issuer.Subject.CommonName, sum)
+				}
+			}
 		}
 	}
 	if n < 10 {
@@ -427,5 +485,132 @@ func TestCatalogProofsResolve(t *testing.T) {
 		if err := cert.CheckSignatureFrom(issuer); err != nil {
 			t.Errorf("%s: %v", ca.Name, err)
 		}
+	}
+}
+
+// TestReadAnswerCapsTheBody: an endless answer is read only to the request's cap and is no
+// proof.
+func TestReadAnswerCapsTheBody(t *testing.T) {
+	root := newRoot(t, "Test Root G2")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/pkix-cert")
+		chunk := make([]byte, 32<<10)
+		for i := 0; i < 64; i++ { // 2 MiB, far past the 64 KiB cap
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	r, err := FromSpec(&catalog.Proof{Cert: srv.URL + "/root.crt", Root: "Test Root G2"}, []*x509.Certificate{root.cert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr, _ := r.NewHTTPRequest()
+	resp, err := srv.Client().Do(hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	ans, err := ReadAnswer(r, resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ans.Truncated || int64(len(ans.Body)) != MaxCertBody {
+		t.Fatalf("read %d bytes, truncated %v", len(ans.Body), ans.Truncated)
+	}
+	p, err := Verify(r, ans, time.Now())
+	checkOutcome(t, p, err, ReasonTruncated, "")
+}
+
+// TestCatalogProofsMatchTheCertificates ties the catalog's objects to the certificates that
+// name them: the URL a proof fetches is one the CA's certificates publish, and an OCSP serial
+// is a certificate that CA issued. testdata holds "Microsoft TLS G2 RSA CA OCSP 02" (issued by
+// the embedded Microsoft TLS RSA Root G2; it is not embedded, only read here).
+func TestCatalogProofsMatchTheCertificates(t *testing.T) {
+	raw, err := os.ReadFile("testdata/microsoft-tls-g2-rsa-ca-ocsp-02.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(raw)
+	ocsp02, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, err := catalog.ProofCA("microsoft-tls-rsa-root-g2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ocsp02.CheckSignatureFrom(g2.Cert); err != nil {
+		t.Fatalf("OCSP 02 is not signed by the embedded Microsoft TLS RSA Root G2: %v", err)
+	}
+	proofs := map[string]*catalog.Proof{}
+	c, err := catalog.LoadProfile("scp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range c.Entries {
+		if e.Proof != nil {
+			u, _ := url.Parse(e.Name)
+			proofs[u.Hostname()] = e.Proof
+		}
+	}
+	roots := PublicRoots()
+	signer := func(host string) *x509.Certificate {
+		s, err := Signer(proofs[host], roots)
+		if err != nil {
+			t.Fatalf("%s: %v", host, err)
+		}
+		return s
+	}
+	// Named by the certificates that CA issued.
+	named := []struct {
+		host  string
+		by    *x509.Certificate
+		isCRL bool
+	}{
+		{"www.microsoft.com", ocsp02, true},      // its CDP: the Root G2 CRL on www.microsoft.com/pkiops
+		{"oneocsp.microsoft.com", ocsp02, false}, // its AIA: the responder for Root G2's certificates
+		{"crl3.digicert.com", g2.Cert, true},     // Root G2 (cross-signed by DigiCert Global Root G2)
+		{"ocsp.digicert.com", g2.Cert, false},
+		{"www.d-trust.net", signer("www.d-trust.net"), true}, // the D-TRUST root names its own CRL
+	}
+	for _, n := range named {
+		p := proofs[n.host]
+		list := n.by.OCSPServer
+		if n.isCRL {
+			list = n.by.CRLDistributionPoints
+		}
+		found := false
+		for _, u := range list {
+			found = found || strings.TrimSuffix(u, "/") == strings.TrimSuffix(p.Target(), "/")
+		}
+		if !found {
+			t.Errorf("%s: %s is not among %q's %v", n.host, p.Target(), n.by.Subject.CommonName, list)
+		}
+	}
+	// The OCSP serials asked about are certificates of the signer.
+	if got := proofs["oneocsp.microsoft.com"].SerialNumber(); got.Cmp(ocsp02.SerialNumber) != 0 || !bytes.Equal(ocsp02.RawIssuer, signer("oneocsp.microsoft.com").RawSubject) {
+		t.Errorf("oneocsp asks about %x of %s; OCSP 02 is %x of %s", got, signer("oneocsp.microsoft.com").Subject, ocsp02.SerialNumber, ocsp02.Issuer)
+	}
+	if got := proofs["ocsp.digicert.com"].SerialNumber(); got.Cmp(g2.Cert.SerialNumber) != 0 || !bytes.Equal(g2.Cert.RawIssuer, signer("ocsp.digicert.com").RawSubject) {
+		t.Errorf("ocsp.digicert.com asks about %x; Root G2 is %x issued by %s", got, g2.Cert.SerialNumber, g2.Cert.Issuer)
+	}
+	if err := g2.Cert.CheckSignatureFrom(signer("ocsp.digicert.com")); err != nil {
+		t.Errorf("Root G2 is not signed by the public DigiCert Global Root G2: %v", err)
+	}
+}
+
+func TestPageTitleIsShortAndValidText(t *testing.T) {
+	long := "<html><title>" + strings.Repeat("é", 100) + "</title>"
+	got := pageTitle(Answer{Body: []byte(long)})
+	if !utf8.ValidString(got) || strings.Count(got, "é") != 80 {
+		t.Errorf("%q", got)
+	}
+	if got := pageTitle(Answer{Body: []byte("<TITLE>\n  Zugriff \t verweigert </TITLE>")}); got != ` (page "Zugriff verweigert")` {
+		t.Errorf("%q", got)
+	}
+	if got := pageTitle(Answer{Body: []byte("0\x82\x01\x00 not a page")}); got != "" {
+		t.Errorf("%q", got)
 	}
 }

@@ -2,10 +2,14 @@ package revocation
 
 import (
 	"bytes"
+	"crypto/sha1"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"mime"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -18,6 +22,7 @@ import (
 // calls it octet-stream, is common and harmless: the signature decides. A text type means a
 // page was served where the signed object belongs.
 var (
+	certTypes = []string{"application/pkix-cert", "application/x-x509-ca-cert", "application/x-x509-user-cert", "application/octet-stream", "binary/octet-stream"}
 	crlTypes  = []string{"application/pkix-crl", "application/x-pkcs7-crl", "application/octet-stream", "binary/octet-stream", "application/x-x509-crl"}
 	ocspTypes = []string{"application/ocsp-response", "application/octet-stream", "binary/octet-stream"}
 )
@@ -26,7 +31,8 @@ var (
 // a whole body that parses as the object asked for, issued by req.Issuer and signed with its
 // key (or, for OCSP, by a responder certificate that key issued for OCSP signing), about the
 // serial asked, and current at now (within ClockSkew). A signed OCSP "unknown" or "revoked"
-// proves who wrote it as well as "good". Anything else is an *Error.
+// proves who wrote it as well as "good". A certificate (KindCert) must be the signer's own,
+// the one the URL's thumbprint names. Anything else is an *Error.
 func Verify(req *Request, ans Answer, now time.Time) (*Proof, error) {
 	if ans.Status != 200 {
 		return nil, errorf(ReasonStatus, "%s answered %d%s where a %s belongs", req.URL, ans.Status, pageTitle(ans), what(req))
@@ -37,10 +43,45 @@ func Verify(req *Request, ans Answer, now time.Time) (*Proof, error) {
 	if ans.Truncated {
 		return nil, errorf(ReasonTruncated, "the answer was longer than %d bytes and was cut", req.MaxBody)
 	}
-	if req.Kind == KindOCSP {
+	switch req.Kind {
+	case KindOCSP:
 		return verifyOCSP(req, ans, now)
+	case KindCert:
+		return verifyCert(req, ans)
 	}
 	return verifyCRL(req, ans, now)
+}
+
+// verifyCert: the body is the signer's certificate itself (same subject and key), its
+// self-signature verifies (or it is byte for byte the certificate we hold), and where the
+// URL names a SHA-1 thumbprint, as Windows' root update URLs do, the body is that certificate.
+func verifyCert(req *Request, ans Answer) (*Proof, error) {
+	cert, err := x509.ParseCertificate(ans.Body)
+	if err != nil {
+		return nil, errorf(ReasonMalformed, "%d bytes that are not a certificate (%v)%s", len(ans.Body), err, pageTitle(ans))
+	}
+	if name := path.Base(req.URL.Path); len(name) == 44 && strings.HasSuffix(strings.ToLower(name), ".crt") {
+		sum := sha1.Sum(cert.Raw)
+		if !strings.EqualFold(hex.EncodeToString(sum[:]), name[:40]) {
+			return nil, errorf(ReasonIssuer, "the certificate %q (SHA-1 %X) where the URL asks for %s", cert.Subject.CommonName, sum, name[:40])
+		}
+	}
+	if !sameName(cert.RawSubject, req.Issuer.RawSubject, cert.Subject, req.Issuer.Subject) || !bytes.Equal(cert.RawSubjectPublicKeyInfo, req.Issuer.RawSubjectPublicKeyInfo) {
+		return nil, errorf(ReasonIssuer, "the certificate of %q, not of %q with the expected key", cert.Subject, req.Issuer.Subject)
+	}
+	if !bytes.Equal(cert.Raw, req.Issuer.Raw) {
+		if !bytes.Equal(cert.RawIssuer, cert.RawSubject) {
+			return nil, errorf(ReasonIssuer, "another issue of %q's certificate, not self-signed", cert.Subject.CommonName)
+		}
+		if err := cert.CheckSignature(cert.SignatureAlgorithm, cert.RawTBSCertificate, cert.Signature); err != nil {
+			return nil, errorf(ReasonSignature, "a certificate in the name of %q whose signature does not verify with its key (%v)", cert.Subject.CommonName, err)
+		}
+	}
+	return &Proof{
+		By: BySignedCert, Issuer: req.Issuer.Subject.String(), URL: req.URL.String(),
+		Detail: fmt.Sprintf("the certificate of %q (%s), byte for byte the expected signer's; dateless, so a copy kept on the way would pass too",
+			req.Issuer.Subject.CommonName, from(req)),
+	}, nil
 }
 
 func verifyCRL(req *Request, ans Answer, now time.Time) (*Proof, error) {
@@ -48,7 +89,7 @@ func verifyCRL(req *Request, ans Answer, now time.Time) (*Proof, error) {
 	if err != nil {
 		return nil, errorf(ReasonMalformed, "%d bytes that are not a CRL (%v)%s", len(ans.Body), err, pageTitle(ans))
 	}
-	if !bytes.Equal(crl.RawIssuer, req.Issuer.RawSubject) {
+	if !sameName(crl.RawIssuer, req.Issuer.RawSubject, crl.Issuer, req.Issuer.Subject) {
 		return nil, errorf(ReasonIssuer, "a CRL issued by %q, not by %q", crl.Issuer, req.Issuer.Subject)
 	}
 	if err := crl.CheckSignatureFrom(req.Issuer); err != nil {
@@ -92,8 +133,12 @@ func verifyOCSP(req *Request, ans Answer, now time.Time) (*Proof, error) {
 		if !slices.Contains(rc.ExtKeyUsage, x509.ExtKeyUsageOCSPSigning) {
 			return nil, errorf(ReasonSignature, "an OCSP answer signed by %q, a certificate %q did not issue for OCSP signing", rc.Subject.CommonName, req.Issuer.Subject.CommonName)
 		}
-		if !bytes.Equal(rc.RawIssuer, req.Issuer.RawSubject) {
+		if !sameName(rc.RawIssuer, req.Issuer.RawSubject, rc.Issuer, req.Issuer.Subject) {
 			return nil, errorf(ReasonIssuer, "an OCSP answer signed by %q, issued by %q, not %q", rc.Subject.CommonName, rc.Issuer, req.Issuer.Subject)
+		}
+		if now.Before(rc.NotBefore.Add(-ClockSkew)) || now.After(rc.NotAfter.Add(ClockSkew)) {
+			return nil, errorf(ReasonStale, "an OCSP answer signed by the responder certificate %q, valid %s to %s only",
+				rc.Subject.CommonName, rc.NotBefore.UTC().Format(time.RFC3339), rc.NotAfter.UTC().Format(time.RFC3339))
 		}
 	}
 	if err := current(resp.ThisUpdate, resp.NextUpdate, now); err != nil {
@@ -106,6 +151,13 @@ func verifyOCSP(req *Request, ans Answer, now time.Time) (*Proof, error) {
 		Detail: fmt.Sprintf("OCSP answer %q about serial %x of %q (%s), signature verified, produced %s",
 			status, req.Serial, req.Issuer.Subject.CommonName, from(req), resp.ProducedAt.UTC().Format(time.RFC3339)),
 	}, nil
+}
+
+// sameName compares two distinguished names: byte for byte, or, as RFC 5280 allows a CA to
+// encode a name's strings differently in a CRL than in its certificate, by their text,
+// ignoring case. The signature, not the name, is what proves the writer.
+func sameName(rawA, rawB []byte, a, b pkix.Name) bool {
+	return bytes.Equal(rawA, rawB) || strings.EqualFold(a.String(), b.String())
 }
 
 // current holds a signed object to its validity window. An object past its nextUpdate is a
@@ -131,8 +183,11 @@ func checkType(req *Request, ans Answer) error {
 		return errorf(ReasonContentType, "unparsable content type %q where a %s belongs", ct, what(req))
 	}
 	want := crlTypes
-	if req.Kind == KindOCSP {
+	switch req.Kind {
+	case KindOCSP:
 		want = ocspTypes
+	case KindCert:
+		want = certTypes
 	}
 	if slices.Contains(want, mt) {
 		return nil
@@ -141,8 +196,11 @@ func checkType(req *Request, ans Answer) error {
 }
 
 func what(req *Request) string {
-	if req.Kind == KindOCSP {
+	switch req.Kind {
+	case KindOCSP:
 		return "signed OCSP answer"
+	case KindCert:
+		return "certificate"
 	}
 	return "signed CRL"
 }
@@ -182,8 +240,8 @@ func pageTitle(ans Answer) string {
 	if !utf8.ValidString(t) {
 		t = strings.ToValidUTF8(t, "?")
 	}
-	if len(t) > 80 {
-		t = t[:80] + "…"
+	if r := []rune(t); len(r) > 80 {
+		t = string(r[:80]) + "…"
 	}
 	if t == "" {
 		return ""

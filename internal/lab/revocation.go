@@ -6,9 +6,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha1"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"math/big"
 	"net"
@@ -45,6 +47,9 @@ var (
 		"http://oneocsp.microsoft.com/ocsp",
 		"http://ocsp.msocsp.com",
 	}
+	// DefaultCertBases is where the CA serves its own certificate as <SHA-1 thumbprint>.crt,
+	// as Windows' automatic root update fetches roots.
+	DefaultCertBases = []string{"http://ctldl.windowsupdate.com/msdownload/update/v3/static/trustedr/en/"}
 )
 
 // CRLValidity is how long a lab CRL or OCSP answer is current.
@@ -55,6 +60,7 @@ type publication struct {
 	mu      sync.Mutex
 	crl     []string
 	ocsp    []string
+	certAt  []string
 	serials map[string]bool // issued leaves
 	revoked map[string]bool
 	cached  []byte // the current CRL
@@ -64,7 +70,7 @@ type publication struct {
 }
 
 func defaultPublication() publication {
-	return publication{crl: DefaultCRLURLs, ocsp: DefaultOCSPURLs, serials: map[string]bool{}, revoked: map[string]bool{}}
+	return publication{crl: DefaultCRLURLs, ocsp: DefaultOCSPURLs, certAt: DefaultCertBases, serials: map[string]bool{}, revoked: map[string]bool{}}
 }
 
 func (p *publication) crlURLs() []string {
@@ -99,6 +105,15 @@ func (ca *CA) Publish(crlURLs, ocspURLs []string) {
 	ca.pub.crl, ca.pub.ocsp, ca.pub.cached = crlURLs, ocspURLs, nil
 }
 
+// Unpublish stops every revocation answer and the certificate download (a web that
+// answers its routes only); leaves issued from now on name no CRL or OCSP.
+func (ca *CA) Unpublish() {
+	ca.Publish(nil, nil)
+	ca.pub.mu.Lock()
+	defer ca.pub.mu.Unlock()
+	ca.pub.certAt = nil
+}
+
 // Revoke lists serial in the CRL and answers "revoked" for it.
 func (ca *CA) Revoke(serial *big.Int) {
 	ca.pub.mu.Lock()
@@ -123,7 +138,8 @@ func (ca *CA) RevocationAnswers() int {
 }
 
 // signer returns the key and certificate that sign the CA's revocation objects: its own, or
-// under Forge a self-signed certificate with the CA's subject and another key.
+// under Forge a self-signed certificate with the CA's subject and another key. The caller
+// holds ca.pub.mu.
 func (ca *CA) signer() (*x509.Certificate, crypto.Signer, error) {
 	if !ca.pub.forged {
 		return ca.Cert, ca.Key, nil
@@ -212,9 +228,26 @@ func (ca *CA) OCSPAnswer(reqDER []byte) ([]byte, error) {
 // host (the Host header), or ok false when the request is for something else.
 func (ca *CA) revocationAnswer(host string, req *http.Request, body []byte) (contentType string, answer []byte, ok bool) {
 	ca.pub.mu.Lock()
-	crlURLs, ocspURLs := ca.pub.crl, ca.pub.ocsp
+	crlURLs, ocspURLs, certAt := ca.pub.crl, ca.pub.ocsp, ca.pub.certAt
 	ca.pub.mu.Unlock()
 	path := req.URL.Path
+	for _, raw := range certAt {
+		u, err := url.Parse(raw)
+		if err != nil || !strings.EqualFold(u.Hostname(), host) || req.Method != http.MethodGet {
+			continue
+		}
+		sum := sha1.Sum(ca.Cert.Raw)
+		if strings.EqualFold(path, u.Path+hex.EncodeToString(sum[:])+".crt") {
+			ca.pub.mu.Lock()
+			cert, _, err := ca.signer()
+			ca.pub.mu.Unlock()
+			if err != nil {
+				return "", nil, false
+			}
+			ca.countServed()
+			return "application/x-x509-ca-cert", cert.Raw, true
+		}
+	}
 	for _, raw := range crlURLs {
 		if u, err := url.Parse(raw); err == nil && strings.EqualFold(u.Hostname(), host) && u.Path == path && req.Method == http.MethodGet {
 			der, err := ca.CRL()
@@ -277,6 +310,14 @@ func (w *Web) serveRevocation(c net.Conn, req *http.Request, body []byte) bool {
 	ct, answer, ok := w.CA.revocationAnswer(host, req, body)
 	if !ok {
 		return false
+	}
+	// The host's injected latency holds for its CRL and OCSP paths too (make bench).
+	if d := w.route(host).Delay; d > 0 {
+		select {
+		case <-time.After(d):
+		case <-w.closed:
+			return true
+		}
 	}
 	fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nServer: cmpreflight-lab\r\nDate: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n",
 		time.Now().UTC().Format(http.TimeFormat), ct, len(answer))
