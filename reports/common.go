@@ -48,7 +48,7 @@ func attentionOrder(cs []facts.Check) []facts.Check {
 
 // plainProofs are the evidence.origin.by values that prove a plain-HTTP answer the origin's
 // (checks/origin); a report names the proof of every such pass.
-var plainProofs = map[string]bool{"https-match": true, "https-upgrade": true, "signed-crl": true, "signed-ocsp": true}
+var plainProofs = map[string]bool{"https-match": true, "https-upgrade": true, "signed-crl": true, "signed-ocsp": true, "signed-cert": true}
 
 // stageReason is "stage/reason", or whichever of them is set; for a passing plain-HTTP check,
 // the proof it passed on ("proven by https-match").

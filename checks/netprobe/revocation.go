@@ -147,7 +147,7 @@ func (pr *prober) proveSigned(c *facts.Check, u *url.URL, prev *ProbeError) *Pro
 		if errors.As(err, &re) {
 			detail = re.Detail
 		}
-		return pr.noProof(c, u, origin.ByNoProof, "asked "+req.Method+" "+req.URL.String()+" for a signed "+strings.ToUpper(req.Kind)+" answer of "+req.Issuer.Subject.CommonName+": "+detail, prev)
+		return pr.noProof(c, u, origin.ByNoProof, "asked "+req.Method+" "+req.URL.String()+" for "+signedWhat(req)+": "+detail, prev)
 	}
 	pr.proven(c, proof.By, proof.Detail)
 	return nil
@@ -163,4 +163,15 @@ func (pr *prober) peekSize(req *http.Request, peek bool) int64 {
 		return pr.rev.MaxBody + 1
 	}
 	return maxBodyPeek
+}
+
+// signedWhat names what a revocation request asks for, for messages.
+func signedWhat(req *revocation.Request) string {
+	switch req.Kind {
+	case revocation.KindCert:
+		return "the certificate of " + req.Issuer.Subject.CommonName
+	case revocation.KindOCSP:
+		return "an OCSP answer signed by " + req.Issuer.Subject.CommonName
+	}
+	return "a CRL signed by " + req.Issuer.Subject.CommonName
 }

@@ -23,6 +23,9 @@ const (
 	// the issuing CA certificate (checks/revocation).
 	BySignedCRL  = "signed-crl"
 	BySignedOCSP = "signed-ocsp"
+	// BySignedCert: the expected signer's own certificate, byte for byte, at the URL that
+	// names its thumbprint (a host that serves no CRL or OCSP).
+	BySignedCert = "signed-cert"
 	// ByHTTPSMismatch: the HTTPS answer was there and differed (a warn).
 	ByHTTPSMismatch = "https-mismatch"
 	// ByNoProof: no verified HTTPS answer of the host was available to compare with (a warn).
@@ -32,7 +35,7 @@ const (
 // Proven tells whether by names one of the proofs a plain-HTTP pass needs.
 func Proven(by string) bool {
 	switch by {
-	case ByHTTPSMatch, ByHTTPSUpgrade, BySignedCRL, BySignedOCSP:
+	case ByHTTPSMatch, ByHTTPSUpgrade, BySignedCRL, BySignedOCSP, BySignedCert:
 		return true
 	}
 	return false
