@@ -2,6 +2,7 @@ package netprobe
 
 import (
 	"context"
+	"crypto/x509"
 	"strings"
 	"testing"
 
@@ -125,9 +126,13 @@ func TestRevocationCheckNeverHoldsTheWorkerItWaitsFor(t *testing.T) {
 	h.ca.Publish([]string{"http://crl.lab.test/lab.crl"}, nil)
 	h.web("site.lab.test", lab.ConnServe, &lab.Route{Status: 200, Body: "site"})
 	rev := target("http", "crl.lab.test", 80, "/", false)
-	rev.Proof = &catalog.Proof{CRL: "http://crl.lab.test/other.crl", Root: "nobody"}
+	// A catalog object the run could ask (its signer is an expected root), which the lab does
+	// not serve: the check must wait for the chain, which names the lab CA's CRL.
+	rev.Proof = &catalog.Proof{CRL: "http://crl.lab.test/other.crl", Root: h.ca.Cert.Subject.CommonName}
 	jobs := []Job{{Target: rev}, {Target: target("https", "site.lab.test", 443, "/", false)}}
-	out := (&Runner{Env: h.env(nil), Concurrency: 1}).Run(context.Background(), jobs)
+	env := h.env(nil)
+	env.Trust.ExpectedList = func() []*x509.Certificate { return []*x509.Certificate{h.ca.Cert} }
+	out := (&Runner{Env: env, Concurrency: 1}).Run(context.Background(), jobs)
 	c := out[0]
 	if c.Status != facts.StatusPass || c.Evidence.Origin == nil || c.Evidence.Origin.By != origin.BySignedCRL {
 		t.Errorf("%s: %s at %s (%s): %s; want a pass by signed-crl", c.ID, c.Status, c.Stage, c.Reason, c.Message)

@@ -101,12 +101,25 @@ func names(chains [][]*x509.Certificate, host string) bool {
 // until a chain names its host or every HTTPS check of the run has finished, so the answer
 // does not depend on which check ran first.
 func (env *Env) planRevocation(ctx context.Context, t catalog.Target, u *url.URL) *revocation.Request {
+	var expected []*x509.Certificate
+	if env.Trust.ExpectedList != nil {
+		expected = env.Trust.ExpectedList()
+	}
+	// A catalog object whose signer the run does not hold (another --expected-roots) proves
+	// nothing: only a chain could, and waiting for one that may never come would only delay
+	// the check's other proof.
+	spec := t.Proof
+	if spec != nil {
+		if _, err := revocation.FromSpec(spec, expected); err != nil {
+			spec = nil
+		}
+	}
 	var chains [][]*x509.Certificate
 	if s := env.chains; s != nil {
 		for {
 			got, all, changed := s.snapshot()
 			chains = got
-			if all || t.Proof == nil || names(got, u.Hostname()) {
+			if all || spec == nil || names(got, u.Hostname()) {
 				break
 			}
 			select {
@@ -116,14 +129,10 @@ func (env *Env) planRevocation(ctx context.Context, t catalog.Target, u *url.URL
 			}
 		}
 	}
-	if t.Proof == nil && !names(chains, u.Hostname()) {
+	if spec == nil && !names(chains, u.Hostname()) {
 		return nil
 	}
-	var expected []*x509.Certificate
-	if env.Trust.ExpectedList != nil {
-		expected = env.Trust.ExpectedList()
-	}
-	req, err := revocation.Plan(u, chains, t.Proof, expected)
+	req, err := revocation.Plan(u, chains, spec, expected)
 	if err != nil {
 		return nil
 	}
