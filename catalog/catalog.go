@@ -86,6 +86,10 @@ type Entry struct {
 	Required     *bool    `yaml:"required"`
 	NoInspection bool     `yaml:"noInspection"`
 	Description  string   `yaml:"description"`
+	// Proof names the signed object that proves a plain-HTTP answer of this entry came from
+	// its origin (a CRL or an OCSP answer, and the CA whose signature it must carry); only
+	// on entries with port 80. See proof.go and checks/revocation.
+	Proof *Proof `yaml:"proof"`
 
 	// File and Line locate the entry for error messages; User marks --endpoints entries.
 	File string `yaml:"-"`
@@ -168,6 +172,8 @@ func ParseCatalog(file string, data []byte, user bool) (*Catalog, error) {
 		}
 		if err := e.normalize(); err != nil {
 			bad = append(bad, fmt.Errorf("%s:%d: entry %q: %w", file, e.Line, e.Name, err))
+		} else if err := e.validateProof(); err != nil {
+			bad = append(bad, fmt.Errorf("%s:%d: entry %q: proof: %w", file, e.Line, e.Name, err))
 		}
 	}
 	if len(bad) > 0 {
@@ -438,8 +444,11 @@ func decodeProblems(file string, err error) error {
 	for _, msg := range te.Errors {
 		if m := fieldRE.FindStringSubmatch(msg); m != nil {
 			valid := validKeys(reflect.TypeOf(Entry{}))
-			if m[3] == "Catalog" {
+			switch m[3] {
+			case "Catalog":
 				valid = validKeys(reflect.TypeOf(Catalog{}))
+			case "Proof":
+				valid = validKeys(reflect.TypeOf(Proof{}))
 			}
 			out = append(out, fmt.Errorf("%s:%s: unknown key %q (valid keys: %s)", file, m[1], m[2], strings.Join(valid, ", ")))
 			continue

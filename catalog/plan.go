@@ -33,6 +33,9 @@ type Target struct {
 	RequiredIn      []string
 	Required        bool
 	NoInspection    bool
+	// Proof is the catalog's signed object for a port-80 target (checks/revocation plans
+	// the request from it when no chain verified in the run names the host); nil if none.
+	Proof *Proof
 }
 
 // Scheme is the target's request scheme, "http" or "https", as its URL says.
@@ -127,6 +130,9 @@ func (pl *planner) add(e Entry, host string, port int, rawURL string, wildcard s
 		t.Wildcards = addUnique(t.Wildcards, wildcard)
 	}
 	t.NoInspection = t.NoInspection || e.NoInspection
+	if e.Proof != nil && port == 80 && t.Proof == nil {
+		t.Proof = e.Proof
+	}
 	req := e.Required == nil || *e.Required
 	if e.User {
 		if req {

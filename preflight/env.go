@@ -11,6 +11,7 @@ import (
 	"golang.org/x/crypto/x509roots/fallback/bundle"
 
 	"github.com/cmpreflight/cmpreflight/checks/netprobe"
+	"github.com/cmpreflight/cmpreflight/checks/revocation"
 	"github.com/cmpreflight/cmpreflight/checks/trust"
 	"github.com/cmpreflight/cmpreflight/internal/inputfile"
 )
@@ -54,8 +55,12 @@ func buildEnv(o *Options, prep *preparations) (env *netprobe.Env, machine func()
 		}
 		env.Trust.Expected = pool
 		env.Trust.ExpectedFromFlag = true
+		env.Trust.ExpectedList = func() []*x509.Certificate { return certs }
 	} else {
 		env.Trust.LoadExpected = later(prep, publicRoots)
+		// Only a port-80 revocation check that no verified chain of the run serves needs
+		// them as a list (its catalog proof names its signer among them).
+		env.Trust.ExpectedList = sync.OnceValue(revocation.PublicRoots)
 	}
 	return env, machine, nil
 }

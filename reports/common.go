@@ -46,9 +46,16 @@ func attentionOrder(cs []facts.Check) []facts.Check {
 	return out
 }
 
-// stageReason is "stage/reason", or whichever of them is set.
+// plainProofs are the evidence.origin.by values that prove a plain-HTTP answer the origin's
+// (checks/origin); a report names the proof of every such pass.
+var plainProofs = map[string]bool{"https-match": true, "https-upgrade": true, "signed-crl": true, "signed-ocsp": true, "signed-cert": true}
+
+// stageReason is "stage/reason", or whichever of them is set; for a passing plain-HTTP check,
+// the proof it passed on ("proven by https-match").
 func stageReason(c *facts.Check) string {
 	switch {
+	case c.Status == facts.StatusPass && c.Evidence.Origin != nil && plainProofs[c.Evidence.Origin.By]:
+		return "proven by " + c.Evidence.Origin.By
 	case c.Stage != "" && c.Reason != "":
 		return c.Stage + "/" + c.Reason
 	case c.Stage != "":

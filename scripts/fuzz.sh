@@ -21,6 +21,7 @@ targets=(
 	"./checks/proxyconf FuzzParseWinHTTPSettings"  # WinHttpSettings registry blob
 	"./checks/site FuzzLoadInventoryJSON"          # site inventory JSON (exports and AdminService)
 	"./checks/cmlogs FuzzParse"                    # ConfigMgr logs (CMTrace formats)
+	"./checks/revocation FuzzVerify"               # CRL, OCSP and certificate answers of revocation hosts
 )
 
 failed=()

@@ -2,7 +2,7 @@
 # Installs the Debian packages the test lab needs, only when one is missing.
 # Idempotent: a machine that already has everything does no network access at all.
 set -euo pipefail
-pkgs=(wine wine64 gcc-mingw-w64-x86-64 squid-openssl squidguard tinyproxy privoxy apache2 e2guardian mitmproxy apache2-utils samba smbclient winbind chromium libxml2-utils curl iproute2 nftables mount prometheus)
+pkgs=(wine wine64 gcc-mingw-w64-x86-64 squid-openssl squidguard tinyproxy privoxy apache2 e2guardian mitmproxy apache2-utils samba smbclient winbind chromium libxml2-utils curl iproute2 nftables mount prometheus dnsmasq-base nginx-light)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

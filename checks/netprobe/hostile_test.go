@@ -61,11 +61,13 @@ func newHostileLab(t *testing.T) *hostileLab {
 // web starts an endpoint with a listener behaviour and a default route, named host.
 func (h *hostileLab) web(host, conn string, r *lab.Route) *lab.Web {
 	h.t.Helper()
-	ip, err := lab.AllocIP()
+	// HTTPS on its real port, as an origin serves it: a port-80 answer is proven against the
+	// same request over HTTPS to that host.
+	ip, err := lab.AllocIP(443)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	w, err := lab.StartWeb(ip, 0, 0, h.ca, conn)
+	w, err := lab.StartWeb(ip, 443, 0, h.ca, conn)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -259,7 +261,8 @@ func TestHostileGigabyteBodyThroughProxyPeeksOnly(t *testing.T) {
 	// answer differs from what this "proxy" says for names it does not serve.
 	w.Handle("hugeproxied.lab.test", lab.Route{BigBody: 1 << 30, Headers: map[string]string{"Content-Type": "text/html"}})
 	w.Handle("", lab.Route{Status: 404, Body: "no such site", Headers: map[string]string{"X-Lab-Proxy-Page": "1"}})
-	c := run(t, h.env(p), target("http", "hugeproxied.lab.test", w.HTTPPort, "/", false), facts.StatusPass, "", "")
+	// This "proxy" cannot CONNECT, so no HTTPS answer proves the page: a warn, after a peek.
+	c := run(t, h.env(p), target("http", "hugeproxied.lab.test", w.HTTPPort, "/", false), facts.StatusWarn, facts.StageHTTP, "unverified-origin")
 	if c.Evidence.HTTP == nil || c.Evidence.HTTP.BytesRead > maxHeaderBytes+maxBodyPeek || c.Evidence.HTTP.BytesRead < maxBodyPeek {
 		t.Errorf("HTTP evidence %+v; want the head plus a %d-byte peek", c.Evidence.HTTP, maxBodyPeek)
 	}
@@ -331,7 +334,8 @@ func TestHostileDNSNeverAnswersThroughProxy(t *testing.T) {
 	w := h.web("mute-proxied.lab.test", lab.ConnServe, nil)
 	h.dns.Behave("mute-proxied.lab.test", lab.DNSNoAnswer)
 	p := &lab.Proxy{URL: fmt.Sprintf("http://%s:%d", w.IP, w.HTTPPort)}
-	c := run(t, h.env(p), target("http", "mute-proxied.lab.test", w.HTTPPort, "/", false), facts.StatusPass, "", "")
+	// This "proxy" cannot CONNECT, so no HTTPS answer proves the page: a warn, not a stall.
+	c := run(t, h.env(p), target("http", "mute-proxied.lab.test", w.HTTPPort, "/", false), facts.StatusWarn, facts.StageHTTP, "unverified-origin")
 	if c.Evidence.DNS == nil || !c.Evidence.DNS.Informational || c.Evidence.DNS.Error == "" {
 		t.Errorf("DNS evidence %+v; want the informational timeout recorded", c.Evidence.DNS)
 	}

@@ -35,6 +35,9 @@ type ProbeError struct {
 	Detail string
 	// Warn: not a failure but no pass either (who answered cannot be verified).
 	Warn bool
+	// unproven: a warn about who wrote the first plain-HTTP answer that a proof anchored in
+	// verified TLS may still turn into a pass.
+	unproven bool
 }
 
 func (e *ProbeError) Error() string { return e.Stage + "/" + e.Reason + ": " + e.Detail }
@@ -65,6 +68,15 @@ func (c *capReader) Read(p []byte) (int, error) {
 // readResponse reads a response head (and peeks at most maxBodyPeek of the body when
 // peekBody), bounded in bytes.
 func readResponse(br *bufio.Reader, cr *capReader, req *http.Request, peekBody bool) (*http.Response, []byte, error) {
+	var peek int64
+	if peekBody {
+		peek = maxBodyPeek
+	}
+	return readResponseN(br, cr, req, peek)
+}
+
+// readResponseN is readResponse peeking at most peek bytes of the body (0: none).
+func readResponseN(br *bufio.Reader, cr *capReader, req *http.Request, peek int64) (*http.Response, []byte, error) {
 	cr.left = maxHeaderBytes
 	resp, err := http.ReadResponse(br, req)
 	// An interim answer (100 Continue, 103 Early Hints) is not the answer: the one after it
@@ -81,9 +93,12 @@ func readResponse(br *bufio.Reader, cr *capReader, req *http.Request, peekBody b
 	var body []byte
 	// A refused CONNECT carries the proxy's page: peek at it too (who refused, and why).
 	refusedConnect := req != nil && req.Method == http.MethodConnect && resp.StatusCode/100 != 2
-	if (peekBody || refusedConnect) && resp.Body != nil {
-		cr.left = maxBodyPeek
-		body, _ = io.ReadAll(io.LimitReader(resp.Body, maxBodyPeek))
+	if refusedConnect && peek == 0 {
+		peek = maxBodyPeek
+	}
+	if peek > 0 && resp.Body != nil {
+		cr.left = peek
+		body, _ = io.ReadAll(io.LimitReader(resp.Body, peek))
 		body = decoded(resp.Header, body)
 	}
 	return resp, body, nil

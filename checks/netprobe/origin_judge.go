@@ -107,6 +107,11 @@ func SamePageAcrossHosts(cs []facts.Check) {
 		if c.Status != facts.StatusPass && !unsure || c.Evidence.Origin == nil || c.Evidence.Origin.Page == nil {
 			continue
 		}
+		if origin.Proven(c.Evidence.Origin.By) {
+			// Proven inside verified TLS (or by a signature): two hosts of one origin may
+			// serve one page, a filter's page does not match the origin's HTTPS answer.
+			continue
+		}
 		seen = append(seen, origin.Seen{Host: c.Host, Page: *c.Evidence.Origin.Page})
 		at = append(at, i)
 	}

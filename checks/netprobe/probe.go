@@ -3,6 +3,7 @@ package netprobe
 import (
 	"bufio"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/cmpreflight/cmpreflight/catalog"
 	"github.com/cmpreflight/cmpreflight/checks/origin"
+	"github.com/cmpreflight/cmpreflight/checks/revocation"
 	"github.com/cmpreflight/cmpreflight/facts"
 )
 
@@ -37,22 +39,83 @@ type Env struct {
 	// CatalogHosts are the run's endpoint hosts: a redirect to one of their domains stays
 	// in the catalog; any other is followed and judged.
 	CatalogHosts []string
+	// chains, set by the Runner, collects the chains verified in the run that name
+	// revocation URLs (a port-80 check of a revocation host asks what they name).
+	chains *chainStore
 	// OnPhase, when set, is told each phase of each request as it ends (from the check's
 	// goroutine): the check's id, the request's URL, the phase (PhaseDNS...) and its duration.
 	OnPhase func(check, url, phase string, took time.Duration)
 }
 
-type prober struct{ env *Env }
+type prober struct {
+	env *Env
+	// side, on an HTTPS check that port-80 checks of its host wait for: where it publishes
+	// its outcome and keeps its first connection.
+	side *httpsSide
+	kept *keptConn
+	// peer, on a port-80 check: the HTTPS check of its host and route, when the run has one.
+	peer *httpsSide
+	// stops detach the first connection from the check's context when it is kept.
+	stops []func() bool
+	// first is the check's first answer (its body peeked when it was read).
+	first *origin.Answer
+	// firstMethod is the method of the first request.
+	firstMethod string
+	// rev, on a port-80 check of a revocation host: the signed object asked for instead of
+	// GET / (its answer is verified against the issuing CA).
+	rev *revocation.Request
+	// own, on a port-80 check whose host has no HTTPS check in the run: the answer of its
+	// own HTTPS request to ownURL, asked beside the plain one.
+	own    chan ownAnswer
+	ownURL *url.URL
+}
 
 // RunTarget runs one network check. route forces "direct" or "proxy" (for --compare-direct);
 // empty lets ProxyFor decide.
 func (env *Env) RunTarget(ctx context.Context, t catalog.Target, route string) facts.Check {
+	return env.runTarget(ctx, t, route, nil, nil)
+}
+
+// runTarget runs one check to its end; side is set on an HTTPS check that port-80 checks wait
+// for, peer on a port-80 check whose host has an HTTPS check in the run.
+func (env *Env) runTarget(ctx context.Context, t catalog.Target, route string, side, peer *httpsSide) facts.Check {
+	c, rest := env.startTarget(ctx, t, route, side, peer)
+	if rest != nil {
+		return rest()
+	}
+	return c
+}
+
+// startTarget runs a check up to its answer. A port-80 check whose proof waits for the HTTPS
+// check of its host returns rest instead, which waits and completes the check: the runner's
+// worker is free for the next check meanwhile (waiting is not probing).
+func (env *Env) startTarget(ctx context.Context, t catalog.Target, route string, side, peer *httpsSide) (c facts.Check, rest func() facts.Check) {
+	pr := &prober{env: env, side: side, peer: peer}
+	if side != nil {
+		defer func() {
+			var asked *url.URL
+			if pr.first != nil {
+				asked = pr.first.Target
+			}
+			side.finish(&c, pr.kept, asked, pr.firstMethod, pr.first)
+		}()
+	}
+	if peer != nil {
+		defer func() {
+			if rest == nil {
+				peer.release()
+			}
+		}()
+	}
+	if t.Scheme() == "https" {
+		defer env.chains.httpsDone()
+	}
 	start := time.Now()
-	c := newCheck(t, route)
+	c = newCheck(t, route)
 	u, err := url.Parse(t.URL)
 	if err != nil {
 		c.Status, c.Stage, c.Reason, c.Message = facts.StatusError, facts.StageHTTP, "bad-url", err.Error()
-		return c
+		return c, nil
 	}
 	var p *ProxyConfig
 	if env.ProxyFor != nil && route != facts.RouteDirect {
@@ -62,11 +125,21 @@ func (env *Env) RunTarget(ctx context.Context, t catalog.Target, route string) f
 		c.Route = facts.RouteProxy
 		c.Status, c.Stage, c.Reason = facts.StatusSkip, facts.StageProxyConnect, "no-proxy"
 		c.Message = "no proxy applies to this target (bypass list or no proxy configured)"
-		return c
+		return c, nil
 	}
 	if p != nil {
 		c.Route = facts.RouteProxy
 		c.ProxyURL = p.Redacted()
+	}
+	ask := u
+	if u.Scheme == "http" {
+		// On a revocation host the check asks the signed object the run's verified chains
+		// (or the catalog) name. Waiting for those chains is the run's scheduling, not the
+		// endpoint's time: the check's deadline and timings start after it.
+		if pr.rev = env.planRevocation(ctx, t, u); pr.rev != nil {
+			ask = pr.rev.URL
+		}
+		start = time.Now()
 	}
 	timeout := env.Timeout
 	if timeout <= 0 {
@@ -74,9 +147,39 @@ func (env *Env) RunTarget(ctx context.Context, t catalog.Target, route string) f
 	}
 	runCtx := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	pr := &prober{env: env}
-	perr := pr.run(ctx, &c, u, p, route, t.FollowRedirects)
+	defer func() {
+		if rest == nil {
+			cancel()
+		}
+	}()
+	if u.Scheme == "http" && pr.rev == nil && peer == nil {
+		pr.startOwnHTTPS(ctx, c.ID, httpsURL(u), route)
+	}
+	perr := pr.run(ctx, &c, ask, p, route, t.FollowRedirects)
+	needsProof := u.Scheme == "http" && (perr == nil || perr.unproven)
+	complete := func(c facts.Check) facts.Check {
+		if needsProof {
+			// A plain-HTTP answer nothing refused is the origin's only with a proof.
+			if pr.rev != nil {
+				perr = pr.proveSigned(&c, u, perr)
+			} else {
+				perr = pr.prove(ctx, &c, u, p, route, perr)
+			}
+		}
+		return conclude(c, perr, start, timeout, runCtx)
+	}
+	if needsProof && pr.rev == nil && peer != nil && !peer.finished() {
+		return c, func() facts.Check {
+			defer cancel()
+			defer peer.release()
+			return complete(c)
+		}
+	}
+	return complete(c), nil
+}
+
+// conclude sets a check's status from its outcome: pass, or the failure (warn, interrupted).
+func conclude(c facts.Check, perr *ProbeError, start time.Time, timeout time.Duration, runCtx context.Context) facts.Check {
 	c.Timings.Total = time.Since(start).Milliseconds()
 	if perr != nil {
 		c.Status, c.Stage, c.Reason, c.Message = facts.StatusFail, perr.Stage, perr.Reason, perr.Detail
@@ -229,7 +332,20 @@ func portOf(u *url.URL) int {
 // (direct TCP, a CONNECT tunnel, or the proxy itself for plain HTTP), TLS, the exchange.
 func (pr *prober) fetch(ctx context.Context, c *facts.Check, u *url.URL, p *ProxyConfig, method string, first bool) (*http.Response, *ProbeError) {
 	h := &hop{pr: pr, c: c, u: u, p: p, first: first, host: u.Hostname(), port: strconv.Itoa(portOf(u))}
-	if on := pr.env.OnPhase; on != nil {
+	h.keep = first && pr.side != nil && u.Scheme == "https"
+	h.peek = h.keep
+	if h.keep {
+		// The port-80 check of this host compares its GET with this answer: asking GET
+		// here (one round trip, as HEAD) spares it a second request.
+		method = http.MethodGet
+	}
+	return h.fetch(ctx, method)
+}
+
+// fetch runs the hop's phases: name resolution, the connection, TLS, the exchange.
+func (h *hop) fetch(ctx context.Context, method string) (*http.Response, *ProbeError) {
+	pr, c, u, p := h.pr, h.c, h.u, h.p
+	if on := pr.env.OnPhase; on != nil && !h.aside {
 		id, at := c.ID, u.String()
 		h.tr.observe = func(phase string, took time.Duration) { on(id, at, phase, took) }
 	}
@@ -255,7 +371,13 @@ func (pr *prober) fetch(ctx context.Context, c *facts.Check, u *url.URL, p *Prox
 	if perr != nil {
 		return nil, perr
 	}
-	defer conn.Close()
+	raw := conn
+	defer func() {
+		// A kept connection is the HTTPS side's now (closing the TLS layer closes raw).
+		if !h.kept {
+			raw.Close()
+		}
+	}()
 	if u.Scheme == "https" {
 		if conn, perr = h.handshake(ctx, conn); perr != nil {
 			return nil, perr
@@ -266,11 +388,21 @@ func (pr *prober) fetch(ctx context.Context, c *facts.Check, u *url.URL, p *Prox
 
 // hop is one request of a check (the first, or a redirect) on its way through the phases.
 type hop struct {
-	pr         *prober
-	c          *facts.Check
-	u          *url.URL
-	p          *ProxyConfig
-	first      bool // the check's first request: its evidence and timings are the check's
+	pr    *prober
+	c     *facts.Check
+	u     *url.URL
+	p     *ProxyConfig
+	first bool // the check's first request: its evidence and timings are the check's
+	// keep: leave the connection open after the answer (the first hop of an HTTPS check that
+	// port-80 checks compare with); kept: it was left open.
+	keep, kept bool
+	// peek: read the start of the body even over TLS (the HTTPS side of a comparison).
+	peek bool
+	// aside: a request beside the check's own (the HTTPS side of a proof): its phases are
+	// not the check's.
+	aside      bool
+	body       []byte             // the peeked body of the answer
+	tev        *facts.TLSEvidence // what the handshake saw
 	host, port string
 	tr         trace
 	dns        *facts.DNSEvidence
@@ -339,6 +471,13 @@ func (h *hop) newRequest(method string) {
 		Method: method, URL: u, Host: u.Host, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: http.Header{"User-Agent": {h.pr.env.UserAgent}, "Accept": {"*/*"}},
 	}
+	if rev := h.pr.rev; h.first && rev != nil && u == rev.URL {
+		if r, err := rev.NewHTTPRequest(); err == nil {
+			r.Header.Set("User-Agent", h.pr.env.UserAgent)
+			r.URL, r.Host = u, u.Host
+			h.req, method = r, r.Method
+		}
+	}
 	if h.first {
 		h.c.Evidence.HTTP = &facts.HTTPEvidence{Method: method, URL: u.String()}
 	}
@@ -356,7 +495,7 @@ func (h *hop) connect(ctx context.Context) (net.Conn, *ProbeError) {
 		ce := classifyNetErr(ctx, err)
 		return nil, &ProbeError{Stage: facts.StageConnect, Reason: ce.Reason, Detail: fmt.Sprintf("TCP %s to %s: %s", h.port, h.host, ce.Detail)}
 	}
-	stopOnDone(ctx, raw)
+	h.pr.detachable(stopOnDone(ctx, raw), h.keep)
 	return raw, nil
 }
 
@@ -410,6 +549,7 @@ func (h *hop) throughProxy(ctx context.Context) (*http.Response, *ProbeError) {
 	defer pc.Close()
 	if h.first {
 		h.c.Evidence.HTTP.BytesRead = pc.cr.read
+		h.pr.firstAnswer(u, req.Method, resp, body)
 	}
 	if resp.StatusCode != http.StatusProxyAuthRequired && resp.StatusCode != http.StatusUnauthorized {
 		// Who answered? The proxy's own pages (learnt from canaries), the products'
@@ -426,7 +566,11 @@ func (h *hop) throughProxy(ctx context.Context) (*http.Response, *ProbeError) {
 				return nil, judgeFailure(v, true, u.Host)
 			}
 			if !failStatuses[resp.StatusCode] && !proxyMade(resp.Header) {
-				return nil, unverified(v, u.Host)
+				// Who wrote it cannot be told from the answer alone: a proof (the same
+				// answer over verified HTTPS) may still settle it.
+				pe := unverified(v, u.Host)
+				pe.unproven = h.first
+				return nil, pe
 			}
 		} else if h.first {
 			// A pass keeps its verdict and page (for the cross-host comparison), not the
@@ -463,8 +607,17 @@ func (h *hop) throughProxy(ctx context.Context) (*http.Response, *ProbeError) {
 // handshake runs TLS over the connection (direct or tunnelled).
 func (h *hop) handshake(ctx context.Context, conn net.Conn) (net.Conn, *ProbeError) {
 	end := h.tr.begin(PhaseTLS)
-	tc, tev, err := Handshake(ctx, conn, h.host, h.pr.env.Trust)
+	var chains [][]*x509.Certificate
+	want := &chains
+	if h.pr.env.chains == nil {
+		want = nil
+	}
+	tc, tev, err := handshake(ctx, conn, h.host, h.pr.env.Trust, want)
 	end()
+	h.tev = tev
+	if err == nil {
+		h.pr.env.chains.add(chains)
+	}
 	if h.first {
 		h.c.Evidence.TLS = tev
 	}
@@ -492,7 +645,9 @@ func (h *hop) exchange(ctx context.Context, conn net.Conn) (*http.Response, *Pro
 	cr := &capReader{r: conn}
 	br := bufio.NewReaderSize(cr, 4096)
 	end := h.tr.begin(PhaseFirstByte)
-	req.Header.Set("Connection", "close")
+	if !h.keep {
+		req.Header.Set("Connection", "close")
+	}
 	bw := bufio.NewWriter(conn)
 	err := req.Write(bw)
 	if err == nil {
@@ -503,8 +658,16 @@ func (h *hop) exchange(ctx context.Context, conn net.Conn) (*http.Response, *Pro
 		return nil, &ProbeError{Stage: facts.StageHTTP, Reason: ce.Reason, Detail: "sending the request: " + ce.Detail}
 	}
 	plain := u.Scheme == "http"
-	resp, body, err := readResponse(br, cr, req, plain)
+	resp, body, err := readResponseN(br, cr, req, h.pr.peekSize(req, plain || h.peek))
 	end()
+	h.body = body
+	if err == nil && h.first {
+		h.pr.firstAnswer(u, req.Method, resp, body)
+	}
+	if err == nil && h.keep && reusable(cr, resp) && h.pr.detach() {
+		h.kept = true
+		h.pr.kept = &keptConn{conn: conn, br: br, cr: cr}
+	}
 	if h.first {
 		h.c.Evidence.HTTP.BytesRead = cr.read
 	}

@@ -230,7 +230,7 @@ func (pr *prober) dialProxy(ctx context.Context, p *ProxyConfig, ev *facts.Proxy
 		ev.Error = ce.Detail
 		return nil, &ProbeError{Stage: facts.StageProxyConnect, Reason: ce.Reason, Detail: "cannot connect to the proxy " + p.Redacted() + ": " + ce.Detail}
 	}
-	stopOnDone(ctx, c)
+	pr.detachable(stopOnDone(ctx, c), pr.side != nil)
 	cr := &capReader{r: c}
 	return &proxyConn{Conn: c, br: bufio.NewReaderSize(cr, 4096), cr: cr}, nil
 }
@@ -271,7 +271,7 @@ func (pr *prober) proxyRoundTrip(ctx context.Context, p *ProxyConfig, req *http.
 			pc.Close()
 			return nil, nil, nil, proxySendFailed(ctx, err)
 		}
-		resp, body, err := readResponse(pc.br, pc.cr, req, req.Method != http.MethodConnect)
+		resp, body, err := readResponseN(pc.br, pc.cr, req, pr.peekSize(req, req.Method != http.MethodConnect))
 		if err != nil {
 			pc.Close()
 			pe := proxyAnswerFailed(ctx, pc, req.Method, err)
@@ -368,11 +368,12 @@ func proxyFailure(resp *http.Response, body []byte, target string, ev *facts.Pro
 }
 
 // stopOnDone makes every blocking call on c return when ctx ends (deadline or Ctrl-C).
-func stopOnDone(ctx context.Context, c net.Conn) {
+// It returns the function that undoes the second part (a connection kept past the check).
+func stopOnDone(ctx context.Context, c net.Conn) func() bool {
 	if dl, ok := ctx.Deadline(); ok {
 		c.SetDeadline(dl)
 	}
-	context.AfterFunc(ctx, func() { c.SetDeadline(aLongTimeAgo) })
+	return context.AfterFunc(ctx, func() { c.SetDeadline(aLongTimeAgo) })
 }
 
 var errNoSSPI = errors.New("authenticating as the current Windows identity needs Windows; pass --proxy-user and CMPREFLIGHT_PROXY_PASSWORD")

@@ -40,6 +40,20 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) []facts.Check {
 	if n > len(jobs) {
 		n = len(jobs)
 	}
+	// A port-80 check waits for the HTTPS check of its host (its proof is anchored there).
+	pg := pairJobs(r.Env, jobs)
+	// A port-80 check of a revocation host asks what the run's verified chains name there.
+	https, plain := 0, false
+	for _, j := range jobs {
+		if j.Target.Scheme() == "https" {
+			https++
+		} else {
+			plain = true
+		}
+	}
+	if plain {
+		r.Env.chains = newChainStore(https)
+	}
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < n; w++ {
@@ -53,7 +67,21 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) []facts.Check {
 					e.ProxyFor = jobs[i].ProxyFor
 					env = &e
 				}
-				c := env.RunTarget(ctx, jobs[i].Target, jobs[i].Route)
+				c, rest := env.startTarget(ctx, jobs[i].Target, jobs[i].Route, pg.publish[i], pg.read[i])
+				if rest != nil {
+					// A port-80 check waiting for its host's HTTPS check to prove its
+					// answer: the wait runs aside, this worker takes the next check.
+					wg.Add(1)
+					go func(i int) {
+						defer wg.Done()
+						c := rest()
+						out[i] = c
+						if r.OnDone != nil {
+							r.OnDone(c)
+						}
+					}(i)
+					continue
+				}
 				out[i] = c
 				if r.OnDone != nil {
 					r.OnDone(c)
@@ -61,23 +89,29 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) []facts.Check {
 			}
 		}()
 	}
-	i := 0
+	k := 0
 feed:
-	for ; i < len(jobs); i++ {
+	for ; k < len(pg.order); k++ {
 		select {
-		case next <- i:
+		case next <- pg.order[k]:
 		case <-ctx.Done():
 			break feed
 		}
-		if i == n-1 && r.OnStarted != nil {
+		if k == n-1 && r.OnStarted != nil {
 			r.OnStarted()
 		}
 	}
 	close(next)
 	wg.Wait()
+	for _, s := range pg.publish {
+		if s != nil {
+			s.closeConn()
+		}
+	}
 	// One page for several different hosts is a filter's template, not the origins'.
 	SamePageAcrossHosts(out)
-	for ; i < len(jobs); i++ {
+	for ; k < len(pg.order); k++ {
+		i := pg.order[k]
 		c := newCheck(jobs[i].Target, jobs[i].Route)
 		c.Status, c.Reason, c.Message = facts.StatusError, "interrupted", "the run was interrupted before this check started"
 		out[i] = c

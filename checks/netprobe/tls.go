@@ -28,6 +28,9 @@ type Trust struct {
 	// roots takes tens of milliseconds, which would otherwise sit in front of the first
 	// probe instead of overlapping its DNS and connect.
 	LoadMachine, LoadExpected func() *x509.CertPool
+	// ExpectedList, when set, lists the expected roots (a catalog proof names its signer
+	// among them by common name).
+	ExpectedList func() []*x509.Certificate
 	// MachineFor, when set, is what a handshake's chain is verified against instead of the
 	// whole machine pool: a pool holding every machine root that chain could end at, so
 	// that verifying against it gives what verifying against MachinePool gives.
@@ -76,6 +79,12 @@ var kb4561945Suites = map[uint16]bool{
 // Handshake runs TLS over conn with SNI, records what the server presented and verifies the
 // chain against the machine's trust and the expected roots.
 func Handshake(ctx context.Context, conn net.Conn, sni string, trust Trust) (*tls.Conn, *facts.TLSEvidence, error) {
+	return handshake(ctx, conn, sni, trust, nil)
+}
+
+// handshake is Handshake; when verified is set it receives the chains verified to the
+// machine's trust (a revocation proof asks what they name).
+func handshake(ctx context.Context, conn net.Conn, sni string, trust Trust, verified *[][]*x509.Certificate) (*tls.Conn, *facts.TLSEvidence, error) {
 	ev := &facts.TLSEvidence{SNI: sni}
 	cfg := &tls.Config{
 		ServerName: sni,
@@ -170,6 +179,9 @@ func Handshake(ctx context.Context, conn net.Conn, sni string, trust Trust) (*tl
 		tc.Close()
 		return nil, ev, &TLSError{Stage: facts.StageTLS, Reason: "tls-version",
 			Detail: fmt.Sprintf("negotiated %s; the role needs TLS 1.2 or later (KB4561945)", ev.Version)}
+	}
+	if verified != nil {
+		*verified = machineChains
 	}
 	return tc, ev, nil
 }

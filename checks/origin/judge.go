@@ -27,7 +27,9 @@ type Verdict struct {
 	Means  string `json:"means,omitempty"`
 	Reason string `json:"reason,omitempty"`
 	// By names the evidence: signature, canary-invalid, canary-unlisted, proxy-identity,
-	// same-page, redirect-carries-target, relayed (Via), no-canary.
+	// same-page, redirect-carries-target, relayed (Via), no-canary. A plain-HTTP pass carries
+	// one of the proofs instead (https-match, https-upgrade, signed-crl, signed-ocsp: see
+	// Proven); an unproven answer https-mismatch or no-proof.
 	By      string `json:"by"`
 	Product string `json:"product,omitempty"`
 	Source  string `json:"source,omitempty"`

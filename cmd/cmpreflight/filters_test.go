@@ -201,7 +201,9 @@ func TestMitmproxyInterceptionTrustedAndNot(t *testing.T) {
 			if port == 443 {
 				return want{facts.StatusFail, stage, ""}
 			}
-			return want{facts.StatusPass, "", ""}
+			// mitmproxy relays port 80 unchanged, but the only HTTPS answer the run has is
+			// the interceptor's: nothing verified to the expected roots proves port 80's.
+			return want{facts.StatusWarn, facts.StageHTTP, "unverified-origin"}
 		}
 	}
 	t.Run("ca-not-trusted", func(t *testing.T) {
@@ -246,5 +248,28 @@ func TestSquidGuardRewrittenBlockPageNeverPasses(t *testing.T) {
 			}
 			return want{facts.StatusPass, "", ""}
 		})
+	})
+}
+
+// e2guardian with a company's branded page and a single blocked name: no second host shows
+// the same page and no word or product name gives it away. Its HTTPS side is refused, so
+// nothing proves port 80's page the origin's: warn unverified-origin, never a pass.
+func TestE2guardianBrandedPageSingleBlockedNameIsNeverAPass(t *testing.T) {
+	l := startCatalogLab(t)
+	tpl := lab.E2guardianTemplate(t, "german")
+	tpl = regexp.MustCompile(`(?is)<title>.*?</title>`).ReplaceAllString(tpl, "<title>Contoso Internetzugang</title>")
+	tpl = regexp.MustCompile(`(?is)<!--.*?-->`).ReplaceAllString(tpl, "")
+	tpl = regexp.MustCompile(`(?i)[^\n]*e2guardian[^\n]*\n`).ReplaceAllString(tpl, "")
+	tpl = strings.ReplaceAll(tpl, "IHRE FIRMA", "Contoso GmbH")
+	one := filterBlocked[0]
+	p := lab.StartE2guardian(t, lab.E2guardianOptions{Hosts: l.filterHosts(t), Block: []string{one}, Template: tpl, Language: "german"})
+	assertFilter(t, l, p, false, func(host string, port int) want {
+		switch {
+		case host == one && port == 443:
+			return denied
+		case host == one:
+			return want{facts.StatusWarn, facts.StageHTTP, "unverified-origin"}
+		}
+		return want{facts.StatusPass, "", ""}
 	})
 }

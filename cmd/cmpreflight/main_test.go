@@ -15,6 +15,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/cmpreflight/cmpreflight/catalog"
+	"github.com/cmpreflight/cmpreflight/checks/origin"
 	"github.com/cmpreflight/cmpreflight/facts"
 	"github.com/cmpreflight/cmpreflight/internal/lab"
 )
@@ -109,6 +110,15 @@ func startCatalogLab(t *testing.T) *catalogLab {
 	d.CNAME("download.windowsupdate.com", "download.windowsupdate.com.edgesuite.net")
 	d.CNAME("download.windowsupdate.com.edgesuite.net", "a767.dscg3.akamaiedge.net")
 	d.A("a767.dscg3.akamaiedge.net", ip)
+	// The origins behave as real ones do: each its own content, the same over HTTP and HTTPS,
+	// and some moving plain HTTP to HTTPS.
+	for _, tg := range catalogHosts(t) {
+		web.Handle(tg, lab.Route{Status: 200, Headers: map[string]string{"Content-Type": "text/html"},
+			Body: "<html><head><title>" + reversed(tg) + "</title></head><body>" + reversed(tg) + " serves its own page</body></html>"})
+	}
+	for _, h := range []string{"sccm.manage.microsoft.com", "blob.core.windows.net", "login.microsoftonline.com", "bspmts.mp.microsoft.com"} {
+		web.Handle(h, lab.Route{UpgradePlain: true})
+	}
 	dir := t.TempDir()
 	caFile, _, err := ca.WriteFiles(dir)
 	if err != nil {
@@ -131,6 +141,12 @@ type result struct {
 // runBin runs the product with a bounded deadline and reads the JSON report it wrote.
 func runBin(t *testing.T, env []string, args ...string) result {
 	t.Helper()
+	return runBinIn(t, "", env, args...)
+}
+
+// runBinIn is runBin inside the network namespace netns ("" for this one).
+func runBinIn(t *testing.T, netns string, env []string, args ...string) result {
+	t.Helper()
 	dir := t.TempDir()
 	report := filepath.Join(dir, "report.json")
 	hasJSON := false
@@ -143,6 +159,9 @@ func runBin(t *testing.T, env []string, args ...string) result {
 		args = append(args, "--output", "json="+report)
 	}
 	cmd := exec.Command(binPath, args...)
+	if netns != "" {
+		cmd = exec.Command("ip", append([]string{"netns", "exec", netns, binPath}, args...)...)
+	}
 	cmd.Env = append(append(os.Environ(), "HTTPS_PROXY=", "HTTP_PROXY=", "https_proxy=", "http_proxy=", "NO_PROXY="), env...)
 	var so, se bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &so, &se
@@ -217,6 +236,7 @@ func TestRunEveryCatalogEndpointPassesAgainstTheLab(t *testing.T) {
 	if len(targets) < 45 {
 		t.Fatalf("the plan has %d checks; the catalog should give at least 45", len(targets))
 	}
+	proofs := map[string]int{}
 	for _, tg := range targets {
 		c, ok := checksByID[tg.ID]
 		if !ok {
@@ -226,11 +246,26 @@ func TestRunEveryCatalogEndpointPassesAgainstTheLab(t *testing.T) {
 		if c.Status != facts.StatusPass {
 			t.Errorf("%s: %s at %s (%s): %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
 		}
+		if c.Kind == "http" {
+			// Every plain-HTTP pass names its proof, anchored in what TLS verified.
+			if c.Evidence.Origin == nil || !origin.Proven(c.Evidence.Origin.By) {
+				t.Errorf("%s passed without a proof: %+v", c.ID, c.Evidence.Origin)
+			} else {
+				proofs[c.Evidence.Origin.By]++
+				t.Logf("%s proven by %s: %s", c.ID, c.Evidence.Origin.By, c.Evidence.Origin.Detail)
+			}
+		}
 		if c.Route != facts.RouteDirect || c.Timings.Total < c.Timings.DNS {
 			t.Errorf("%s: route %s timings %+v", c.ID, c.Route, c.Timings)
 		}
 		if c.Port == 443 && (c.Evidence.TLS == nil || len(c.Evidence.TLS.Chain) != 2 || !c.Evidence.TLS.Verified || c.Evidence.TLS.Version != "TLS 1.3") {
 			t.Errorf("%s: TLS evidence %+v", c.ID, c.Evidence.TLS)
+		}
+	}
+	// The lab's origins answer as real ones do, so every proof shows up.
+	for _, by := range []string{origin.ByHTTPSMatch, origin.ByHTTPSUpgrade, origin.BySignedCRL, origin.BySignedOCSP} {
+		if proofs[by] == 0 {
+			t.Errorf("no port-80 check proven by %s (%v)", by, proofs)
 		}
 	}
 	wu := checksByID["download.windowsupdate.com:443"]
@@ -407,4 +442,35 @@ func TestDirectBlockPageOnPort80Fails(t *testing.T) {
 	if c := got["crl3.digicert.com:80"]; c.Status != facts.StatusPass {
 		t.Errorf("genuine answer: %s at %s: %s", c.Status, c.Stage, c.Message)
 	}
+}
+
+// catalogHosts are the hosts of the SCP catalog, both editions and clouds.
+func catalogHosts(t *testing.T) []string {
+	t.Helper()
+	cat, err := catalog.LoadProfile("scp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, cloud := range []string{"public", "usgov"} {
+		targets, _ := catalog.Plan(cat.Entries, catalog.PlanOptions{Edition: catalog.EditionAll, Cloud: cloud})
+		for _, tg := range targets {
+			if !seen[tg.Host] {
+				seen[tg.Host] = true
+				out = append(out, tg.Host)
+			}
+		}
+	}
+	return out
+}
+
+// reversed spells a host backwards: content of its own that no other host's page shares once
+// the host's name is taken out.
+func reversed(s string) string {
+	b := []byte(s)
+	for i, j := 0, len(b)-1; i < j; i, j = i+1, j-1 {
+		b[i], b[j] = b[j], b[i]
+	}
+	return string(b)
 }

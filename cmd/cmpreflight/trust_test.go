@@ -92,8 +92,10 @@ func TestTrustInterceptionGapsAndFirewallThroughSquidBump(t *testing.T) {
 				}
 			}
 		case 80:
-			if c.Status != facts.StatusPass {
-				t.Errorf("%s: plain HTTP through squid: %s at %s (%s) %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
+			// squid relays port 80, but the only HTTPS chains of the run are its re-signed
+			// ones: nothing verified to the expected roots proves port 80's answers.
+			if c.Status != facts.StatusWarn || c.Reason != "unverified-origin" {
+				t.Errorf("%s: plain HTTP through squid: %s at %s (%s) %s; want warn unverified-origin", c.ID, c.Status, c.Stage, c.Reason, c.Message)
 			}
 		}
 	}
@@ -142,8 +144,10 @@ func TestTrustInterceptionGapsAndFirewallThroughSquidBump(t *testing.T) {
 	for _, w := range tf.Wildcards {
 		wild[w.Pattern] = w
 	}
-	if w := wild["*.akamaiedge.net"]; !w.Exercised || !slices.Equal(w.Hosts, []string{"a.akamaiedge.net"}) {
-		t.Errorf("*.akamaiedge.net = %+v", w)
+	// Its only passing check would have been port 80 through squid, which nothing proves
+	// under TLS inspection (a warn): the wildcard stays unexercised.
+	if w := wild["*.akamaiedge.net"]; w.Exercised || len(w.Hosts) != 0 {
+		t.Errorf("*.akamaiedge.net = %+v, want not exercised (no proven check reached it)", w)
 	}
 	// Its probe was intercepted, so nothing proves the name is reachable for the role.
 	if w := wild["*.manage.microsoft.com"]; w.Exercised || len(w.Hosts) != 0 {
@@ -296,8 +300,11 @@ func TestTrustWholeCatalogThroughSquidBump(t *testing.T) {
 			}
 		case 80:
 			n80++
-			if c.Status != facts.StatusPass {
-				t.Errorf("%s: %s at %s (%s) %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
+			// Unprovable under TLS inspection: warn, never pass; a URL that moves to HTTPS
+			// meets the interception on its next hop.
+			upgraded := c.Status == facts.StatusFail && c.Stage == facts.StageTLSIntercepted && strings.Contains(c.Message, "redirect hop 1")
+			if !upgraded && (c.Status != facts.StatusWarn || c.Reason != "unverified-origin") {
+				t.Errorf("%s: %s at %s (%s) %s; want warn unverified-origin", c.ID, c.Status, c.Stage, c.Reason, c.Message)
 			}
 		}
 	}
@@ -320,5 +327,5 @@ func TestTrustWholeCatalogThroughSquidBump(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("firewall names =\n%v\nwant\n%v", got, want)
 	}
-	t.Logf("%d checks on 443 intercepted, %d on 80 passed, %d firewall names, %d hops, exit %d", n443, n80, len(got), len(tf.Hops), r.code)
+	t.Logf("%d checks on 443 intercepted, %d on 80 unproven, %d firewall names, %d hops, exit %d", n443, n80, len(got), len(tf.Hops), r.code)
 }

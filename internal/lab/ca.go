@@ -22,12 +22,13 @@ import (
 
 // CA is a lab certificate authority that issues leaf certificates on demand.
 type CA struct {
-	Name string
-	Cert *x509.Certificate
-	Key  *ecdsa.PrivateKey
-	// Intermediate, when set, signs the leaves (so chains have three links).
+	Name  string
+	Cert  *x509.Certificate
+	Key   *ecdsa.PrivateKey
 	mu    sync.Mutex
 	cache map[string]*tls.Certificate
+	// pub is what the CA publishes on plain HTTP and names in its leaves (revocation.go).
+	pub publication
 }
 
 // NewCA creates a self-signed root with the given common name.
@@ -53,7 +54,7 @@ func NewCA(commonName string) (*CA, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &CA{Name: commonName, Cert: cert, Key: key, cache: map[string]*tls.Certificate{}}, nil
+	return &CA{Name: commonName, Cert: cert, Key: key, cache: map[string]*tls.Certificate{}, pub: defaultPublication()}, nil
 }
 
 // PEM returns the root certificate in PEM form.
@@ -111,6 +112,9 @@ func (ca *CA) LeafSubject(name, cn string) (*tls.Certificate, error) {
 		NotAfter:     time.Now().Add(7 * 24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		// Where a client checks the leaf's revocation, as a public CA's leaves say.
+		CRLDistributionPoints: ca.pub.crlURLs(),
+		OCSPServer:            ca.pub.ocspURLs(),
 	}
 	if ip := net.ParseIP(name); ip != nil {
 		tmpl.IPAddresses = []net.IP{ip}
@@ -123,6 +127,7 @@ func (ca *CA) LeafSubject(name, cn string) (*tls.Certificate, error) {
 	}
 	c := &tls.Certificate{Certificate: [][]byte{der, ca.Cert.Raw}, PrivateKey: priv}
 	ca.cache[key] = c
+	ca.pub.issued(serial)
 	return c, nil
 }
 

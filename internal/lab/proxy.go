@@ -32,6 +32,7 @@ type Proxy struct {
 	CAFile string
 
 	dir     string
+	ns      *Netns // the network namespace the daemon listens in (nil: this one)
 	cmd     *exec.Cmd
 	done    chan struct{}
 	stderr  *lockedBuffer
@@ -233,10 +234,19 @@ func runDaemon(t testing.TB, name string, p *Proxy, cmd *exec.Cmd, logs func() s
 	// daemon that is ready sooner ends the wait at once.
 	const ready = 60 * time.Second
 	deadline := time.Now().Add(ready)
-	for {
+	dial := func() error {
 		c, err := net.DialTimeout("tcp", p.Addr, 200*time.Millisecond)
 		if err == nil {
 			c.Close()
+		}
+		return err
+	}
+	if p.ns != nil {
+		inner := dial
+		dial = func() error { return p.ns.Do(inner) }
+	}
+	for {
+		if dial() == nil {
 			break
 		}
 		select {

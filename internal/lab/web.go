@@ -39,6 +39,8 @@ type Route struct {
 	BigBody        int64
 	EndlessHeaders bool
 	Headers        map[string]string
+	// UpgradePlain: on the plain-HTTP port, answer 301 to the same URL over HTTPS instead.
+	UpgradePlain bool
 }
 
 // Web serves TLS and plain HTTP on one loopback address.
@@ -225,8 +227,11 @@ func (w *Web) serveConn(c net.Conn, isTLS bool) {
 		if err != nil {
 			return
 		}
-		io.Copy(io.Discard, io.LimitReader(req.Body, 1<<20))
-		if !w.respond(c, req) {
+		body, _ := io.ReadAll(io.LimitReader(req.Body, 1<<20))
+		if w.serveRevocation(c, req, body) {
+			continue
+		}
+		if !w.respond(c, req, isTLS) {
 			return
 		}
 	}
@@ -245,12 +250,16 @@ func (w *Web) route(host string) Route {
 }
 
 // respond writes one response; false closes the connection.
-func (w *Web) respond(c net.Conn, req *http.Request) bool {
+func (w *Web) respond(c net.Conn, req *http.Request, isTLS bool) bool {
 	host := req.Host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
 	r := w.route(host)
+	if r.UpgradePlain && !isTLS {
+		// As many origins do: plain HTTP moves permanently to the same URL over HTTPS.
+		r = Route{Status: http.StatusMovedPermanently, Location: "https://" + host + req.URL.RequestURI()}
+	}
 	if r.Status == 0 {
 		r.Status = 200
 	}

@@ -122,3 +122,20 @@ test_compare_direct_direct_failure_is_information if {
 	contains(f.message, "information only")
 	count(endpoints.deny) == 0 with input as {"checks": [c]}
 }
+
+# A port-80 answer no proof anchored in verified TLS backs is a warn (unverified-origin): for a
+# required endpoint it denies, and the fix says what to compare, never that it passed.
+test_unproven_port80_denies_with_what_to_compare if {
+	c := chk({"id": "download.microsoft.com:80", "kind": "http", "host": "download.microsoft.com", "port": 80, "status": "warn", "stage": "http", "reason": "unverified-origin", "evidence": {"origin": {"origin": false, "by": "no-proof", "lookAt": "open http://download.microsoft.com/ and https://download.microsoft.com/ from this server"}}})
+	d := endpoints.deny with input as {"checks": [c]}
+	[f] := only(d, "scp.endpoint_reachable")
+	f.checks == ["download.microsoft.com:80"]
+	contains(f.remediation, "cannot be verified")
+	contains(f.remediation, "https://download.microsoft.com/")
+}
+
+# A port-80 pass carrying its proof is compliant.
+test_proven_port80_pass_is_compliant if {
+	c := chk({"id": "download.microsoft.com:80", "kind": "http", "port": 80, "evidence": {"origin": {"origin": true, "by": "https-match"}}})
+	count(endpoints.deny) == 0 with input as {"edition": "current", "checks": [c]}
+}
