@@ -114,12 +114,15 @@ func (env *Env) planRevocation(ctx context.Context, t catalog.Target, u *url.URL
 			spec = nil
 		}
 	}
+	// A certificate download (ctldl's thumbprint URL) is never named by a chain's CDP or AIA:
+	// waiting for the chains would only delay it behind every HTTPS check.
+	wait := spec != nil && spec.Cert == ""
 	var chains [][]*x509.Certificate
 	if s := env.chains; s != nil {
 		for {
 			got, all, changed := s.snapshot()
 			chains = got
-			if all || spec == nil || names(got, u.Hostname()) {
+			if all || !wait || names(got, u.Hostname()) {
 				break
 			}
 			select {
