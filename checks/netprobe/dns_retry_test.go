@@ -28,7 +28,9 @@ func TestDNSResendsAfterALostDatagram(t *testing.T) {
 		host := fmt.Sprintf("d%02d.drop.lab.test", i)
 		h.dns.A(host, w.IP)
 		h.dns.Behave(host, lab.DNSDropFirst)
-		jobs = append(jobs, Job{Target: target("http", host, w.HTTPPort, "/", false)})
+		// HTTPS: one lookup per check (a port-80 check also looks its host up for the HTTPS
+		// side that proves it, and either lookup may be the one whose datagram is lost).
+		jobs = append(jobs, Job{Target: target("https", host, w.TLSPort, "/", false)})
 	}
 	env := h.env(nil)
 	env.Timeout = 5 * time.Second
