@@ -75,7 +75,7 @@ func kerberosCause(reason, spn, realm, what string) *authFailure {
 			" Next: setspn -Q " + spn + " shows which account has it, setspn -X finds duplicates; the proxy's keytab must come from that account"
 	case ReasonKerberosRequired:
 		d = "the proxy " + host + " accepts only Kerberos, and this run could offer only NTLM." +
-			" Next: fix Kerberos for " + spn + " (the cause is in the report), or let the proxy accept NTLM"
+			" Next: fix Kerberos for " + spn + ", or let the proxy accept NTLM"
 	case ReasonKerberosConfig:
 		d = "the Kerberos configuration could not be read." + " Next: check KRB5_CONFIG or /etc/krb5.conf (default_realm and the realm's kdc)"
 	default:
@@ -153,8 +153,11 @@ func (n *negotiateFallback) next(challenge []byte) (string, error) {
 }
 
 func (n *negotiateFallback) result() *facts.ProxyAuthResult {
-	if r, ok := n.using.(authResulter); ok {
-		return r.result()
+	if n.using == nil || n.using == n.krb {
+		if r, ok := n.krb.(authResulter); ok {
+			return r.result()
+		}
+		return nil
 	}
 	r := &facts.ProxyAuthResult{Package: PackageNTLM, Principal: n.ntlm.user, SPN: n.spn, Legs: n.ntlm.sent}
 	if n.kfail != nil {

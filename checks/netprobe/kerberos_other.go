@@ -158,6 +158,9 @@ func lastPart(s string) string {
 	if i := strings.LastIndex(s, " < "); i >= 0 {
 		s = s[i+3:]
 	}
+	if i := strings.Index(s, "dial "); i >= 0 {
+		s = s[i:]
+	}
 	return firstLine(s)
 }
 
