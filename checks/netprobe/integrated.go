@@ -34,6 +34,7 @@ const (
 	ReasonNoSecurityPackage     = "no-security-package"
 	ReasonSSPI                  = "sspi-failed"
 	ReasonKerberosMutual        = "kerberos-mutual-auth-failed"
+	ReasonKerberosTicketRefused = "kerberos-ticket-refused"
 )
 
 // authFailure is an integrated-authentication failure with its name and next step. Detail
@@ -76,6 +77,10 @@ func kerberosCause(reason, spn, realm, what string) *authFailure {
 	case ReasonKerberosRequired:
 		d = "the proxy " + host + " accepts only Kerberos, and this run could offer only NTLM." +
 			" Next: fix Kerberos for " + spn + ", or let the proxy accept NTLM"
+	case ReasonKerberosTicketRefused:
+		d = "a KDC of " + realm + " answers, yet no ticket for " + spn + " came back, and the security package does not say why." +
+			" Next, most likely first: check that an account holds the SPN (setspn -Q " + spn + "), that the clock is within 5 minutes of the KDC's" +
+			" (w32tm /stripchart /computer:DC), that the computer account is enabled and in sync (Test-ComputerSecureChannel)"
 	case ReasonKerberosConfig:
 		d = "the Kerberos configuration could not be read." + " Next: check KRB5_CONFIG or /etc/krb5.conf (default_realm and the realm's kdc)"
 	default:

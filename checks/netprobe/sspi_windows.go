@@ -304,6 +304,8 @@ func classifySSPI(err error, pkg, spn string, s *sspiAuth) error {
 		switch e {
 		case secENoCredentials, secEUnknownCredentials, secEInvalidHandle, secELogonDenied:
 			return kerberosCause(ReasonKerberosNoTicket, spn, "", name)
+		case secEInternalError:
+			return diagnoseKerberos(name, spn)
 		}
 	}
 	if pkg == "Negotiate" && s != nil && spn != "" {
