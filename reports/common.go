@@ -164,3 +164,28 @@ func eachFinding(v *facts.Verdict, fn func(level string, f *facts.Finding)) {
 		fn("waived", &v.Waived[i])
 	}
 }
+
+// authLine says in one line how integrated authentication to the proxy went: the package,
+// the principal, the SPN asked for, and why Kerberos did not carry it.
+func authLine(a *facts.ProxyAuthResult) string {
+	var parts []string
+	if a.Package != "" {
+		parts = append(parts, a.Package)
+	}
+	if a.Principal != "" {
+		parts = append(parts, "as "+a.Principal)
+	}
+	if a.SPN != "" {
+		parts = append(parts, "SPN "+a.SPN)
+	}
+	if a.Accepted {
+		parts = append(parts, "accepted")
+	} else {
+		parts = append(parts, "not accepted")
+	}
+	s := strings.Join(parts, ", ")
+	if a.KerberosFailure != "" {
+		s += "; Kerberos failed: " + a.KerberosFailure
+	}
+	return s
+}
