@@ -187,6 +187,11 @@ func (s *sspiAuth) principal() string {
 	}
 	var n secPkgContextNames
 	if sspi.QueryContextAttributes(s.ctx.Handle, secpkgAttrNames, (*byte)(unsafe.Pointer(&n))) != sspi.SEC_E_OK || n.userName == nil {
+		if s.used == PackageNTLM {
+			// NTLM as the current identity uses this process's account (SYSTEM: the
+			// computer account); a Kerberos ticket may belong to another, so no guess there.
+			return currentAccount()
+		}
 		return ""
 	}
 	defer sspi.FreeContextBuffer((*byte)(unsafe.Pointer(n.userName)))
@@ -334,4 +339,14 @@ func orWord(s, alt string) string {
 		return alt
 	}
 	return s
+}
+
+// currentAccount is DOMAIN\user of this process, empty when Windows cannot say.
+func currentAccount() string {
+	n := uint32(256)
+	b := make([]uint16, n)
+	if err := windows.GetUserNameEx(windows.NameSamCompatible, &b[0], &n); err != nil {
+		return ""
+	}
+	return windows.UTF16ToString(b[:n])
 }

@@ -137,6 +137,7 @@ func TestSSPINegotiateNamesItsSPN(t *testing.T) {
 	if err != nil || withUser.scheme() != AuthNegotiate {
 		t.Errorf("explicit credentials: %v %v", withUser, err)
 	}
+	t.Logf("current account: %q", currentAccount())
 	if !kerberosAvailable() {
 		t.Error("Windows always tries Negotiate as the current identity")
 	}

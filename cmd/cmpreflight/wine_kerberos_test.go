@@ -7,7 +7,9 @@ package main
 // KRB5CCNAME given to the Wine process are the ticket cache of "the current identity".
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -60,5 +62,39 @@ func TestWineKerberosFailuresAreNamed(t *testing.T) {
 	t.Logf("KDC down: %s (%s): %s", c.Status, c.Reason, c.Message)
 	if c.Status != facts.StatusFail || c.Reason != netprobe.ReasonKerberosKDCDown {
 		t.Errorf("KDC down: %s at %s (%s): %s", c.Status, c.Stage, c.Reason, c.Message)
+	}
+}
+
+// NTLM as the current identity (Wine runs as root): the .exe runs in the squid's mount
+// namespace, where a standalone winbindd holds root's password and squid checks it with
+// ntlm_auth. The first InitializeSecurityContext gets no input buffer.
+func TestWineNTLMAsCurrentIdentity(t *testing.T) {
+	l := startCatalogLab(t)
+	sq := lab.StartSquid(t, lab.SquidOptions{Auth: lab.SquidNTLM, Users: map[string]string{"root": labPassword},
+		SingleSignOn: "root", Hosts: l.hostsFor(t)})
+	inNS := filepath.Join(l.dir, "cmpreflight-in-squid-ns")
+	script := fmt.Sprintf("#!/bin/sh\nexec nsenter -t %d -m -- %q \"$@\"\n", sq.PID, binPath)
+	if err := os.WriteFile(inNS, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	orig := binPath
+	binPath = inNS
+	t.Cleanup(func() { binPath = orig })
+	eps := writeEndpoints(t, l.dir, "download.microsoft.com")
+	for _, auth := range []string{netprobe.AuthNTLM, netprobe.AuthAuto} {
+		r := runBin(t, nil, l.args("--proxy", sq.URL, "--proxy-auth", auth, "--endpoints-only", "--endpoints", eps)...)
+		if r.doc == nil || len(r.doc.Checks) != 1 {
+			t.Fatalf("%s: exit %d; stderr %s", auth, r.code, r.stderr)
+		}
+		c := r.doc.Checks[0]
+		a := authOf(c)
+		t.Logf("%s: %s (%s) %s; auth %+v", auth, c.Status, c.Reason, c.Message, a)
+		if c.Status != facts.StatusPass || a.Package != netprobe.PackageNTLM || !a.Accepted || a.Legs != 2 {
+			t.Errorf("%s: %s at %s (%s): %s; auth %+v", auth, c.Status, c.Stage, c.Reason, c.Message, a)
+		}
+	}
+	log, _ := os.ReadFile(sq.LogPath)
+	if !strings.Contains(strings.ToLower(string(log)), "root") {
+		t.Errorf("squid's access log does not name root:\n%s", log)
 	}
 }

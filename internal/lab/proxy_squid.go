@@ -58,6 +58,10 @@ type SquidOptions struct {
 	CONNECTDelay time.Duration
 	// URLRewrite, when set, is squid's url_rewrite_program command line (squidGuard).
 	URLRewrite string
+	// SingleSignOn names an existing Unix user (root, as the Wine tests run) with a password in
+	// Users: Samba knows it and winbindd caches its password, so a Wine client run in the
+	// squid's mount namespace (Proxy.PID, nsenter -m) does NTLM as its current identity.
+	SingleSignOn string
 	// Negotiate, when set, makes squid offer Negotiate with Kerberos (negotiate_kerberos_auth)
 	// before any scheme Auth adds; alone it is a Kerberos-only proxy.
 	Negotiate *NegotiateOptions
@@ -98,7 +102,7 @@ func StartSquid(t testing.TB, o SquidOptions) *Proxy {
 
 	var ntlm *winbindLab
 	if o.Auth == SquidNTLM {
-		ntlm = newWinbindLab(t, dir, o.Users)
+		ntlm = newWinbindLab(t, dir, o.Users, o.SingleSignOn)
 	}
 	negotiate := ""
 	if o.Negotiate != nil {
