@@ -124,15 +124,22 @@ type mutualVerifier interface {
 	verifyFinal(token []byte) error
 }
 
-// negotiateFallback runs Negotiate the way a Windows client does where the platform's
-// Kerberos is not SSPI: Kerberos first; when it cannot start and explicit credentials were
-// given, NTLM inside the Negotiate header, remembering why Kerberos failed.
+// negotiateFallback runs Negotiate the way Windows' Negotiate package does, where the
+// platform's own does not: Kerberos first; when it cannot start, NTLM inside the Negotiate
+// header (with explicit credentials, or SSPI's NTLM as the current identity), remembering why
+// Kerberos failed.
 type negotiateFallback struct {
 	krb   authenticator // nil when Kerberos could not start
-	ntlm  *ntlmAuth     // nil without explicit credentials
+	ntlm  authenticator // nil when NTLM is not possible
 	spn   string
 	kfail *authFailure
 	using authenticator
+}
+
+// kerberosCauser is a Kerberos authenticator that can name why Kerberos alone failed, without
+// what any fallback added to its error.
+type kerberosCauser interface {
+	kerberosFailure() *authFailure
 }
 
 func (n *negotiateFallback) scheme() string { return AuthNegotiate }
@@ -147,6 +154,11 @@ func (n *negotiateFallback) next(challenge []byte) (string, error) {
 		}
 		// Kerberos could not produce a ticket (no SPN, no KDC...): Negotiate goes on with NTLM.
 		n.kfail = af
+		if kc, ok := n.krb.(kerberosCauser); ok {
+			if f := kc.kerberosFailure(); f != nil {
+				n.kfail = f
+			}
+		}
 	}
 	if n.using == nil {
 		if n.ntlm == nil {
@@ -164,7 +176,11 @@ func (n *negotiateFallback) result() *facts.ProxyAuthResult {
 		}
 		return nil
 	}
-	r := &facts.ProxyAuthResult{Package: PackageNTLM, Principal: n.ntlm.user, SPN: n.spn, Legs: n.ntlm.sent}
+	r := &facts.ProxyAuthResult{Package: PackageNTLM}
+	if nr, ok := n.ntlm.(authResulter); ok {
+		r = nr.result()
+	}
+	r.SPN = n.spn
 	if n.kfail != nil {
 		r.KerberosFailure, r.KerberosDetail = n.kfail.Reason, n.kfail.Detail
 	}

@@ -40,7 +40,10 @@ func newIntegratedAuth(p *ProxyConfig, spn string, kerberosOnly bool) (authentic
 		}
 		return krb, nil
 	}
-	n := &negotiateFallback{krb: krb, spn: spn, kfail: kfail}
+	n := &negotiateFallback{spn: spn, kfail: kfail}
+	if krb != nil {
+		n.krb = krb
+	}
 	if p.User != "" {
 		n.ntlm = &ntlmAuth{user: p.User, pass: p.Password, headerScheme: "Negotiate"}
 	}

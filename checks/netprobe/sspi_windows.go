@@ -46,11 +46,20 @@ func newIntegratedAuth(p *ProxyConfig, spn string, kerberosOnly bool) (authentic
 	if p.User != "" && !kerberosOnly {
 		return &ntlmAuth{user: p.User, pass: p.Password, headerScheme: "Negotiate"}, nil
 	}
-	pkg := "Negotiate"
 	if kerberosOnly {
-		pkg = "Kerberos"
+		return newSSPI("Negotiate", "Kerberos", spn)
 	}
-	return newSSPI("Negotiate", pkg, spn)
+	neg, err := newSSPI("Negotiate", "Negotiate", spn)
+	if err != nil {
+		return nil, err
+	}
+	// Windows' Negotiate falls back to NTLM by itself; Wine's does not once Kerberos failed.
+	// NTLM in the Negotiate header, as the current identity, does what Windows would do.
+	ntlm, err := newSSPI("Negotiate", "NTLM", "")
+	if err != nil {
+		return neg, nil
+	}
+	return &negotiateFallback{krb: neg, ntlm: ntlm, spn: spn}, nil
 }
 
 func newSSPI(headerScheme, pkg, spn string) (*sspiAuth, error) {

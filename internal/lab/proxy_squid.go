@@ -76,11 +76,13 @@ func StartSquid(t testing.TB, o SquidOptions) *Proxy {
 	switch o.Auth {
 	case SquidNoAuth, SquidBasic, SquidNTLMFake:
 	case SquidNTLM:
+	default:
+		t.Fatalf("StartSquid: unknown Auth %q", o.Auth)
+	}
+	if o.Auth == SquidNTLM || o.SingleSignOn != "" {
 		for _, bin := range []string{ntlmAuthBin, winbinddBin, "/usr/bin/wbinfo", "/usr/bin/pdbedit"} {
 			needDaemon(t, bin)
 		}
-	default:
-		t.Fatalf("StartSquid: unknown Auth %q", o.Auth)
 	}
 	if o.Auth == SquidBasic && len(o.Users) == 0 {
 		t.Fatal("StartSquid: Basic auth needs Users")
@@ -101,7 +103,9 @@ func StartSquid(t testing.TB, o SquidOptions) *Proxy {
 	}
 
 	var ntlm *winbindLab
-	if o.Auth == SquidNTLM {
+	if o.Auth == SquidNTLM || o.SingleSignOn != "" {
+		// With SingleSignOn alone, winbindd serves only the client side (a Wine client's
+		// NTLM), and squid offers no NTLM itself.
 		ntlm = newWinbindLab(t, dir, o.Users, o.SingleSignOn)
 	}
 	negotiate := ""
