@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/windows"
 
 	"github.com/cmpreflight/cmpreflight/facts"
+	"github.com/cmpreflight/cmpreflight/internal/sspierr"
 )
 
 // On Windows, NTLM, Negotiate and Kerberos without a user authenticate as the current
@@ -238,57 +239,25 @@ func (s *sspiAuth) release() {
 	}
 }
 
-// SSPI statuses this code names. SEC_E_* values from winerror.h; the NTLM-blocked ones are
-// STATUS_NTLM_BLOCKED and its Win32 form ERROR_NTLM_BLOCKED.
+// SSPI statuses this code tells apart (named by internal/sspierr).
 const (
-	secEInvalidHandle        = syscall.Errno(0x80090301)
-	secEUnsupportedFunction  = syscall.Errno(0x80090302)
-	secETargetUnknown        = syscall.Errno(0x80090303)
-	secEInternalError        = syscall.Errno(0x80090304)
-	secESecpkgNotFound       = syscall.Errno(0x80090305)
-	secEInvalidToken         = syscall.Errno(0x80090308)
-	secELogonDenied          = syscall.Errno(0x8009030C)
-	secEUnknownCredentials   = syscall.Errno(0x8009030D)
-	secENoCredentials        = syscall.Errno(0x8009030E)
-	secENoAuthenticatingAuth = syscall.Errno(0x80090311)
-	secEWrongPrincipal       = syscall.Errno(0x80090322)
-	secETimeSkew             = syscall.Errno(0x80090324)
-	secEKDCUnknownEtype      = syscall.Errno(0x80090341)
-	secEKDCCertExpired       = syscall.Errno(0x8009035A)
-	statusNTLMBlocked        = syscall.Errno(0xC0000418)
-	hresultNTLMBlocked       = syscall.Errno(0x80070791)
-	errorNTLMBlocked         = syscall.Errno(0x791)
+	secEInvalidHandle        = syscall.Errno(sspierr.InvalidHandle)
+	secEUnsupportedFunction  = syscall.Errno(sspierr.UnsupportedFunction)
+	secETargetUnknown        = syscall.Errno(sspierr.TargetUnknown)
+	secEInternalError        = syscall.Errno(sspierr.InternalError)
+	secESecpkgNotFound       = syscall.Errno(sspierr.SecpkgNotFound)
+	secELogonDenied          = syscall.Errno(sspierr.LogonDenied)
+	secEUnknownCredentials   = syscall.Errno(sspierr.UnknownCredentials)
+	secENoCredentials        = syscall.Errno(sspierr.NoCredentials)
+	secENoAuthenticatingAuth = syscall.Errno(sspierr.NoAuthenticatingAuth)
+	secEWrongPrincipal       = syscall.Errno(sspierr.WrongPrincipal)
+	secETimeSkew             = syscall.Errno(sspierr.TimeSkew)
+	statusNTLMBlocked        = syscall.Errno(sspierr.StatusNTLMBlocked)
+	hresultNTLMBlocked       = syscall.Errno(sspierr.HResultNTLMBlocked)
+	errorNTLMBlocked         = syscall.Errno(sspierr.ErrorNTLMBlocked)
 )
 
-var sspiNames = map[syscall.Errno]string{
-	secEInvalidHandle: "SEC_E_INVALID_HANDLE", secEUnsupportedFunction: "SEC_E_UNSUPPORTED_FUNCTION",
-	secETargetUnknown: "SEC_E_TARGET_UNKNOWN", secEInternalError: "SEC_E_INTERNAL_ERROR",
-	secESecpkgNotFound: "SEC_E_SECPKG_NOT_FOUND", secEInvalidToken: "SEC_E_INVALID_TOKEN",
-	secELogonDenied: "SEC_E_LOGON_DENIED", secEUnknownCredentials: "SEC_E_UNKNOWN_CREDENTIALS",
-	secENoCredentials: "SEC_E_NO_CREDENTIALS", secENoAuthenticatingAuth: "SEC_E_NO_AUTHENTICATING_AUTHORITY",
-	secEWrongPrincipal: "SEC_E_WRONG_PRINCIPAL", secETimeSkew: "SEC_E_TIME_SKEW",
-	secEKDCUnknownEtype: "SEC_E_KDC_UNKNOWN_ETYPE", secEKDCCertExpired: "SEC_E_KDC_CERT_EXPIRED",
-	statusNTLMBlocked: "STATUS_NTLM_BLOCKED", hresultNTLMBlocked: "ERROR_NTLM_BLOCKED", errorNTLMBlocked: "ERROR_NTLM_BLOCKED",
-}
-
-// sspiStatusName is the symbol of an SSPI status; one this code does not know is shown in
-// hexadecimal, the form Microsoft's documentation and search engines index.
-func sspiStatusName(e syscall.Errno) string {
-	if n, ok := sspiNames[e]; ok {
-		return n
-	}
-	return "SSPI status 0x" + hex32(uint32(e))
-}
-
-func hex32(v uint32) string {
-	const digits = "0123456789ABCDEF"
-	b := make([]byte, 8)
-	for i := 7; i >= 0; i-- {
-		b[i] = digits[v&0xF]
-		v >>= 4
-	}
-	return string(b)
-}
+func sspiStatusName(e syscall.Errno) string { return sspierr.Name(uint32(e)) }
 
 // classifySSPI names an SSPI failure of package pkg for spn. For Negotiate, a status that
 // does not say why (Wine and Windows both end in SEC_E_INVALID_HANDLE or

@@ -4,6 +4,7 @@ package site
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"syscall"
@@ -11,6 +12,8 @@ import (
 	"github.com/alexbrainman/sspi"
 	"github.com/alexbrainman/sspi/negotiate"
 	"github.com/alexbrainman/sspi/ntlm"
+
+	"github.com/cmpreflight/cmpreflight/internal/sspierr"
 )
 
 // currentIdentityTransport authenticates as the identity the process runs as (SSPI), the
@@ -114,12 +117,12 @@ func (t sspiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		cred, err = ntlm.AcquireCurrentUserCredentials()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("SSPI: current user credentials: %w", err)
+		return nil, fmt.Errorf("SSPI: current user credentials: %s", sspierr.Describe(err))
 	}
 	sc, token, err = newSSPIContext(cred, scheme, spn)
 	if err != nil {
 		_ = cred.Release()
-		return nil, fmt.Errorf("SSPI %s: %w", scheme, err)
+		return nil, fmt.Errorf("SSPI %s: %s", scheme, sspiCause(err))
 	}
 	defer func() { sc.release(); _ = cred.Release() }()
 
@@ -138,11 +141,35 @@ func (t sspiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		var done bool
 		done, token, err = sc.step(in)
 		if err != nil {
-			return nil, fmt.Errorf("SSPI %s: %w", scheme, err)
+			return nil, fmt.Errorf("SSPI %s: %s", scheme, sspiCause(err))
 		}
 		if done && len(token) == 0 {
 			return nil, fmt.Errorf("SSPI %s: the server asked for more after the exchange completed", scheme)
 		}
 	}
 	return nil, fmt.Errorf("SSPI %s: too many authentication rounds", scheme)
+}
+
+// sspiCause names an SSPI failure of the AdminService client with what to check first.
+func sspiCause(err error) string {
+	name := sspierr.Describe(err)
+	var e syscall.Errno
+	if !errors.As(err, &e) {
+		return name
+	}
+	switch uint32(e) {
+	case sspierr.NoCredentials, sspierr.UnknownCredentials, sspierr.InvalidHandle:
+		return name + ": this identity has no credentials the SMS Provider's server accepts (run as a domain account; for Kerberos, klist)"
+	case sspierr.TargetUnknown:
+		return name + ": the KDC knows no HTTP/ service principal for the SMS Provider's host (setspn -Q HTTP/host)"
+	case sspierr.LogonDenied, sspierr.InvalidToken:
+		return name + ": the server's challenge could not be answered as this identity (wrong domain, or NTLM refused)"
+	case sspierr.TimeSkew:
+		return name + ": the clock differs from the domain's (w32tm /resync)"
+	case sspierr.NoAuthenticatingAuth:
+		return name + ": no domain controller answered (nltest /dsgetdc:DOMAIN)"
+	case sspierr.StatusNTLMBlocked, sspierr.HResultNTLMBlocked, sspierr.ErrorNTLMBlocked:
+		return name + ": NTLM is refused by policy; use Kerberos (the provider's HTTP/ SPN)"
+	}
+	return name
 }
