@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jcmturner/gokrb5/v8/client"
@@ -17,6 +18,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/credentials"
 	"github.com/jcmturner/gokrb5/v8/iana/nametype"
 	"github.com/jcmturner/gokrb5/v8/keytab"
+	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/spnego"
 	"github.com/jcmturner/gokrb5/v8/types"
 
@@ -24,91 +26,120 @@ import (
 )
 
 // krbAuth speaks Kerberos inside Negotiate (SPNEGO) from the user's credential cache or a
-// keytab, the way a Linux jump host reaches a Kerberos proxy.
+// keytab, the way a Linux jump host reaches a Kerberos proxy. Each connection sends a fresh
+// AP-REQ built from the run's one service ticket.
 type krbAuth struct {
-	cl        *client.Client
-	spn       string
-	principal string
-	realm     string
-	sent      bool
+	*krbTicket
+	spn  string
+	sent bool
 }
 
-// newKerberosAuth loads the Kerberos configuration (KRB5_CONFIG or /etc/krb5.conf) and the
-// client's credentials: a keytab when KRB5_CLIENT_KTNAME names one (its first principal logs
-// in), else the credential cache (KRB5CCNAME or /tmp/krb5cc_UID). No network traffic happens
-// for a cache; a keytab logs in to the KDC at once.
+// krbTicket is what one run needs for one SPN: the client, its principal and the service
+// ticket, got once (a dead KDC then costs its timeout once, not once per check).
+type krbTicket struct {
+	once      sync.Once
+	cl        *client.Client
+	principal string
+	realm     string
+	tkt       messages.Ticket
+	key       types.EncryptionKey
+	fail      *authFailure
+}
+
+var (
+	krbTicketsMu sync.Mutex
+	krbTickets   = map[string]*krbTicket{}
+)
+
+// newKerberosAuth gets (once per run, credential source and SPN) a service ticket for spn
+// from the configuration (KRB5_CONFIG or /etc/krb5.conf) and the client's credentials: a
+// keytab when KRB5_CLIENT_KTNAME names one (its first principal logs in), else the credential
+// cache (KRB5CCNAME or /tmp/krb5cc_UID).
 func newKerberosAuth(spn string) (authenticator, *authFailure) {
+	key := strings.Join([]string{os.Getenv("KRB5_CONFIG"), os.Getenv("KRB5_CLIENT_KTNAME"), os.Getenv("KRB5CCNAME"), spn}, "\x00")
+	krbTicketsMu.Lock()
+	t := krbTickets[key]
+	if t == nil {
+		t = &krbTicket{}
+		krbTickets[key] = t
+	}
+	krbTicketsMu.Unlock()
+	t.once.Do(func() { t.fail = t.get(spn) })
+	if t.fail != nil {
+		return nil, t.fail
+	}
+	return &krbAuth{krbTicket: t, spn: spn}, nil
+}
+
+func (k *krbTicket) get(spn string) *authFailure {
 	cfgPath := "/etc/krb5.conf"
 	if v := os.Getenv("KRB5_CONFIG"); v != "" {
 		cfgPath = strings.Split(v, ":")[0]
 	}
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
-		return nil, kerberosCause(ReasonKerberosConfig, spn, "", cfgPath+": "+firstLine(err.Error()))
+		return kerberosCause(ReasonKerberosConfig, spn, "", cfgPath+": "+firstLine(err.Error()))
 	}
-	a := &krbAuth{spn: spn}
 	if kt := os.Getenv("KRB5_CLIENT_KTNAME"); kt != "" {
 		path := strings.TrimPrefix(kt, "FILE:")
-		k, err := keytab.Load(path)
+		kt, err := keytab.Load(path)
 		if err != nil {
-			return nil, kerberosCause(ReasonKerberosNoTicket, spn, cfg.LibDefaults.DefaultRealm, "keytab "+path+": "+firstLine(err.Error()))
+			return kerberosCause(ReasonKerberosNoTicket, spn, cfg.LibDefaults.DefaultRealm, "keytab "+path+": "+firstLine(err.Error()))
 		}
-		if len(k.Entries) == 0 {
-			return nil, kerberosCause(ReasonKerberosNoTicket, spn, cfg.LibDefaults.DefaultRealm, "keytab "+path+" holds no key")
+		if len(kt.Entries) == 0 {
+			return kerberosCause(ReasonKerberosNoTicket, spn, cfg.LibDefaults.DefaultRealm, "keytab "+path+" holds no key")
 		}
-		e := k.Entries[0].Principal
-		a.principal, a.realm = strings.Join(e.Components, "/"), e.Realm
-		a.cl = client.NewWithKeytab(a.principal, a.realm, k, cfg, client.DisablePAFXFAST(true))
-		if err := a.cl.Login(); err != nil {
-			return nil, classifyKerberos(err, spn, a.realm)
+		e := kt.Entries[0].Principal
+		name := strings.Join(e.Components, "/")
+		k.realm, k.principal = e.Realm, name+"@"+e.Realm
+		k.cl = client.NewWithKeytab(name, k.realm, kt, cfg, client.DisablePAFXFAST(true))
+		if err := k.cl.Login(); err != nil {
+			return classifyKerberos(err, spn, k.realm)
 		}
-		a.principal += "@" + a.realm
-		return a, nil
-	}
-	path := os.Getenv("KRB5CCNAME")
-	if path == "" {
-		path = filepath.Join(os.TempDir(), "krb5cc_"+strconv.Itoa(os.Getuid()))
-	}
-	if i := strings.Index(path, ":"); i > 0 && !strings.HasPrefix(path, "FILE:") {
-		return nil, kerberosCause(ReasonKerberosNoTicket, spn, cfg.LibDefaults.DefaultRealm,
-			"the credential cache "+path+" is not a file cache; this build reads FILE: caches only (export KRB5CCNAME=FILE:/path after kinit -c)")
-	}
-	path = strings.TrimPrefix(path, "FILE:")
-	cc, err := credentials.LoadCCache(path)
-	if err != nil {
-		what := "the credential cache " + path + " could not be read: " + firstLine(err.Error())
-		if errors.Is(err, fs.ErrNotExist) {
-			what = "no credential cache at " + path
+	} else {
+		path := os.Getenv("KRB5CCNAME")
+		if path == "" {
+			path = filepath.Join(os.TempDir(), "krb5cc_"+strconv.Itoa(os.Getuid()))
 		}
-		return nil, kerberosCause(ReasonKerberosNoTicket, spn, cfg.LibDefaults.DefaultRealm, what)
+		if i := strings.Index(path, ":"); i > 0 && !strings.HasPrefix(path, "FILE:") {
+			return kerberosCause(ReasonKerberosNoTicket, spn, cfg.LibDefaults.DefaultRealm,
+				"the credential cache "+path+" is not a file cache; this build reads FILE: caches only (export KRB5CCNAME=FILE:/path after kinit -c)")
+		}
+		path = strings.TrimPrefix(path, "FILE:")
+		cc, err := credentials.LoadCCache(path)
+		if err != nil {
+			what := "the credential cache " + path + " could not be read: " + firstLine(err.Error())
+			if errors.Is(err, fs.ErrNotExist) {
+				what = "no credential cache at " + path
+			}
+			return kerberosCause(ReasonKerberosNoTicket, spn, cfg.LibDefaults.DefaultRealm, what)
+		}
+		k.realm = cc.DefaultPrincipal.Realm
+		k.principal = strings.Join(cc.DefaultPrincipal.PrincipalName.NameString, "/") + "@" + k.realm
+		if tgt, ok := cc.GetEntry(tgtName(k.realm)); !ok {
+			return kerberosCause(ReasonKerberosNoTicket, spn, k.realm, "the cache "+path+" of "+k.principal+" holds no ticket-granting ticket")
+		} else if !tgt.EndTime.IsZero() && time.Now().After(tgt.EndTime) {
+			return kerberosCause(ReasonKerberosNoTicket, spn, k.realm, "the ticket-granting ticket of "+k.principal+" in "+path+" expired at "+tgt.EndTime.UTC().Format(time.RFC3339))
+		}
+		if k.cl, err = client.NewFromCCache(cc, cfg, client.DisablePAFXFAST(true)); err != nil {
+			return kerberosCause(ReasonKerberosNoTicket, spn, k.realm, firstLine(err.Error()))
+		}
 	}
-	a.realm = cc.DefaultPrincipal.Realm
-	a.principal = strings.Join(cc.DefaultPrincipal.PrincipalName.NameString, "/") + "@" + a.realm
-	if tgt, ok := cc.GetEntry(tgtName(a.realm)); !ok {
-		return nil, kerberosCause(ReasonKerberosNoTicket, spn, a.realm, "the cache "+path+" of "+a.principal+" holds no ticket-granting ticket")
-	} else if !tgt.EndTime.IsZero() && time.Now().After(tgt.EndTime) {
-		return nil, kerberosCause(ReasonKerberosNoTicket, spn, a.realm, "the ticket-granting ticket of "+a.principal+" in "+path+" expired at "+tgt.EndTime.UTC().Format(time.RFC3339))
+	if k.tkt, k.key, err = k.cl.GetServiceTicket(spn); err != nil {
+		return classifyKerberos(err, spn, k.realm)
 	}
-	a.cl, err = client.NewFromCCache(cc, cfg, client.DisablePAFXFAST(true))
-	if err != nil {
-		return nil, kerberosCause(ReasonKerberosNoTicket, spn, a.realm, firstLine(err.Error()))
-	}
-	return a, nil
+	return nil
 }
 
 func (k *krbAuth) scheme() string { return AuthNegotiate }
 
-// next asks the KDC for a ticket to the proxy's SPN and wraps it in SPNEGO. A second
-// challenge after a ticket was sent means the proxy could not accept it.
+// next wraps a fresh AP-REQ for the proxy's ticket in SPNEGO. A second challenge after it was
+// sent means the proxy could not accept the ticket.
 func (k *krbAuth) next(challenge []byte) (string, error) {
 	if k.sent {
 		return "", kerberosCause(ReasonKerberosRejected, k.spn, k.realm, "")
 	}
-	tkt, key, err := k.cl.GetServiceTicket(k.spn)
-	if err != nil {
-		return "", classifyKerberos(err, k.spn, k.realm)
-	}
-	init, err := spnego.NewNegTokenInitKRB5(k.cl, tkt, key)
+	init, err := spnego.NewNegTokenInitKRB5(k.cl, k.tkt, k.key)
 	if err != nil {
 		return "", kerberosCause(ReasonKerberosConfig, k.spn, k.realm, firstLine(err.Error()))
 	}

@@ -147,6 +147,20 @@ func TestKerberosProxyFailuresAreNamed(t *testing.T) {
 	}
 }
 
+// A proxy whose keytab holds an old key of its SPN cannot decrypt the ticket: the refusal
+// after a ticket was sent is named, not a generic 407.
+func TestKerberosProxyWithAStaleKeyRejectsTheTicket(t *testing.T) {
+	k := startKerberosLab(t, lab.SquidOptions{Negotiate: &lab.NegotiateOptions{StaleKey: true}})
+	c := k.run(t, k.env(k.ccache, ""), k.proxyURL, "--proxy-auth", "kerberos")
+	t.Logf("%s (%s): %s", c.Status, c.Reason, c.Message)
+	if c.Status != facts.StatusFail || c.Reason != netprobe.ReasonKerberosRejected || !strings.Contains(c.Message, "setspn -X") {
+		t.Errorf("%s at %s (%s): %s", c.Status, c.Stage, c.Reason, c.Message)
+	}
+	if a := authOf(c); a.Package != netprobe.PackageKerberos || a.Accepted || a.Legs != 1 {
+		t.Errorf("auth %+v", a)
+	}
+}
+
 // A squid that accepts Negotiate with Kerberos or NTLM inside (negotiate_wrapper_auth): with
 // no ticket, Negotiate ends in NTLM with the account's password; the check passes and the
 // verdict warns with the Kerberos cause.

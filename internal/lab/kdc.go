@@ -212,6 +212,9 @@ type NegotiateOptions struct {
 	// Keytab, when set, is used instead of a fresh key for SPN (a keytab of another account:
 	// the proxy then cannot decrypt the tickets clients get).
 	Keytab string
+	// StaleKey gives squid the SPN's key from before a password change: clients get tickets
+	// the proxy cannot decrypt (the SPN is, in effect, on an account whose key it lacks).
+	StaleKey bool
 	// NTLMFallback makes squid accept NTLM inside Negotiate as well (negotiate_wrapper_auth
 	// hands NTLM tokens to the winbind helper), as Windows proxies do; it needs Auth "ntlm".
 	NTLMFallback bool
@@ -225,6 +228,9 @@ func (n *NegotiateOptions) helper(t testing.TB, dir, ntlmHelper string) string {
 	kt := n.Keytab
 	if kt == "" {
 		kt = n.KDC.AddPrincipal(t, n.SPN)
+	}
+	if n.StaleKey {
+		n.KDC.run(t, "", kadminLocal, "-q", "cpw -randkey "+n.SPN+"@"+n.KDC.Realm)
 	}
 	rc := filepath.Join(dir, "rcache")
 	if err := os.MkdirAll(rc, 0o700); err != nil {
