@@ -300,7 +300,9 @@ func (pr *prober) proxyRoundTrip(ctx context.Context, p *ProxyConfig, req *http.
 					if tok := challengeToken(resp.Header, AuthNegotiate); tok != nil {
 						if err := v.verifyFinal(tok); err != nil {
 							pc.Close()
-							ev.Auth.Accepted = false
+							if ev.Auth != nil {
+								ev.Auth.Accepted = false
+							}
 							return nil, nil, nil, authProbeError(err, ReasonKerberosMutual, auth.scheme(), spn, ev)
 						}
 					}
