@@ -147,3 +147,17 @@ func TestWineNegotiateThatEndsInNTLM(t *testing.T) {
 		}
 	}
 }
+
+// A proxy holding a stale key of its SPN refuses the machine's ticket: kerberos-rejected,
+// through SSPI as through gokrb5.
+func TestWineKerberosStaleKeyIsRejected(t *testing.T) {
+	k := startKerberosLab(t, lab.SquidOptions{Negotiate: &lab.NegotiateOptions{StaleKey: true}})
+	c := k.run(t, k.env(k.ccache, ""), k.proxyURL, "--proxy-auth", netprobe.AuthKerberos)
+	t.Logf("%s (%s): %s", c.Status, c.Reason, c.Message)
+	if c.Status != facts.StatusFail || c.Reason != netprobe.ReasonKerberosRejected {
+		t.Errorf("%s at %s (%s): %s", c.Status, c.Stage, c.Reason, c.Message)
+	}
+	if a := authOf(c); a.Package != netprobe.PackageKerberos || a.Accepted || a.Legs != 1 {
+		t.Errorf("auth %+v", a)
+	}
+}
