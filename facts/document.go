@@ -287,16 +287,41 @@ type ConnectAttempt struct {
 
 // ProxyEvidence records the exchange with the proxy.
 type ProxyEvidence struct {
-	URL         string            `json:"url"`
-	Method      string            `json:"method"` // CONNECT or absolute-form GET/HEAD
-	StatusLine  string            `json:"statusLine,omitempty"`
-	AuthOffered []string          `json:"authOffered,omitempty"`
-	AuthTried   string            `json:"authTried,omitempty"`
-	Headers     map[string]string `json:"headers,omitempty"`
-	PageTitle   string            `json:"pageTitle,omitempty"`
-	Error       string            `json:"error,omitempty"`
+	URL         string   `json:"url"`
+	Method      string   `json:"method"` // CONNECT or absolute-form GET/HEAD
+	StatusLine  string   `json:"statusLine,omitempty"`
+	AuthOffered []string `json:"authOffered,omitempty"`
+	AuthTried   string   `json:"authTried,omitempty"`
+	// Auth is how integrated authentication (NTLM, Negotiate, Kerberos) went, when it ran.
+	Auth      *ProxyAuthResult  `json:"auth,omitempty"`
+	Headers   map[string]string `json:"headers,omitempty"`
+	PageTitle string            `json:"pageTitle,omitempty"`
+	Error     string            `json:"error,omitempty"`
 	// IdleTunnel is set by --check-idle-timeout.
 	IdleTunnel *IdleTunnel `json:"idleTunnel,omitempty"`
+}
+
+// ProxyAuthResult is what integrated authentication to the proxy used and, when Kerberos did
+// not carry it, why.
+type ProxyAuthResult struct {
+	// Package is the security package that authenticated or was tried last: "Kerberos",
+	// "NTLM" (inside Negotiate or alone).
+	Package string `json:"package,omitempty"`
+	// Principal is the client identity the package used, where it is known (SCP01$@LAB.TEST,
+	// CONTOSO\SCP01$).
+	Principal string `json:"principal,omitempty"`
+	// SPN is the service principal name asked for (HTTP/<proxy host>); empty for NTLM alone.
+	SPN string `json:"spn,omitempty"`
+	// Accepted is true when the proxy let the request through after this exchange.
+	Accepted bool `json:"accepted"`
+	// Legs is how many tokens the client sent (NTLM needs two; one NTLM leg that the proxy
+	// answered with no challenge means the proxy does not speak NTLM there).
+	Legs int `json:"legs,omitempty"`
+	// KerberosFailure names why Kerberos did not authenticate when Negotiate ended in NTLM
+	// or failed: a reason of netprobe's (kerberos-no-spn, kerberos-no-ticket, ...).
+	KerberosFailure string `json:"kerberosFailure,omitempty"`
+	// KerberosDetail is that failure in words, with the next step.
+	KerberosDetail string `json:"kerberosDetail,omitempty"`
 }
 
 // IdleTunnel is the outcome of holding a tunnel idle.

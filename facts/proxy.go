@@ -6,7 +6,7 @@ type ProxyFacts struct {
 	Source string `json:"source"`
 	// URL is the proxy without userinfo; empty when the source answered "direct".
 	URL    string   `json:"url,omitempty"`
-	Auth   string   `json:"auth"` // none, basic, ntlm, negotiate, auto
+	Auth   string   `json:"auth"` // none, basic, ntlm, negotiate, kerberos, auto
 	User   string   `json:"user,omitempty"`
 	Bypass []string `json:"bypass,omitempty"`
 	// WinHTTP is the machine's WinHTTP setting when it could be read, so reports can show

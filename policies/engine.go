@@ -506,7 +506,7 @@ func policyView(c facts.Check) facts.Check {
 		ev.HTTP = &facts.HTTPEvidence{Method: h.Method, StatusCode: h.StatusCode, Redirects: h.Redirects, ProxyMade: h.ProxyMade}
 	}
 	if p := e.Proxy; p != nil {
-		ev.Proxy = &facts.ProxyEvidence{URL: p.URL, StatusLine: p.StatusLine, AuthOffered: p.AuthOffered, AuthTried: p.AuthTried, IdleTunnel: p.IdleTunnel}
+		ev.Proxy = &facts.ProxyEvidence{URL: p.URL, StatusLine: p.StatusLine, AuthOffered: p.AuthOffered, AuthTried: p.AuthTried, Auth: p.Auth, IdleTunnel: p.IdleTunnel}
 	}
 	ev.Site = e.Site
 	c.Evidence = ev

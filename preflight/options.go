@@ -164,8 +164,8 @@ func (o *Options) validateScope() error {
 
 // validateRun checks how it runs: authentication, verdict threshold, limits, waivers.
 func (o *Options) validateRun() error {
-	if !slices.Contains([]string{netprobe.AuthNone, netprobe.AuthBasic, netprobe.AuthNTLM, netprobe.AuthNegotiate, netprobe.AuthAuto}, o.ProxyAuth) {
-		return fmt.Errorf("--proxy-auth %q: want none, basic, ntlm, negotiate or auto", o.ProxyAuth)
+	if !slices.Contains([]string{netprobe.AuthNone, netprobe.AuthBasic, netprobe.AuthNTLM, netprobe.AuthNegotiate, netprobe.AuthKerberos, netprobe.AuthAuto}, o.ProxyAuth) {
+		return fmt.Errorf("--proxy-auth %q: want none, basic, ntlm, negotiate, kerberos or auto", o.ProxyAuth)
 	}
 	if o.FailOn != "deny" && o.FailOn != "warn" {
 		return fmt.Errorf("--fail-on %q: want deny or warn", o.FailOn)

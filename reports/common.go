@@ -214,3 +214,28 @@ func VerdictLine(path string, doc *facts.Document) string {
 	return ciSafeLine(plain(fmt.Sprintf("%s: %s: %s (%d deny, %d warn, %d waived)", path, nonEmpty(doc.Machine.NameOrHost(), "(unnamed machine)"),
 		strings.ToUpper(verdictWord(doc)), deny, warn, waived)))
 }
+
+// authLine says in one line how integrated authentication to the proxy went: the package,
+// the principal, the SPN asked for, and why Kerberos did not carry it.
+func authLine(a *facts.ProxyAuthResult) string {
+	var parts []string
+	if a.Package != "" {
+		parts = append(parts, a.Package)
+	}
+	if a.Principal != "" {
+		parts = append(parts, "as "+a.Principal)
+	}
+	if a.SPN != "" {
+		parts = append(parts, "SPN "+a.SPN)
+	}
+	if a.Accepted {
+		parts = append(parts, "accepted")
+	} else {
+		parts = append(parts, "not accepted")
+	}
+	s := strings.Join(parts, ", ")
+	if a.KerberosFailure != "" {
+		s += "; Kerberos failed: " + a.KerberosFailure
+	}
+	return s
+}

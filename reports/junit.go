@@ -175,6 +175,9 @@ func checkDetail(c *facts.Check) string {
 	if p := c.Evidence.Proxy; p != nil && p.StatusLine != "" {
 		fmt.Fprintf(&b, "proxy answered: %s\n", p.StatusLine)
 	}
+	if p := c.Evidence.Proxy; p != nil && p.Auth != nil {
+		fmt.Fprintf(&b, "proxy auth: %s\n", authLine(p.Auth))
+	}
 	if h := c.Evidence.HTTP; h != nil && h.StatusLine != "" {
 		fmt.Fprintf(&b, "http: %s\n", h.StatusLine)
 	}

@@ -90,6 +90,10 @@ func (n *ntlmAuth) next(challenge []byte) (string, error) {
 	return n.headerScheme + " " + base64.StdEncoding.EncodeToString(msg), nil
 }
 
+func (n *ntlmAuth) result() *facts.ProxyAuthResult {
+	return &facts.ProxyAuthResult{Package: PackageNTLM, Principal: n.user, Legs: n.sent}
+}
+
 // repairChallenge empties the variable fields (target name, target info) of an NTLM
 // CHALLENGE message that point outside it, keeping flags and the server challenge.
 func repairChallenge(b []byte) []byte {
@@ -112,9 +116,10 @@ func repairChallenge(b []byte) []byte {
 	return out
 }
 
-// newAuthenticator picks the implementation for a scheme; with no user, NTLM and Negotiate
-// use the current Windows identity (sspi), which only exists on Windows.
-func newAuthenticator(scheme string, p *ProxyConfig) (authenticator, error) {
+// newAuthenticator picks the implementation for a scheme; with no user, NTLM uses the current
+// Windows identity (sspi), which only exists on Windows. Negotiate and Kerberos ask a ticket
+// for spn: through SSPI on Windows, from a credential cache or keytab elsewhere.
+func newAuthenticator(scheme string, p *ProxyConfig, spn string) (authenticator, error) {
 	switch scheme {
 	case AuthBasic:
 		if p.User == "" {
@@ -122,15 +127,13 @@ func newAuthenticator(scheme string, p *ProxyConfig) (authenticator, error) {
 		}
 		// DOMAIN\user is sent as typed: proxies that check Basic against a directory expect it.
 		return &basicAuth{user: p.User, pass: p.Password}, nil
-	case AuthNTLM, AuthNegotiate:
-		hs := "NTLM"
-		if scheme == AuthNegotiate {
-			hs = "Negotiate"
-		}
+	case AuthNTLM:
 		if p.User == "" {
-			return newSSPIAuth(hs)
+			return newSSPIAuth("NTLM")
 		}
-		return &ntlmAuth{user: p.User, pass: p.Password, headerScheme: hs}, nil
+		return &ntlmAuth{user: p.User, pass: p.Password, headerScheme: "NTLM"}, nil
+	case AuthNegotiate, AuthKerberos:
+		return newIntegratedAuth(p, spn, scheme == AuthKerberos)
 	}
 	return nil, fmt.Errorf("unknown proxy authentication %q", scheme)
 }
@@ -179,7 +182,10 @@ func strongest(offered []string, haveUser bool) string {
 		if s == AuthBasic && !haveUser {
 			continue
 		}
-		if (s == AuthNegotiate || s == AuthNTLM) && !haveUser && !sspiAvailable {
+		if s == AuthNTLM && !haveUser && !sspiAvailable {
+			continue
+		}
+		if s == AuthNegotiate && !haveUser && !sspiAvailable && !kerberosAvailable() {
 			continue
 		}
 		return s
@@ -195,6 +201,8 @@ type proxyConn struct {
 	// asked is how much had been read when the latest request was sent: an answer that
 	// brings nothing past it was no answer at all.
 	asked int64
+	// cnames is the CNAME chain of the proxy's name, for the SPN Negotiate asks for.
+	cnames []string
 }
 
 // Read drains what the bufio reader already holds before reading the socket, so bytes that
@@ -216,6 +224,7 @@ func (pr *prober) dialProxy(ctx context.Context, p *ProxyConfig, ev *facts.Proxy
 		}
 	}
 	addrs := []string{host}
+	var cnames []string
 	if net.ParseIP(host) == nil {
 		d, de := pr.env.Resolver.Lookup(ctx, host)
 		if de != nil {
@@ -223,6 +232,7 @@ func (pr *prober) dialProxy(ctx context.Context, p *ProxyConfig, ev *facts.Proxy
 			return nil, &ProbeError{Stage: facts.StageProxyConnect, Reason: "dns-" + de.Reason, Detail: "the proxy's name " + host + " did not resolve: " + d.Error}
 		}
 		addrs = d.Addresses
+		cnames = d.CNAMEs
 	}
 	c, _, err := Connect(ctx, addrs, port)
 	if err != nil {
@@ -232,7 +242,7 @@ func (pr *prober) dialProxy(ctx context.Context, p *ProxyConfig, ev *facts.Proxy
 	}
 	pr.detachable(stopOnDone(ctx, c), pr.side != nil)
 	cr := &capReader{r: c}
-	return &proxyConn{Conn: c, br: bufio.NewReaderSize(cr, 4096), cr: cr}, nil
+	return &proxyConn{Conn: c, br: bufio.NewReaderSize(cr, 4096), cr: cr, cnames: cnames}, nil
 }
 
 // proxyRoundTrip sends req to the proxy (CONNECT, or a request in absolute form) and runs the
@@ -249,12 +259,13 @@ func (pr *prober) proxyRoundTrip(ctx context.Context, p *ProxyConfig, req *http.
 		scheme = AuthNone
 	}
 	var auth authenticator
+	spn := proxySPN(p.URL.Hostname(), pc.cnames)
 	if scheme != AuthNone && scheme != AuthAuto {
-		if auth, err = newAuthenticator(scheme, p); err != nil {
-			pc.Close()
-			return nil, nil, nil, &ProbeError{Stage: facts.StageProxyAuth, Reason: "config", Detail: err.Error()}
-		}
 		ev.AuthTried = scheme
+		if auth, err = newAuthenticator(scheme, p, spn); err != nil {
+			pc.Close()
+			return nil, nil, nil, authProbeError(err, "config", scheme, spn, ev)
+		}
 	}
 	var challenge []byte
 	for leg := 0; leg < 4; leg++ {
@@ -263,7 +274,8 @@ func (pr *prober) proxyRoundTrip(ctx context.Context, p *ProxyConfig, req *http.
 			h, err := auth.next(challenge)
 			if err != nil {
 				pc.Close()
-				return nil, nil, nil, &ProbeError{Stage: facts.StageProxyAuth, Reason: "handshake", Detail: err.Error()}
+				noteAuth(auth, ev, false)
+				return nil, nil, nil, authProbeError(err, "handshake", auth.scheme(), spn, ev)
 			}
 			req.Header.Set("Proxy-Authorization", h)
 		}
@@ -283,6 +295,20 @@ func (pr *prober) proxyRoundTrip(ctx context.Context, p *ProxyConfig, req *http.
 		isAuthChallenge := resp.StatusCode == http.StatusProxyAuthRequired ||
 			(resp.StatusCode == http.StatusUnauthorized && (req.Method == http.MethodConnect || proxyMade(resp.Header)))
 		if !isAuthChallenge {
+			if auth != nil {
+				noteAuth(auth, ev, true)
+				if v, ok := auth.(mutualVerifier); ok {
+					if tok := challengeToken(resp.Header, AuthNegotiate); tok != nil {
+						if err := v.verifyFinal(tok); err != nil {
+							pc.Close()
+							if ev.Auth != nil {
+								ev.Auth.Accepted = false
+							}
+							return nil, nil, nil, authProbeError(err, ReasonKerberosMutual, auth.scheme(), spn, ev)
+						}
+					}
+				}
+			}
 			return pc, resp, body, nil
 		}
 		offered := offeredSchemes(resp.Header)
@@ -292,7 +318,13 @@ func (pr *prober) proxyRoundTrip(ctx context.Context, p *ProxyConfig, req *http.
 			if pick == "" {
 				return pc, resp, body, nil
 			}
-			if auth, err = newAuthenticator(pick, p); err != nil {
+			if auth, err = newAuthenticator(pick, p, spn); err != nil {
+				var af *authFailure
+				if errors.As(err, &af) {
+					ev.AuthTried = pick
+					pc.Close()
+					return nil, nil, nil, authProbeError(err, "config", pick, spn, ev)
+				}
 				return pc, resp, body, nil
 			}
 			ev.AuthTried = pick
@@ -301,6 +333,7 @@ func (pr *prober) proxyRoundTrip(ctx context.Context, p *ProxyConfig, req *http.
 			challenge = challengeToken(resp.Header, auth.scheme())
 			if challenge == nil {
 				// No challenge: the proxy rejected the last leg.
+				noteAuth(auth, ev, false)
 				return pc, resp, body, nil
 			}
 		} else {
@@ -353,6 +386,9 @@ func proxyFailure(resp *http.Response, body []byte, target string, ev *facts.Pro
 		tried := ev.AuthTried
 		if tried == "" {
 			tried = "none"
+		}
+		if pe := integratedRefusal(ev); pe != nil {
+			return pe
 		}
 		return &ProbeError{Stage: facts.StageProxyAuth, Reason: reason,
 			Detail: fmt.Sprintf("the proxy refused the credentials (tried %s; it offers %s)", tried, strings.Join(ev.AuthOffered, ", "))}

@@ -30,7 +30,7 @@ func registerRun(fs *pflag.FlagSet, f *preflight.Options) (configFile *string, f
 	fs.StringSliceVar(&f.Families, "checks", nil, "check families to run: network, site, logs (default: every family whose inputs are present)")
 
 	fs.StringVar(&f.Proxy, "proxy", "", "proxy URL (http://host:port); no password in it")
-	fs.StringVar(&f.ProxyAuth, "proxy-auth", netprobe.AuthAuto, "proxy authentication: none, basic, ntlm, negotiate, auto")
+	fs.StringVar(&f.ProxyAuth, "proxy-auth", netprobe.AuthAuto, "proxy authentication: none, basic, ntlm, negotiate, kerberos (Negotiate with Kerberos only), auto")
 	fs.StringVar(&f.ProxyUser, "proxy-user", "", `proxy user (DOMAIN\user or user@domain); password from CMPREFLIGHT_PROXY_PASSWORD or --proxy-password-file`)
 	fs.StringVar(&f.ProxyPasswordFile, "proxy-password-file", "", "file holding the proxy password")
 	fs.StringArrayVar(&f.NoProxy, "no-proxy", nil, "host or *.domain to reach directly (repeatable)")

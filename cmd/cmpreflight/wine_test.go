@@ -58,15 +58,6 @@ func winHTTPHex(proxy, bypass string) string {
 	return hex.EncodeToString(b)
 }
 
-func findRule(fs []facts.Finding, rule string) bool {
-	for _, f := range fs {
-		if f.Rule == rule {
-			return true
-		}
-	}
-	return false
-}
-
 func TestWineWinHTTPProxyThroughSquid(t *testing.T) {
 	l := startCatalogLab(t)
 	l.dns.A("cm.contoso.com", l.web.IP)

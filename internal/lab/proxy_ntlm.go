@@ -32,14 +32,20 @@ type winbindLab struct {
 	dir   string // <proxy dir>/samba
 	conf  string
 	users []string
+	// sso is an existing Unix user (the identity a Wine client runs as) whose password
+	// winbindd caches, so that NTLM as "the current identity" works in the namespace.
+	sso string
 }
 
-func newWinbindLab(t testing.TB, proxyDir string, users map[string]string) *winbindLab {
+func newWinbindLab(t testing.TB, proxyDir string, users map[string]string, sso string) *winbindLab {
 	t.Helper()
 	if len(users) == 0 {
 		t.Fatal("StartSquid: NTLM auth needs Users")
 	}
-	w := &winbindLab{dir: filepath.Join(proxyDir, "samba")}
+	w := &winbindLab{dir: filepath.Join(proxyDir, "samba"), sso: sso}
+	if sso != "" && users[sso] == "" {
+		t.Fatalf("StartSquid: SingleSignOn user %q needs a password in Users", sso)
+	}
 	for _, d := range []string{"", "private", "lock", "state", "cache", "pid", "ncalrpc", "run", "pw", "etc-up", "etc-work"} {
 		if err := os.MkdirAll(filepath.Join(w.dir, d), 0o755); err != nil {
 			t.Fatal(err)
@@ -73,14 +79,21 @@ func newWinbindLab(t testing.TB, proxyDir string, users map[string]string) *winb
 		if !ntlmUserName.MatchString(u) {
 			t.Fatalf("StartSquid: NTLM user %q: use lower-case letters, digits, - and _", u)
 		}
-		if strings.Contains("\n"+pw, "\n"+u+":") {
+		if u == sso {
+			if !strings.Contains("\n"+pw, "\n"+u+":") {
+				t.Fatalf("StartSquid: SingleSignOn user %q is not a user of this machine", u)
+			}
+		} else if strings.Contains("\n"+pw, "\n"+u+":") {
 			t.Fatalf("StartSquid: NTLM user %q already exists on this machine; pick a lab-only name", u)
+		}
+		// pdbedit -t reads the password twice from stdin; the file never leaves the test dir.
+		writeFile(t, filepath.Join(w.dir, "pw", u), []byte(users[u]+"\n"+users[u]+"\n"), 0o600, "")
+		if u == sso {
+			continue
 		}
 		id := 47000 + i
 		pw += fmt.Sprintf("%s:x:%d:%d:cmpreflight lab:/nonexistent:/usr/sbin/nologin\n", u, id, id)
 		gr += fmt.Sprintf("%s:x:%d:\n", u, id)
-		// pdbedit -t reads the password twice from stdin; the file never leaves the test dir.
-		writeFile(t, filepath.Join(w.dir, "pw", u), []byte(users[u]+"\n"+users[u]+"\n"), 0o600, "")
 	}
 	writeFile(t, filepath.Join(w.dir, "etc-up", "passwd"), []byte(pw), 0o644, "")
 	writeFile(t, filepath.Join(w.dir, "etc-up", "group"), []byte(gr), 0o644, "")
@@ -130,8 +143,13 @@ func (w *winbindLab) script(execCmd string) string {
 	lines = append(lines,
 		"winbindd -F --no-process-group --debug-stdout -d 1 -s "+w.conf+" > "+s("winbindd.out")+" 2>&1 &",
 		"i=0; until wbinfo -p > /dev/null 2>&1; do i=$((i+1)); [ $i -lt 200 ] || { echo winbindd did not answer >&2; exit 1; }; sleep 0.05; done",
-		"exec "+execCmd,
 	)
+	if w.sso != "" {
+		// wbinfo takes the password only in its argument; it is a lab-only password, read
+		// from the test's private file by the shell so the Go side never puts it in argv.
+		lines = append(lines, `wbinfo --ccache-save="`+NTLMDomain+`\\`+w.sso+`%$(head -n1 `+s("pw/"+w.sso)+`)" > `+s("ccache-save.out")+` 2>&1`)
+	}
+	lines = append(lines, "exec "+execCmd)
 	return strings.Join(lines, "\n")
 }
 

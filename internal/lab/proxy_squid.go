@@ -58,6 +58,13 @@ type SquidOptions struct {
 	CONNECTDelay time.Duration
 	// URLRewrite, when set, is squid's url_rewrite_program command line (squidGuard).
 	URLRewrite string
+	// SingleSignOn names an existing Unix user (root, as the Wine tests run) with a password in
+	// Users: Samba knows it and winbindd caches its password, so a Wine client run in the
+	// squid's mount namespace (Proxy.PID, nsenter -m) does NTLM as its current identity.
+	SingleSignOn string
+	// Negotiate, when set, makes squid offer Negotiate with Kerberos (negotiate_kerberos_auth)
+	// before any scheme Auth adds; alone it is a Kerberos-only proxy.
+	Negotiate *NegotiateOptions
 }
 
 // StartSquid runs a throwaway squid with a generated config on its own loopback address and a
@@ -69,11 +76,13 @@ func StartSquid(t testing.TB, o SquidOptions) *Proxy {
 	switch o.Auth {
 	case SquidNoAuth, SquidBasic, SquidNTLMFake:
 	case SquidNTLM:
+	default:
+		t.Fatalf("StartSquid: unknown Auth %q", o.Auth)
+	}
+	if o.Auth == SquidNTLM || o.SingleSignOn != "" {
 		for _, bin := range []string{ntlmAuthBin, winbinddBin, "/usr/bin/wbinfo", "/usr/bin/pdbedit"} {
 			needDaemon(t, bin)
 		}
-	default:
-		t.Fatalf("StartSquid: unknown Auth %q", o.Auth)
 	}
 	if o.Auth == SquidBasic && len(o.Users) == 0 {
 		t.Fatal("StartSquid: Basic auth needs Users")
@@ -94,10 +103,20 @@ func StartSquid(t testing.TB, o SquidOptions) *Proxy {
 	}
 
 	var ntlm *winbindLab
-	if o.Auth == SquidNTLM {
-		ntlm = newWinbindLab(t, dir, o.Users)
+	if o.Auth == SquidNTLM || o.SingleSignOn != "" {
+		// With SingleSignOn alone, winbindd serves only the client side (a Wine client's
+		// NTLM), and squid offers no NTLM itself.
+		ntlm = newWinbindLab(t, dir, o.Users, o.SingleSignOn)
 	}
-	conf := squidConfig(t, p, ip, port, resolver, o, ntlm)
+	negotiate := ""
+	if o.Negotiate != nil {
+		h := ""
+		if ntlm != nil {
+			h = ntlm.helperCommand()
+		}
+		negotiate = o.Negotiate.helper(t, dir, h)
+	}
+	conf := squidConfig(t, p, ip, port, resolver, o, ntlm, negotiate)
 	writeFile(t, filepath.Join(dir, "squid.conf"), []byte(conf), 0o644, "proxy")
 
 	var cmd *exec.Cmd
@@ -109,6 +128,10 @@ func StartSquid(t testing.TB, o SquidOptions) *Proxy {
 	}
 	cmd.Dir = dir
 	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C"}
+	if o.Negotiate != nil {
+		// negotiate_kerberos_auth reads the realm from the lab's krb5.conf, never the machine's.
+		cmd.Env = append(cmd.Env, "KRB5_CONFIG="+o.Negotiate.KDC.Conf)
+	}
 	runDaemon(t, "squid", p, cmd, func() string {
 		s := "cache.log:\n" + tail(p.CacheLogPath, 30) + "\nstderr:\n" + p.stderr.String()
 		if ntlm != nil {
@@ -119,7 +142,7 @@ func StartSquid(t testing.TB, o SquidOptions) *Proxy {
 	return p
 }
 
-func squidConfig(t testing.TB, p *Proxy, ip string, port int, resolver string, o SquidOptions, ntlm *winbindLab) string {
+func squidConfig(t testing.TB, p *Proxy, ip string, port int, resolver string, o SquidOptions, ntlm *winbindLab, negotiate string) string {
 	t.Helper()
 	dir := p.dir
 	var c strings.Builder
@@ -181,6 +204,12 @@ func squidConfig(t testing.TB, p *Proxy, ip string, port int, resolver string, o
 	line("acl CONNECT method CONNECT")
 
 	authed := false
+	if negotiate != "" {
+		line("auth_param negotiate program %s", negotiate)
+		line("auth_param negotiate children 3 startup=1 idle=1")
+		line("auth_param negotiate keep_alive on")
+		authed = true
+	}
 	switch o.Auth {
 	case SquidNTLMFake:
 		line("auth_param ntlm program %s", filepath.Join(squidHelperDir, "ntlm_fake_auth"))

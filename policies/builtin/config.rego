@@ -133,9 +133,56 @@ warn contains f if {
 	}
 }
 
-needs_windows_auth(p) if p.authTried in {"ntlm", "negotiate"}
+needs_windows_auth(p) if p.authTried in {"ntlm", "negotiate", "kerberos"}
 
 needs_windows_auth(p) if {
 	count(object.get(p, "authOffered", [])) > 0
 	not "basic" in p.authOffered
 }
+
+# METADATA
+# title: Kerberos to the proxy
+# description: >-
+#   The role authenticates to its proxy as the computer account with Negotiate (PX). When
+#   Negotiate ended in NTLM because Kerberos failed, the run works today and breaks the day the
+#   domain restricts NTLM or the proxy accepts Kerberos only.
+# custom:
+#   id: scp.proxy_kerberos
+#   severity: warn
+#   remediation: >-
+#     Fix the Kerberos cause the report names (the proxy's SPN registered with setspn, a ticket
+#     for the computer account, a reachable domain controller, the clock), then run again with
+#     --proxy-auth kerberos to prove it.
+#   sources: [PX]
+warn contains f if {
+	some spn, cause
+	ntlm_fallbacks[[spn, cause]]
+	ids := sort([c.id | some c in input.checks; fell_back(c, spn, cause)])
+	detail := [d | some c in input.checks; fell_back(c, spn, cause); d := object.get(c.evidence.proxy.auth, "kerberosDetail", "")][0]
+	f := {
+		"rule": "scp.proxy_kerberos",
+		"message": sprintf("Negotiate to the proxy ended in NTLM because Kerberos failed for %s (%s): %s", [spn_text(spn), cause, detail]),
+		"checks": ids,
+		"remediation": "fix the Kerberos cause named here, then prove it with --proxy-auth kerberos: the run breaks the day the domain restricts NTLM",
+		"source": "PX",
+	}
+}
+
+ntlm_fallbacks contains [spn, cause] if {
+	some c in input.checks
+	a := c.evidence.proxy.auth
+	a.package == "NTLM"
+	cause := a.kerberosFailure
+	spn := object.get(a, "spn", "")
+}
+
+fell_back(c, spn, cause) if {
+	a := c.evidence.proxy.auth
+	a.package == "NTLM"
+	a.kerberosFailure == cause
+	object.get(a, "spn", "") == spn
+}
+
+spn_text(spn) := spn if spn != ""
+
+else := "the proxy"

@@ -46,3 +46,19 @@ test_connect_profile_warns_on_ntlm_proxy if {
 	b := {"id": "x:443", "evidence": {"proxy": {"authOffered": ["basic"], "authTried": "basic"}}}
 	count(only(config.warn, "scp.connect_tool_proxy")) == 0 with input as {"profile": "scp-connect", "checks": [b]}
 }
+
+test_negotiate_that_fell_back_to_ntlm_warns_with_its_cause if {
+	a := {"package": "NTLM", "spn": "HTTP/proxy.lab.test", "accepted": true, "kerberosFailure": "kerberos-no-spn", "kerberosDetail": "the KDC knows no service principal HTTP/proxy.lab.test"}
+	c1 := {"id": "a:443", "status": "pass", "evidence": {"proxy": {"authTried": "negotiate", "auth": a}}}
+	c2 := {"id": "b:443", "status": "pass", "evidence": {"proxy": {"authTried": "negotiate", "auth": a}}}
+	[f] := only(config.warn, "scp.proxy_kerberos") with input as {"checks": [c1, c2]}
+	f.checks == ["a:443", "b:443"]
+	contains(f.message, "kerberos-no-spn")
+	contains(f.message, "HTTP/proxy.lab.test")
+}
+
+test_kerberos_or_plain_ntlm_is_silent if {
+	k := {"id": "a:443", "evidence": {"proxy": {"auth": {"package": "Kerberos", "spn": "HTTP/p", "accepted": true}}}}
+	n := {"id": "b:443", "evidence": {"proxy": {"authTried": "ntlm", "auth": {"package": "NTLM", "accepted": true}}}}
+	count(only(config.warn, "scp.proxy_kerberos")) == 0 with input as {"checks": [k, n]}
+}

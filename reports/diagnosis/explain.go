@@ -39,6 +39,9 @@ func explain(g *Cause) (problem, action string) {
 		return proxyName(g) + " accepted the connection but did not answer as an HTTP proxy does (" + r + ")",
 			"check that the address is an HTTP proxy (not a TLS or SOCKS port) and that it is healthy"
 	case facts.StageProxyAuth:
+		if a, ok := integratedAuthActions[r]; ok {
+			return proxyName(g) + " wants integrated authentication, and " + a[0] + " (" + r + ")", a[1]
+		}
 		return proxyName(g) + " wants authentication that was not given or not accepted (" + r + ")",
 			"pass --proxy-user with CMPREFLIGHT_PROXY_PASSWORD or --proxy-password-file, or check --proxy-auth"
 	case facts.StageProxyDenied:
@@ -131,4 +134,21 @@ func orThe(s, what string) string {
 		return "the " + what
 	}
 	return s
+}
+
+// integratedAuthActions explains the named Kerberos and SSPI causes of checks/netprobe:
+// what went wrong, then the first thing to do.
+var integratedAuthActions = map[string][2]string{
+	"kerberos-no-spn":             {"the KDC knows no service principal for the proxy", "register HTTP/<proxy host> on the proxy's service account (setspn -S), check with setspn -Q"},
+	"kerberos-no-ticket":          {"this identity has no Kerberos ticket", "on Windows check the computer account's tickets (klist -li 0x3e7) and its domain; on Linux run kinit or set KRB5CCNAME / KRB5_CLIENT_KTNAME"},
+	"kerberos-kdc-unreachable":    {"no domain controller (KDC) answered", "open TCP and UDP port 88 to a domain controller (nltest /dsgetdc:DOMAIN)"},
+	"kerberos-clock-skew":         {"this machine's clock is too far from the KDC's", "synchronise the clock with the domain (w32tm /resync)"},
+	"kerberos-client-unknown":     {"the KDC does not know this machine's account", "check the domain membership (Test-ComputerSecureChannel)"},
+	"kerberos-rejected":           {"the proxy could not accept the Kerberos ticket", "the SPN is on an account whose key the proxy lacks: setspn -Q and setspn -X, then refresh the proxy's keytab"},
+	"kerberos-required":           {"the proxy accepts only Kerberos while this run could offer only NTLM", "fix the Kerberos cause the checks name, then run with --proxy-auth kerberos"},
+	"kerberos-ticket-refused":     {"a KDC answers but no ticket came back", "check the SPN (setspn -Q HTTP/<proxy host>), the clock, and the computer account"},
+	"kerberos-mutual-auth-failed": {"the proxy did not prove it holds the SPN's key", "check for a duplicate SPN (setspn -X) and the proxy's keytab"},
+	"kerberos-config":             {"the Kerberos configuration could not be used", "check KRB5_CONFIG or /etc/krb5.conf"},
+	"ntlm-refused":                {"NTLM is refused by policy", "make Kerberos work for the proxy, or add the proxy to the NTLM exceptions"},
+	"no-security-package":         {"no security package could authenticate as this identity", "run as the account the role uses (SYSTEM) on a domain-joined machine"},
 }
