@@ -149,20 +149,7 @@ func Load(paths []string, skipInvalid bool) (*Set, error) {
 			continue
 		}
 		r := res.r
-		key := strings.ToLower(r.Name)
-		j, ok := newest[key]
-		if !ok {
-			newest[key] = len(set.Reports)
-			set.Reports = append(set.Reports, r)
-			continue
-		}
-		old := set.Reports[j]
-		if r.Doc.StartedAt.Before(old.Doc.StartedAt) {
-			old = r
-		} else {
-			set.Reports[j] = r
-		}
-		set.Superseded = append(set.Superseded, Source{Path: old.Path, Machine: old.Name, StartedAt: old.Doc.StartedAt})
+		set.keepNewest(newest, r)
 	}
 	if len(problems) > 0 {
 		return nil, &InputError{Problems: problems}
