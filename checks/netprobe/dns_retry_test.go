@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -129,6 +130,11 @@ func TestDNSTriesEveryServer(t *testing.T) {
 		{"refused and silent", []string{refused, silent}, 1400 * time.Millisecond, 2200 * time.Millisecond, "timeout", "refused"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if runtime.GOOS == "windows" && strings.Contains(tc.name, "refused") {
+				// Windows gives a UDP socket no word of an ICMP port unreachable: a refused
+				// server is a silent one there, which "silent first" covers.
+				t.Skip("a refused UDP port is silent on Windows")
+			}
 			r := &Resolver{Servers: tc.servers}
 			ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 			defer cancel()

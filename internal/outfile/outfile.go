@@ -108,7 +108,10 @@ func classify(path string) (destination, string, error) {
 
 func sameFile(st fs.FileInfo, f *os.File) bool {
 	fst, err := f.Stat()
-	return err == nil && os.SameFile(st, fst)
+	if err != nil || !identityComparable(st, fst) {
+		return false
+	}
+	return os.SameFile(st, fst)
 }
 
 func checkFolder(path string) error {
