@@ -232,7 +232,9 @@ func pairJobs(env *Env, jobs []Job) pairing {
 	// A port-80 check with a catalog proof (a revocation host) may wait for every HTTPS
 	// check of the run (planRevocation): it goes after all of them, so that waiting never
 	// holds a worker an HTTPS check still needs.
-	waits := func(j Job) bool { return j.Target.Scheme() == "http" && j.Target.Proof != nil && j.Target.Proof.Cert == "" }
+	waits := func(j Job) bool {
+		return j.Target.Scheme() == "http" && j.Target.Proof != nil && j.Target.Proof.Cert == ""
+	}
 	var last []int
 	for i := range jobs {
 		if sent[i] {
