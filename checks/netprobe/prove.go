@@ -71,6 +71,28 @@ func (pr *prober) prove(ctx context.Context, c *facts.Check, u *url.URL, p *Prox
 	return nil
 }
 
+// proveEnd holds the last answer of a redirect chain that ended on plain HTTP to the proof
+// the first answer needed: the first answer being the origin's says nothing of the hop it
+// led to (another host, which a sinkhole may answer). It is compared with the same request
+// over verified HTTPS, on a connection of its own (such chains are rare).
+func (pr *prober) proveEnd(ctx context.Context, c *facts.Check, u *url.URL, route string) *ProbeError {
+	a := pr.end
+	if a == nil {
+		return nil
+	}
+	said := fmt.Sprintf("the redirect chain ended at %s, which answered %s", a.Target, describe(*a, ""))
+	hu := httpsURL(a.Target)
+	ans, _, why := pr.ownHTTPS(ctx, c.ID, hu, route)
+	if ans == nil {
+		return pr.noProof(c, u, origin.ByNoProof, fmt.Sprintf("%s; no answer of %s over verified HTTPS to compare it with: %s", said, hu.Host, why), nil)
+	}
+	if diffs := origin.ShapeOf(*a).Differences(origin.ShapeOf(*ans)); len(diffs) > 0 {
+		return pr.noProof(c, u, origin.ByHTTPSMismatch, fmt.Sprintf("%s where HTTPS (chain verified) answered %s: %s differ", said, describe(*ans, ""), strings.Join(diffs, ", ")), nil)
+	}
+	c.Evidence.Origin.Detail += "; the chain's last answer, from " + a.Target.Host + ", matched HTTPS too"
+	return nil
+}
+
 // upgradeVerified tells whether target's host had its chain verified in this run: by this
 // check itself (it followed the redirect), by the HTTPS check of the host, or by a handshake
 // of its own. root names the chain's top; why says what failed.

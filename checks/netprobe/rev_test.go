@@ -3,6 +3,7 @@ package netprobe
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -57,5 +58,45 @@ func TestRevocationProofOnAnotherPortProvesNothing(t *testing.T) {
 		t.Errorf("%s: %s (%s): %s", c.ID, c.Status, c.Reason, c.Message)
 	}
 	t.Logf("%s: %s %s %s: %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
+	h.close(ignore)
+}
+
+// A URL entry's port-80 answer is the origin's (the same redirect as over HTTPS), but the
+// plain-HTTP hop it leads to is a DNS sinkhole's page: the role following the link on port 80
+// ends at the filter. Proving the first answer does not prove where the chain ended.
+func TestPort80RedirectChainEndingAtAFilterIsNotAPass(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	h := newHostileLab(t)
+	w := h.web("go.lab.test", lab.ConnServe, &lab.Route{Status: 302, Location: "http://dl.lab.test/file.cab"})
+	ip, err := lab.AllocIP(80, 443)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink, err := lab.StartWeb(ip, -1, 80, h.ca, lab.ConnServe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.closers = append(h.closers, sink.Close)
+	sink.Handle("", lab.Route{Status: 200, Body: "<title>Zugriff verweigert</title>Seite gesperrt", Headers: map[string]string{"Content-Type": "text/html"}})
+	h.dns.A("dl.lab.test", ip)
+	// The same chain to a genuine host, which answers alike on both schemes: a pass.
+	dl := h.web("dl.good.lab.test", lab.ConnServe, &lab.Route{Status: 200, Body: "the file", Headers: map[string]string{"Content-Type": "application/octet-stream"}})
+	good := h.web("go.good.lab.test", lab.ConnServe, &lab.Route{Status: 302, Location: fmt.Sprintf("http://dl.good.lab.test:%d/file.cab", dl.HTTPPort)})
+	jobs := []Job{
+		{Target: target("https", "go.lab.test", 443, "/fwlink", true)},
+		{Target: target("http", "go.lab.test", w.HTTPPort, "/fwlink", true)},
+		{Target: target("http", "go.good.lab.test", good.HTTPPort, "/fwlink", true)},
+	}
+	out := (&Runner{Env: h.env(nil), Concurrency: 1}).Run(context.Background(), jobs)
+	c := out[1]
+	t.Logf("%s: %s %s %s: %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
+	if c.Status != facts.StatusWarn || c.Reason != origin.ReasonUnverified || !strings.Contains(c.Message, "ended at http://dl.lab.test/file.cab") {
+		t.Errorf("%s: %s (%s): %s; want warn unverified-origin naming where the chain ended", c.ID, c.Status, c.Reason, c.Message)
+	}
+	if g := out[2]; g.Status != facts.StatusPass || g.Evidence.Origin == nil || g.Evidence.Origin.By != origin.ByHTTPSMatch {
+		t.Errorf("%s: %s (%s): %s; want a pass by https-match", g.ID, g.Status, g.Reason, g.Message)
+	} else {
+		t.Logf("%s: %s", g.ID, g.Evidence.Origin.Detail)
+	}
 	h.close(ignore)
 }
