@@ -100,3 +100,42 @@ func TestPort80RedirectChainEndingAtAFilterIsNotAPass(t *testing.T) {
 	}
 	h.close(ignore)
 }
+
+// A URL entry on a revocation host (http://crl.lab.test/pkiops/) that a URL filter blocks,
+// while the CRL a verified chain names elsewhere on that host (/pki/lab.crl) goes through:
+// the CRL proves the host answers, not that the entry's URL does.
+func TestRevocationProofOutsideTheEntrysPathProvesNothing(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	h := newHostileLab(t)
+	ip, err := lab.AllocIP(80)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The lab web answers the CA's CRL at its published path, and the filter's page on every
+	// other path.
+	web, err := lab.StartWeb(ip, -1, 80, h.ca, lab.ConnServe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.closers = append(h.closers, web.Close)
+	web.Handle("", lab.Route{Status: 200, Body: "<title>Zugriff verweigert</title>Seite gesperrt", Headers: map[string]string{"Content-Type": "text/html"}})
+	h.dns.A("crl.lab.test", ip)
+	h.ca.Publish([]string{"http://crl.lab.test/pki/lab.crl"}, nil)
+	h.web("site.lab.test", lab.ConnServe, &lab.Route{Status: 200, Body: "site"})
+	jobs := []Job{
+		{Target: target("https", "site.lab.test", 443, "/", false)},
+		{Target: target("http", "crl.lab.test", 80, "/pkiops/", false)},
+		{Target: target("http", "crl.lab.test", 80, "/", false)},
+	}
+	out := (&Runner{Env: h.env(nil), Concurrency: 1}).Run(context.Background(), jobs)
+	c := out[1]
+	t.Logf("%s: %s %s %s: %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
+	if c.Status == facts.StatusPass {
+		t.Errorf("%s passed (%s) while its URL served a filter's page", c.URL, c.Evidence.Origin.Detail)
+	}
+	// The host entry is proven by the CRL.
+	if g := out[2]; g.Status != facts.StatusPass || g.Evidence.Origin == nil || g.Evidence.Origin.By != origin.BySignedCRL {
+		t.Errorf("%s: %s (%s): %s; want a pass by signed-crl", g.URL, g.Status, g.Reason, g.Message)
+	}
+	h.close(ignore)
+}

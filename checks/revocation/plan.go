@@ -32,6 +32,15 @@ import (
 func Plan(target *url.URL, chains [][]*x509.Certificate, spec *catalog.Proof, expected []*x509.Certificate) (*Request, error) {
 	host := strings.ToLower(target.Hostname())
 	port := PortOf(target)
+	// An object outside the target's path proves the host answers, not that the target's
+	// URL does (a URL filter may block one path and let the CRL through).
+	onTarget := func(raw string) (*url.URL, bool) {
+		u, ok := onHost(raw, host, port)
+		if ok && !Under(u, target) {
+			return nil, false
+		}
+		return u, ok
+	}
 	var ocspReq, rootCRL, leafCRL *Request
 	for _, chain := range chains {
 		for i := 0; i+1 < len(chain); i++ {
@@ -39,7 +48,7 @@ func Plan(target *url.URL, chains [][]*x509.Certificate, spec *catalog.Proof, ex
 			byRoot := i+2 == len(chain)
 			if ocspReq == nil {
 				for _, s := range cert.OCSPServer {
-					if u, ok := onHost(s, host, port); ok {
+					if u, ok := onTarget(s); ok {
 						if r, err := ocspRequest(u, issuer, cert.SerialNumber); err == nil {
 							r.From, r.Subject = FromChain, cert.Subject.String()
 							ocspReq = r
@@ -49,7 +58,7 @@ func Plan(target *url.URL, chains [][]*x509.Certificate, spec *catalog.Proof, ex
 				}
 			}
 			for _, s := range cert.CRLDistributionPoints {
-				u, ok := onHost(s, host, port)
+				u, ok := onTarget(s)
 				if !ok {
 					continue
 				}
@@ -72,9 +81,9 @@ func Plan(target *url.URL, chains [][]*x509.Certificate, spec *catalog.Proof, ex
 	}
 	if spec != nil {
 		r, err := FromSpec(spec, expected)
-		if err == nil && PortOf(r.URL) != port {
-			// The object on another port says nothing of the target's port.
-			err = fmt.Errorf("%w: the catalog's %s is not on port %s", ErrNoProof, r.URL, port)
+		if err == nil && (PortOf(r.URL) != port || !Under(r.URL, target)) {
+			// The object on another port, or outside the target's path, says nothing of it.
+			err = fmt.Errorf("%w: the catalog's %s is not under %s", ErrNoProof, r.URL, target)
 		}
 		if err == nil {
 			return r, nil
@@ -197,4 +206,19 @@ func PortOf(u *url.URL) string {
 		return p
 	}
 	return "80"
+}
+
+// Under tells whether u's path is target's or below it ("/" holds every path).
+func Under(u, target *url.URL) bool {
+	tp := target.Path
+	if tp == "" || tp == "/" {
+		return true
+	}
+	if u.Path == tp {
+		return true
+	}
+	if !strings.HasSuffix(tp, "/") {
+		tp += "/"
+	}
+	return strings.HasPrefix(u.Path, tp)
 }
