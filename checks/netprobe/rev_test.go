@@ -139,3 +139,69 @@ func TestRevocationProofOutsideTheEntrysPathProvesNothing(t *testing.T) {
 	}
 	h.close(ignore)
 }
+
+// split serves host's HTTPS (443) from origin and its plain HTTP (a free port) from filter, on
+// one address, as a transparent filter on port 80 does; it returns the plain port.
+func (h *hostileLab) split(host string, origin, filter lab.Route) int {
+	h.t.Helper()
+	ip, err := lab.AllocIP(443)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	o, err := lab.StartWeb(ip, 443, -1, h.ca, lab.ConnServe)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	o.Handle("", origin)
+	f, err := lab.StartWeb(ip, -1, 0, h.ca, lab.ConnServe)
+	if err != nil {
+		o.Close()
+		h.t.Fatal(err)
+	}
+	f.Handle("", filter)
+	h.closers = append(h.closers, o.Close, f.Close)
+	h.dns.A(host, ip)
+	return f.HTTPPort
+}
+
+// Filters that look like the origin on the fields a careless comparison reads: the same
+// status and media type and server product, a portal redirect on the same host, a forged
+// upgrade to another host or through userinfo. None may pass; each says what differed.
+func TestPort80LookAlikesAreNotProven(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	h := newHostileLab(t)
+	html := map[string]string{"Content-Type": "text/html; charset=utf-8", "Server": "nginx/1.22.1"}
+	cases := []struct {
+		host           string
+		origin, filter lab.Route
+		want           string
+	}{
+		{"same-status.lab.test", lab.Route{Status: 200, Body: "<title>Download Center</title>the page", Headers: html},
+			lab.Route{Status: 200, Body: "<title>Seite nicht verfügbar</title>gesperrt", Headers: map[string]string{"Content-Type": "text/html", "Server": "nginx"}}, "title"},
+		{"same-title.lab.test", lab.Route{Status: 200, Body: "<title>Download Center</title>the page", Headers: html},
+			lab.Route{Status: 200, Body: "<title>Download Center</title>Diese Seite ist gesperrt", Headers: html}, "body"},
+		{"portal.lab.test", lab.Route{Status: 302, Location: "https://portal.lab.test/en-us/", Headers: html},
+			lab.Route{Status: 302, Location: "http://portal.lab.test/login?url=/en-us/", Headers: html}, "redirect target"},
+		{"forged.lab.test", lab.Route{Status: 200, Body: "origin", Headers: html},
+			lab.Route{Status: 301, Location: "https://forged.lab.test.evil.test/", Headers: html}, "block-redirect"},
+		{"userinfo.lab.test", lab.Route{Status: 200, Body: "origin", Headers: html},
+			lab.Route{Status: 301, Location: "https://userinfo.lab.test@evil.test/", Headers: html}, "block-redirect"},
+		{"empty.lab.test", lab.Route{Status: 200, Body: "<title>x</title>origin page", Headers: html},
+			lab.Route{Status: 200, Body: "", Headers: html}, "body"},
+	}
+	var jobs []Job
+	for _, tc := range cases {
+		port := h.split(tc.host, tc.origin, tc.filter)
+		jobs = append(jobs, Job{Target: target("https", tc.host, 443, "/", false)}, Job{Target: target("http", tc.host, port, "/", false)})
+	}
+	out := (&Runner{Env: h.env(nil), Concurrency: 2}).Run(context.Background(), jobs)
+	for i, tc := range cases {
+		c := out[2*i+1]
+		t.Logf("%s: %s %s: %s", tc.host, c.Status, c.Reason, c.Message)
+		// The forged upgrades leave the site: followed, they fail where they lead.
+		if c.Status == facts.StatusPass || !strings.Contains(c.Reason+": "+c.Message, tc.want) {
+			t.Errorf("%s: %s (%s): %s; want no pass, naming %q", c.ID, c.Status, c.Reason, c.Message, tc.want)
+		}
+	}
+	h.close(ignore)
+}
