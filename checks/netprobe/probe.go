@@ -171,6 +171,10 @@ func (env *Env) startTarget(ctx context.Context, t catalog.Target, route string,
 					perr = pr.proveEnd(ctx, &c, u, route)
 				}
 			}
+		} else if perr == nil {
+			// An HTTPS link that ends on plain HTTP (a redirect to http://) ends where a
+			// filter may answer: that last answer needs the same proof.
+			perr = pr.proveEnd(ctx, &c, u, route)
 		}
 		return conclude(c, perr, start, timeout, runCtx)
 	}

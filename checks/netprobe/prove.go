@@ -83,13 +83,19 @@ func (pr *prober) proveEnd(ctx context.Context, c *facts.Check, u *url.URL, rout
 	said := fmt.Sprintf("the redirect chain ended at %s, which answered %s", a.Target, describe(*a, ""))
 	hu := httpsURL(a.Target)
 	ans, _, why := pr.ownHTTPS(ctx, c.ID, hu, route)
+	var pe *ProbeError
 	if ans == nil {
-		return pr.noProof(c, u, origin.ByNoProof, fmt.Sprintf("%s; no answer of %s over verified HTTPS to compare it with: %s", said, hu.Host, why), nil)
+		pe = pr.noProof(c, u, origin.ByNoProof, fmt.Sprintf("%s; no answer of %s over verified HTTPS to compare it with: %s", said, hu.Host, why), nil)
+	} else if diffs := origin.ShapeOf(*a).Differences(origin.ShapeOf(*ans)); len(diffs) > 0 {
+		pe = pr.noProof(c, u, origin.ByHTTPSMismatch, fmt.Sprintf("%s where HTTPS (chain verified) answered %s: %s differ", said, describe(*ans, ""), strings.Join(diffs, ", ")), nil)
 	}
-	if diffs := origin.ShapeOf(*a).Differences(origin.ShapeOf(*ans)); len(diffs) > 0 {
-		return pr.noProof(c, u, origin.ByHTTPSMismatch, fmt.Sprintf("%s where HTTPS (chain verified) answered %s: %s differ", said, describe(*ans, ""), strings.Join(diffs, ", ")), nil)
+	if pe != nil {
+		c.Evidence.Origin.LookAt = "open " + a.Target.String() + " and " + hu.String() + " from this server: a filter's or portal's page on plain HTTP means the link does not reach the origin"
+		return pe
 	}
-	c.Evidence.Origin.Detail += "; the chain's last answer, from " + a.Target.Host + ", matched HTTPS too"
+	if c.Evidence.Origin != nil {
+		c.Evidence.Origin.Detail += "; the chain's last answer, from " + a.Target.Host + ", matched HTTPS too"
+	}
 	return nil
 }
 

@@ -205,3 +205,39 @@ func TestPort80LookAlikesAreNotProven(t *testing.T) {
 	}
 	h.close(ignore)
 }
+
+// An HTTPS link whose origin redirects to plain HTTP on another host (fwlinks to
+// http://download.microsoft.com/… do): where a sinkhole answers that host, the chain ends at
+// its page. The first answer is proven by TLS; the last one is not.
+func TestHTTPSRedirectChainEndingAtAPlainHTTPFilterIsNotAPass(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	h := newHostileLab(t)
+	h.web("go.lab.test", lab.ConnServe, &lab.Route{Status: 302, Location: "http://dl.lab.test/file.cab"})
+	ip, err := lab.AllocIP(80, 443)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink, err := lab.StartWeb(ip, -1, 80, h.ca, lab.ConnServe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.closers = append(h.closers, sink.Close)
+	sink.Handle("", lab.Route{Status: 200, Body: "<title>Zugriff verweigert</title>Seite gesperrt", Headers: map[string]string{"Content-Type": "text/html"}})
+	h.dns.A("dl.lab.test", ip)
+	// The same link to a genuine host that answers alike on both schemes: a pass.
+	dl := h.web("dl.good.lab.test", lab.ConnServe, &lab.Route{Status: 200, Body: "the file", Headers: map[string]string{"Content-Type": "application/octet-stream"}})
+	h.web("go.good.lab.test", lab.ConnServe, &lab.Route{Status: 302, Location: fmt.Sprintf("http://dl.good.lab.test:%d/file.cab", dl.HTTPPort)})
+	out := (&Runner{Env: h.env(nil), Concurrency: 1}).Run(context.Background(), []Job{
+		{Target: target("https", "go.lab.test", 443, "/fwlink", true)},
+		{Target: target("https", "go.good.lab.test", 443, "/fwlink", true)},
+	})
+	c := out[0]
+	t.Logf("%s: %s %s %s: %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
+	if c.Status != facts.StatusWarn || c.Reason != origin.ReasonUnverified || !strings.Contains(c.Message, "ended at http://dl.lab.test/file.cab") {
+		t.Errorf("%s: %s (%s): %s; want warn unverified-origin naming where the chain ended", c.ID, c.Status, c.Reason, c.Message)
+	}
+	if g := out[1]; g.Status != facts.StatusPass {
+		t.Errorf("%s: %s (%s): %s; want a pass", g.ID, g.Status, g.Reason, g.Message)
+	}
+	h.close(ignore)
+}
