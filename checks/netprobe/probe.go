@@ -631,7 +631,7 @@ func (h *hop) handshake(ctx context.Context, conn net.Conn) (net.Conn, *ProbeErr
 	tc, tev, err := handshake(ctx, conn, h.host, h.pr.env.Trust, want)
 	end()
 	h.tev = tev
-	if err == nil {
+	if err == nil && anchored(tev) {
 		h.pr.env.chains.add(chains)
 	}
 	if h.first {

@@ -103,7 +103,7 @@ func (pr *prober) proveEnd(ctx context.Context, c *facts.Check, u *url.URL, rout
 // check itself (it followed the redirect), by the HTTPS check of the host, or by a handshake
 // of its own. root names the chain's top; why says what failed.
 func (pr *prober) upgradeVerified(ctx context.Context, c *facts.Check, target *url.URL, route string, prev *ProbeError) (root, why string) {
-	if prev == nil && c.Evidence.HTTP != nil {
+	if prev == nil && c.Evidence.HTTP != nil && pr.env.Trust.ExpectedPool() != nil {
 		for _, r := range c.Evidence.HTTP.Redirects {
 			if ru, err := url.Parse(r.URL); err == nil && ru.Scheme == "https" && strings.EqualFold(ru.Hostname(), target.Hostname()) && portOf(ru) == 443 {
 				// This check's own hop over verified TLS (a failed handshake fails the check).
@@ -178,7 +178,10 @@ func (pr *prober) ownHTTPS(ctx context.Context, id string, hu *url.URL, route st
 	if perr != nil {
 		return nil, "", fmt.Sprintf("HTTPS to %s failed at %s (%s): %s", hu.Host, perr.Stage, perr.Reason, perr.Detail)
 	}
-	if h.tev != nil && len(h.tev.Chain) > 0 {
+	if !anchored(h.tev) {
+		return nil, "", fmt.Sprintf("HTTPS to %s: no expected roots were given to verify its chain against", hu.Host)
+	}
+	if len(h.tev.Chain) > 0 {
 		root = h.tev.Chain[len(h.tev.Chain)-1].Issuer
 	}
 	a := answerOf(hu, resp, h.body)

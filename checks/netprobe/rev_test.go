@@ -241,3 +241,87 @@ func TestHTTPSRedirectChainEndingAtAPlainHTTPFilterIsNotAPass(t *testing.T) {
 	}
 	h.close(ignore)
 }
+
+// A filter that answers both ports of a host itself, its 443 with a CA this machine was told
+// to trust (--ca-file, TLS inspection) but that is not an expected root, and its port 80 with
+// the very same page: the two answers match, but the HTTPS one proves nothing. Neither the
+// port-80 check paired with the HTTPS check nor one asking HTTPS on its own may pass.
+func TestPort80MatchingAnInspectedHTTPSAnswerIsNotAPass(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	h := newHostileLab(t)
+	filterCA, err := lab.NewCA("Contoso Inspection CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := lab.Route{Status: 200, Body: "<title>Zugriff verweigert</title>Seite gesperrt", Headers: map[string]string{"Content-Type": "text/html"}}
+	var ports []int
+	for _, host := range []string{"paired.lab.test", "alone.lab.test"} {
+		ip, err := lab.AllocIP(443)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := lab.StartWeb(ip, 443, 0, filterCA, lab.ConnServe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Handle("", page)
+		h.closers = append(h.closers, w.Close)
+		h.dns.A(host, ip)
+		ports = append(ports, w.HTTPPort)
+	}
+	env := h.env(nil)
+	machine := h.ca.Pool()
+	machine.AddCert(filterCA.Cert)
+	env.Trust.Machine = machine
+	jobs := []Job{
+		{Target: target("https", "paired.lab.test", 443, "/", false)},
+		{Target: target("http", "paired.lab.test", ports[0], "/", false)},
+		{Target: target("http", "alone.lab.test", ports[1], "/", false)},
+	}
+	out := (&Runner{Env: env, Concurrency: 2}).Run(context.Background(), jobs)
+	if c := out[0]; c.Stage != facts.StageTLSIntercepted {
+		t.Errorf("%s: %s at %s (%s): %s; want tls-intercepted", c.ID, c.Status, c.Stage, c.Reason, c.Message)
+	}
+	for _, c := range out[1:] {
+		t.Logf("%s: %s %s: %s", c.ID, c.Status, c.Reason, c.Message)
+		if c.Status != facts.StatusWarn || c.Reason != origin.ReasonUnverified {
+			t.Errorf("%s: %s at %s (%s): %s; want warn unverified-origin", c.ID, c.Status, c.Stage, c.Reason, c.Message)
+		}
+	}
+	h.close(ignore)
+}
+
+// An Env without expected roots verifies chains against the machine's trust only (system
+// roots, --ca-file): nothing there says the chain is the origin's rather than an inspecting
+// filter's, so it anchors no port-80 proof, neither https-match nor a revocation object.
+func TestNoExpectedRootsAnchorNoPort80Proof(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	h := newHostileLab(t)
+	ip, err := lab.AllocIP(80)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crl, err := lab.StartWeb(ip, -1, 80, h.ca, lab.ConnServe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.closers = append(h.closers, crl.Close)
+	h.dns.A("crl.lab.test", ip)
+	h.ca.Publish([]string{"http://crl.lab.test/lab.crl"}, nil)
+	w := h.web("same.lab.test", lab.ConnServe, &lab.Route{Status: 200, Body: "<title>Page</title>the page", Headers: map[string]string{"Content-Type": "text/html"}})
+	env := h.env(nil)
+	env.Trust.Expected = nil
+	jobs := []Job{
+		{Target: target("https", "same.lab.test", 443, "/", false)},
+		{Target: target("http", "same.lab.test", w.HTTPPort, "/", false)},
+		{Target: target("http", "crl.lab.test", 80, "/", false)},
+	}
+	out := (&Runner{Env: env, Concurrency: 1}).Run(context.Background(), jobs)
+	for _, c := range out[1:] {
+		t.Logf("%s: %s %s: %s", c.ID, c.Status, c.Reason, c.Message)
+		if c.Status == facts.StatusPass {
+			t.Errorf("%s passed (%s) on a chain no expected root verified", c.ID, c.Evidence.Origin.Detail)
+		}
+	}
+	h.close(ignore)
+}
