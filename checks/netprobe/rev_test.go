@@ -3,6 +3,7 @@ package netprobe
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -322,6 +323,50 @@ func TestNoExpectedRootsAnchorNoPort80Proof(t *testing.T) {
 		if c.Status == facts.StatusPass {
 			t.Errorf("%s passed (%s) on a chain no expected root verified", c.ID, c.Evidence.Origin.Detail)
 		}
+	}
+	h.close(ignore)
+}
+
+// A proxy for plain HTTP only (443 bypassed, direct) whose own page answers port 80: the
+// port-80 check on the proxy route is paired with the direct HTTPS check of the host, whose
+// verified answer differs. Not a pass, whether or not the canaries tell the page apart.
+func TestProxiedPort80PairedWithDirectHTTPSIsNotProvenByIt(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	h := newHostileLab(t)
+	h.web("dl.lab.test", lab.ConnServe, &lab.Route{Status: 302, Location: "https://dl.lab.test/file.cab"})
+	pip, err := lab.AllocIP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	px, err := lab.StartWeb(pip, -1, 0, h.ca, lab.ConnServe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.closers = append(h.closers, px.Close)
+	// A relay for the canaries' names (a page of their own), its block page for dl.lab.test
+	// only: the canaries cannot name it, the proof must refuse it.
+	px.Handle("", lab.Route{Status: 404, Body: "<title>Example Domain</title>no such page", Headers: map[string]string{"Content-Type": "text/html", "Via": "1.1 relay"}})
+	px.Handle("dl.lab.test", lab.Route{Status: 200, Body: "<title>Seite gesperrt</title>Zugriff verweigert", Headers: map[string]string{"Content-Type": "text/html"}})
+	pu, _ := url.Parse(fmt.Sprintf("http://%s:%d", pip, px.HTTPPort))
+	env := h.env(nil)
+	env.ProxyFor = func(host string, port int, scheme string) *ProxyConfig {
+		if scheme == "https" {
+			return nil
+		}
+		return &ProxyConfig{URL: pu, Auth: AuthNone}
+	}
+	jobs := []Job{
+		{Target: target("https", "dl.lab.test", 443, "/", false)},
+		{Target: target("http", "dl.lab.test", 80, "/", false)},
+	}
+	out := (&Runner{Env: env, Concurrency: 2}).Run(context.Background(), jobs)
+	if c := out[0]; c.Status != facts.StatusPass {
+		t.Errorf("%s: %s (%s): %s", c.ID, c.Status, c.Reason, c.Message)
+	}
+	c := out[1]
+	t.Logf("%s: %s %s %s: %s", c.ID, c.Status, c.Stage, c.Reason, c.Message)
+	if c.Status != facts.StatusWarn || c.Reason != origin.ReasonUnverified || c.Route != facts.RouteProxy || !strings.Contains(c.Message, "where HTTPS (chain verified) answered 302") {
+		t.Errorf("%s: %s (%s) on route %s: %s; want warn unverified-origin through the proxy, compared with the direct HTTPS answer", c.ID, c.Status, c.Reason, c.Route, c.Message)
 	}
 	h.close(ignore)
 }
