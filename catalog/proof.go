@@ -115,6 +115,18 @@ func (e *Entry) validateProof() error {
 	if !strings.EqualFold(u.Hostname(), host) {
 		return fmt.Errorf("%s: URL host %q is not the entry's host %q", p.Kind(), u.Hostname(), host)
 	}
+	if e.Kind == KindURL {
+		// An object outside the entry's path proves the host answers, not that the URL does.
+		eu, _ := url.Parse(e.Name)
+		dir := strings.TrimSuffix(eu.Path, "/") + "/"
+		if u.Path != eu.Path && !strings.HasPrefix(u.Path, dir) {
+			return fmt.Errorf("%s: URL %q is not under the entry's path %q", p.Kind(), p.Target(), eu.Path)
+		}
+	}
+	if port := u.Port(); port != "" && port != "80" {
+		// A proof is of the port-80 answer: an object on another port says nothing of it.
+		return fmt.Errorf("%s: URL %q is not on port 80", p.Kind(), p.Target())
+	}
 	switch {
 	case p.OCSP != "" && p.SerialNumber() == nil:
 		return fmt.Errorf("ocsp: serial: want the hex serial number of a certificate %s issued", p.signerName())

@@ -35,6 +35,8 @@ func TestProofValidation(t *testing.T) {
 		`  - {name: "http://crl.test/", proof: {crl: "http://crl.test/x", root: R, ca: microsoft-root-2011}}`:       "exactly one of root",
 		`  - {name: "http://crl.test/", proof: {crl: "https://crl.test/x", root: R}}`:                               "want an http:// URL",
 		`  - {name: "http://crl.test/", proof: {crl: "http://other.test/x", root: R}}`:                              "is not the entry's host",
+		`  - {name: "http://crl.test/", proof: {crl: "http://crl.test:8080/x", root: R}}`:                           "port 80",
+		`  - {name: "http://crl.test/pkiops/", proof: {crl: "http://crl.test/pki/x.crl", root: R}}`:                 "not under the entry's path",
 		`  - {name: "http://crl.test/", proof: {ocsp: "http://crl.test/", root: R}}`:                                "serial",
 		`  - {name: "http://crl.test/", proof: {ocsp: "http://crl.test/", root: R, serial: xyz}}`:                   "serial",
 		`  - {name: "http://crl.test/", proof: {crl: "http://crl.test/x", root: R, serial: "01"}}`:                  "serial belongs to an ocsp proof",

@@ -40,6 +40,15 @@ type httpsSide struct {
 	cr   *capReader
 }
 
+// anchored tells whether a handshake's chain verified to this machine's trust and to the
+// expected roots: only such a chain anchors a port-80 proof. Without expected roots (an Env
+// that skips the interception check) the machine's trust alone, which --ca-file extends to
+// an inspecting filter's CA, proves nothing.
+func anchored(tev *facts.TLSEvidence) bool {
+	return tev != nil && tev.Verified && tev.Error == "" && !tev.Intercepted &&
+		tev.ExpectedRootsVerified != nil && *tev.ExpectedRootsVerified
+}
+
 func newHTTPSSide() *httpsSide { return &httpsSide{done: make(chan struct{})} }
 
 // keptConn is the first hop's connection an HTTPS check leaves open for its side.
@@ -53,8 +62,7 @@ type keptConn struct {
 func (s *httpsSide) finish(c *facts.Check, k *keptConn, asked *url.URL, method string, ans *origin.Answer) {
 	s.once.Do(func() {
 		tev := c.Evidence.TLS
-		ok := tev != nil && tev.Verified && tev.Error == "" && !tev.Intercepted &&
-			(tev.ExpectedRootsVerified == nil || *tev.ExpectedRootsVerified)
+		ok := anchored(tev)
 		if ok && c.Stage != "" && (c.Stage == facts.StageTLS || c.Stage == facts.StageTLSIntercepted) {
 			ok = false
 		}
@@ -64,6 +72,8 @@ func (s *httpsSide) finish(c *facts.Check, k *keptConn, asked *url.URL, method s
 		}
 		if !ok {
 			switch {
+			case tev != nil && tev.Verified && tev.ExpectedRootsVerified == nil:
+				s.failed = "no expected roots were given to verify its chain against"
 			case c.Status == facts.StatusPass || c.Stage == "":
 				s.failed = "its HTTPS check verified no chain"
 			default:

@@ -68,6 +68,9 @@ type prober struct {
 	// own HTTPS request to ownURL, asked beside the plain one.
 	own    chan ownAnswer
 	ownURL *url.URL
+	// lastPlain is the answer of the latest plain-HTTP redirect hop; end keeps it when the
+	// chain ended there: an answer the first one's proof says nothing about.
+	lastPlain, end *origin.Answer
 }
 
 // RunTarget runs one network check. route forces "direct" or "proxy" (for --compare-direct);
@@ -164,7 +167,14 @@ func (env *Env) startTarget(ctx context.Context, t catalog.Target, route string,
 				perr = pr.proveSigned(&c, u, perr)
 			} else {
 				perr = pr.prove(ctx, &c, u, p, route, perr)
+				if perr == nil {
+					perr = pr.proveEnd(ctx, &c, u, route)
+				}
 			}
+		} else if perr == nil {
+			// An HTTPS link that ends on plain HTTP (a redirect to http://) ends where a
+			// filter may answer: that last answer needs the same proof.
+			perr = pr.proveEnd(ctx, &c, u, route)
 		}
 		return conclude(c, perr, start, timeout, runCtx)
 	}
@@ -282,6 +292,9 @@ func (pr *prober) run(ctx context.Context, c *facts.Check, u *url.URL, p *ProxyC
 			unprovenOff = true
 		}
 		if !follow || !isRedirect {
+			if hop > 0 && u.Scheme == "http" {
+				pr.end = pr.lastPlain
+			}
 			if hop > 0 {
 				h.Redirects = append(h.Redirects, facts.RedirectHop{URL: u.String(), StatusCode: resp.StatusCode, Host: u.Hostname()})
 			}
@@ -550,6 +563,9 @@ func (h *hop) throughProxy(ctx context.Context) (*http.Response, *ProbeError) {
 	if h.first {
 		h.c.Evidence.HTTP.BytesRead = pc.cr.read
 		h.pr.firstAnswer(u, req.Method, resp, body)
+	} else {
+		a := answerOf(u, resp, body)
+		h.pr.lastPlain = &a
 	}
 	if resp.StatusCode != http.StatusProxyAuthRequired && resp.StatusCode != http.StatusUnauthorized {
 		// Who answered? The proxy's own pages (learnt from canaries), the products'
@@ -615,7 +631,7 @@ func (h *hop) handshake(ctx context.Context, conn net.Conn) (net.Conn, *ProbeErr
 	tc, tev, err := handshake(ctx, conn, h.host, h.pr.env.Trust, want)
 	end()
 	h.tev = tev
-	if err == nil {
+	if err == nil && anchored(tev) {
 		h.pr.env.chains.add(chains)
 	}
 	if h.first {
@@ -663,6 +679,9 @@ func (h *hop) exchange(ctx context.Context, conn net.Conn) (*http.Response, *Pro
 	h.body = body
 	if err == nil && h.first {
 		h.pr.firstAnswer(u, req.Method, resp, body)
+	} else if err == nil && u.Scheme == "http" && !h.aside {
+		a := answerOf(u, resp, body)
+		h.pr.lastPlain = &a
 	}
 	if err == nil && h.keep && reusable(cr, resp) && h.pr.detach() {
 		h.kept = true

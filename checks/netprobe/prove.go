@@ -71,11 +71,39 @@ func (pr *prober) prove(ctx context.Context, c *facts.Check, u *url.URL, p *Prox
 	return nil
 }
 
+// proveEnd holds the last answer of a redirect chain that ended on plain HTTP to the proof
+// the first answer needed: the first answer being the origin's says nothing of the hop it
+// led to (another host, which a sinkhole may answer). It is compared with the same request
+// over verified HTTPS, on a connection of its own (such chains are rare).
+func (pr *prober) proveEnd(ctx context.Context, c *facts.Check, u *url.URL, route string) *ProbeError {
+	a := pr.end
+	if a == nil {
+		return nil
+	}
+	said := fmt.Sprintf("the redirect chain ended at %s, which answered %s", a.Target, describe(*a, ""))
+	hu := httpsURL(a.Target)
+	ans, _, why := pr.ownHTTPS(ctx, c.ID, hu, route)
+	var pe *ProbeError
+	if ans == nil {
+		pe = pr.noProof(c, u, origin.ByNoProof, fmt.Sprintf("%s; no answer of %s over verified HTTPS to compare it with: %s", said, hu.Host, why), nil)
+	} else if diffs := origin.ShapeOf(*a).Differences(origin.ShapeOf(*ans)); len(diffs) > 0 {
+		pe = pr.noProof(c, u, origin.ByHTTPSMismatch, fmt.Sprintf("%s where HTTPS (chain verified) answered %s: %s differ", said, describe(*ans, ""), strings.Join(diffs, ", ")), nil)
+	}
+	if pe != nil {
+		c.Evidence.Origin.LookAt = "open " + a.Target.String() + " and " + hu.String() + " from this server: a filter's or portal's page on plain HTTP means the link does not reach the origin"
+		return pe
+	}
+	if c.Evidence.Origin != nil {
+		c.Evidence.Origin.Detail += "; the chain's last answer, from " + a.Target.Host + ", matched HTTPS too"
+	}
+	return nil
+}
+
 // upgradeVerified tells whether target's host had its chain verified in this run: by this
 // check itself (it followed the redirect), by the HTTPS check of the host, or by a handshake
 // of its own. root names the chain's top; why says what failed.
 func (pr *prober) upgradeVerified(ctx context.Context, c *facts.Check, target *url.URL, route string, prev *ProbeError) (root, why string) {
-	if prev == nil && c.Evidence.HTTP != nil {
+	if prev == nil && c.Evidence.HTTP != nil && pr.env.Trust.ExpectedPool() != nil {
 		for _, r := range c.Evidence.HTTP.Redirects {
 			if ru, err := url.Parse(r.URL); err == nil && ru.Scheme == "https" && strings.EqualFold(ru.Hostname(), target.Hostname()) && portOf(ru) == 443 {
 				// This check's own hop over verified TLS (a failed handshake fails the check).
@@ -150,7 +178,10 @@ func (pr *prober) ownHTTPS(ctx context.Context, id string, hu *url.URL, route st
 	if perr != nil {
 		return nil, "", fmt.Sprintf("HTTPS to %s failed at %s (%s): %s", hu.Host, perr.Stage, perr.Reason, perr.Detail)
 	}
-	if h.tev != nil && len(h.tev.Chain) > 0 {
+	if !anchored(h.tev) {
+		return nil, "", fmt.Sprintf("HTTPS to %s: no expected roots were given to verify its chain against", hu.Host)
+	}
+	if len(h.tev.Chain) > 0 {
 		root = h.tev.Chain[len(h.tev.Chain)-1].Issuer
 	}
 	a := answerOf(hu, resp, h.body)

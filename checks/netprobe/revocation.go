@@ -81,12 +81,14 @@ func (s *chainStore) snapshot() ([][]*x509.Certificate, bool, chan struct{}) {
 	return append([][]*x509.Certificate(nil), s.chains...), s.pending <= 0, s.changed
 }
 
-// names tells whether a chain names a revocation URL on host.
-func names(chains [][]*x509.Certificate, host string) bool {
+// names tells whether a chain names a revocation URL on target's host and port, under its
+// path.
+func names(chains [][]*x509.Certificate, target *url.URL) bool {
+	host, port := target.Hostname(), revocation.PortOf(target)
 	for _, ch := range chains {
 		for _, c := range ch {
 			for _, s := range append(append([]string(nil), c.CRLDistributionPoints...), c.OCSPServer...) {
-				if u, err := url.Parse(s); err == nil && u.Scheme == "http" && strings.EqualFold(u.Hostname(), host) {
+				if u, err := url.Parse(s); err == nil && u.Scheme == "http" && strings.EqualFold(u.Hostname(), host) && revocation.PortOf(u) == port && revocation.Under(u, target) {
 					return true
 				}
 			}
@@ -122,7 +124,7 @@ func (env *Env) planRevocation(ctx context.Context, t catalog.Target, u *url.URL
 		for {
 			got, all, changed := s.snapshot()
 			chains = got
-			if all || !wait || names(got, u.Hostname()) {
+			if all || !wait || names(got, u) {
 				break
 			}
 			select {
@@ -132,7 +134,7 @@ func (env *Env) planRevocation(ctx context.Context, t catalog.Target, u *url.URL
 			}
 		}
 	}
-	if spec == nil && !names(chains, u.Hostname()) {
+	if spec == nil && !names(chains, u) {
 		return nil
 	}
 	req, err := revocation.Plan(u, chains, spec, expected)

@@ -74,6 +74,21 @@ func TestIsUpgrade(t *testing.T) {
 		"https://crl.microsoft.com:8443/pki/a.crl?x=1": false,
 		"https://portal.contoso.com/pki/a.crl?x=1":     false,
 		"http://crl.microsoft.com/pki/a.crl?x=1":       false,
+		// Forged or odd targets: another host however it is spelt, never the asked one.
+		"https://crl.microsoft.com@evil.test/pki/a.crl?x=1":    false,
+		"https://crl.microsoft.com%2F@evil.test/pki/a.crl?x=1": false,
+		"https://crl.microsoft.com\\@evil.test/pki/a.crl?x=1":  false,
+		"https://crl.microsoft.com.evil.test/pki/a.crl?x=1":    false,
+		"https://crl.microsoft.com./pki/a.crl?x=1":             false,
+		"https://crl%2Emicrosoft.com/pki/a.crl?x=1":            false,
+		"https://crl.microsoft.com:0443/pki/a.crl?x=1":         false,
+		"https:crl.microsoft.com/pki/a.crl?x=1":                false,
+		"https:///crl.microsoft.com/pki/a.crl?x=1":             false,
+		"//crl.microsoft.com/pki/a.crl?x=1":                    false, // scheme-relative: http
+		"https://crl.microsoft.com/pki/%61.crl?x=1":            false,
+		"https://crl.microsoft.com/pki/a.crl?X=1":              false,
+		"HTTPS://CRL.MICROSOFT.COM/pki/a.crl?x=1":              true,
+		"https://crl.microsoft.com/pki/a.crl?x=1#top":          true,
 	} {
 		if got := IsUpgrade(u, 301, loc); got != want {
 			t.Errorf("IsUpgrade(%s) = %v; want %v", loc, got, want)

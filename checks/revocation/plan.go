@@ -31,6 +31,16 @@ import (
 // CRL any other certificate names (an issuing CA's, which may be megabytes long).
 func Plan(target *url.URL, chains [][]*x509.Certificate, spec *catalog.Proof, expected []*x509.Certificate) (*Request, error) {
 	host := strings.ToLower(target.Hostname())
+	port := PortOf(target)
+	// An object outside the target's path proves the host answers, not that the target's
+	// URL does (a URL filter may block one path and let the CRL through).
+	onTarget := func(raw string) (*url.URL, bool) {
+		u, ok := onHost(raw, host, port)
+		if ok && !Under(u, target) {
+			return nil, false
+		}
+		return u, ok
+	}
 	var ocspReq, rootCRL, leafCRL *Request
 	for _, chain := range chains {
 		for i := 0; i+1 < len(chain); i++ {
@@ -38,7 +48,7 @@ func Plan(target *url.URL, chains [][]*x509.Certificate, spec *catalog.Proof, ex
 			byRoot := i+2 == len(chain)
 			if ocspReq == nil {
 				for _, s := range cert.OCSPServer {
-					if u, ok := onHost(s, host); ok {
+					if u, ok := onTarget(s); ok {
 						if r, err := ocspRequest(u, issuer, cert.SerialNumber); err == nil {
 							r.From, r.Subject = FromChain, cert.Subject.String()
 							ocspReq = r
@@ -48,7 +58,7 @@ func Plan(target *url.URL, chains [][]*x509.Certificate, spec *catalog.Proof, ex
 				}
 			}
 			for _, s := range cert.CRLDistributionPoints {
-				u, ok := onHost(s, host)
+				u, ok := onTarget(s)
 				if !ok {
 					continue
 				}
@@ -71,6 +81,10 @@ func Plan(target *url.URL, chains [][]*x509.Certificate, spec *catalog.Proof, ex
 	}
 	if spec != nil {
 		r, err := FromSpec(spec, expected)
+		if err == nil && (PortOf(r.URL) != port || !Under(r.URL, target)) {
+			// The object on another port, or outside the target's path, says nothing of it.
+			err = fmt.Errorf("%w: the catalog's %s is not under %s", ErrNoProof, r.URL, target)
+		}
 		if err == nil {
 			return r, nil
 		}
@@ -152,10 +166,11 @@ func PublicRoots() []*x509.Certificate {
 	return out
 }
 
-// onHost parses a CDP or AIA URL and reports whether it is a plain-HTTP URL on host.
-func onHost(raw, host string) (*url.URL, bool) {
+// onHost parses a CDP or AIA URL and reports whether it is a plain-HTTP URL on host and
+// port: an answer on another port proves nothing about the target's.
+func onHost(raw, host, port string) (*url.URL, bool) {
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "http" || !strings.EqualFold(u.Hostname(), host) {
+	if err != nil || u.Scheme != "http" || !strings.EqualFold(u.Hostname(), host) || PortOf(u) != port {
 		return nil, false
 	}
 	if u.Path == "" {
@@ -183,4 +198,27 @@ func ocspRequest(u *url.URL, issuer *x509.Certificate, serial *big.Int) (*Reques
 		Kind: KindOCSP, URL: u, Method: http.MethodPost, Body: der, Issuer: issuer, Serial: serial, MaxBody: MaxOCSPBody,
 		Header: http.Header{"Content-Type": {"application/ocsp-request"}, "Accept": {"application/ocsp-response"}},
 	}, nil
+}
+
+// PortOf is a plain-HTTP URL's port, "80" when it names none.
+func PortOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	return "80"
+}
+
+// Under tells whether u's path is target's or below it ("/" holds every path).
+func Under(u, target *url.URL) bool {
+	tp := target.Path
+	if tp == "" || tp == "/" {
+		return true
+	}
+	if u.Path == tp {
+		return true
+	}
+	if !strings.HasSuffix(tp, "/") {
+		tp += "/"
+	}
+	return strings.HasPrefix(u.Path, tp)
 }
