@@ -410,6 +410,10 @@ type scenario struct {
 	// exit (start-up, policy compilation, reports included), over the bound; 0 = none.
 	wantWallRatio float64
 	wantMaxRSS    int64
+	// before is the scenario's figures measured before the port-80 proofs (issue 21: every
+	// port-80 pass proven against HTTPS or a signed object), printed beside this run's: run
+	// itself / bound and whole process / bound, on 2026-12-02 (README's table).
+	before string
 	// dnsLoad counts the checks that ended at dns/timeout against a lab DNS that answers
 	// every query: a datagram lost under load must be sent again, never fail a check.
 	dnsLoad bool
@@ -660,14 +664,15 @@ func run(ctx context.Context, tb *benchTB) int {
 	var o10k *outcome
 	want := func(name string) bool { return strings.Contains(name, *only) }
 	if name := "SCP catalog, direct"; want(name) {
-		outs = append(outs, runScenario(ctx, bin, l, scenario{name: name, rtt: 50 * time.Millisecond, conc: 32, runs: 5, curl: true, wantRatio: 1.2, wantWallRatio: 1.25}))
+		outs = append(outs, runScenario(ctx, bin, l, scenario{name: name, rtt: 50 * time.Millisecond, conc: 32, runs: 5, curl: true, wantRatio: 1.2, wantWallRatio: 1.25,
+			before: "run itself 1.14, whole process 1.32 to 1.37"}))
 	}
 	if name := "SCP catalog, through squid"; want(name) {
 		sq := lab.StartSquid(tb, lab.SquidOptions{Hosts: hosts, CONNECTDelay: 50 * time.Millisecond})
 		// squid's delaying ACL helper runs at most 10 children: 10 checks at once keep every
 		// CONNECT from queueing behind the helper, which would measure the lab, not the product.
 		outs = append(outs, runScenario(ctx, bin, l, scenario{name: name, rtt: 50 * time.Millisecond, conc: 10, runs: 5,
-			proxy: sq, connect: 50 * time.Millisecond, curl: true, wantRatio: 1.2}))
+			proxy: sq, connect: 50 * time.Millisecond, curl: true, wantRatio: 1.2, before: "run itself 1.10, whole process 1.21"}))
 		sq.Close()
 	}
 	if name := "1,000 endpoints (2,000 checks)"; want(name) {
@@ -707,6 +712,9 @@ func run(ctx context.Context, tb *benchTB) int {
 		}
 		if o.sc.dnsLoad {
 			fmt.Printf("; dns/timeout: %d of %d checks (%d needed a DNS resend)", o.dnsTimeouts, o.checks, o.dnsResent)
+		}
+		if o.sc.before != "" {
+			fmt.Printf("; this run: run itself %.2f, whole process %.2f × bound (before the port-80 proofs: %s)", o.ratio(), o.wallRatio(), o.sc.before)
 		}
 		if o.sc.wantWallRatio > 0 {
 			// For reading the whole-process line: what of it is the product's run rather than
