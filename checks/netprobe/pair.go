@@ -131,6 +131,16 @@ func (s *httpsSide) closeConn() {
 		s.conn.Close()
 		s.conn = nil
 	}
+	// The readers hold the TLS connection and its buffers (tens of KB), the answer its body:
+	// the runner keeps every side to the end of the run, so a side no port-80 check will read
+	// again must not keep them.
+	s.br, s.cr, s.answer = nil, nil, nil
+}
+
+// dropConn closes the kept connection and lets go of its readers; s.mu is held.
+func (s *httpsSide) dropConn() {
+	s.conn.Close()
+	s.conn, s.br, s.cr = nil, nil, nil
 }
 
 // ask sends req on the kept connection and reads the answer with a peek at its body. ok is
@@ -148,19 +158,16 @@ func (s *httpsSide) ask(ctx context.Context, req *http.Request) (*http.Response,
 	defer stop()
 	bw := bufio.NewWriter(s.conn)
 	if err := req.Write(bw); err != nil || bw.Flush() != nil {
-		s.conn.Close()
-		s.conn = nil
+		s.dropConn()
 		return nil, nil, false
 	}
 	resp, body, err := readResponse(s.br, s.cr, req, true)
 	if err != nil {
-		s.conn.Close()
-		s.conn = nil
+		s.dropConn()
 		return nil, nil, false
 	}
 	if !reusable(s.cr, resp) {
-		s.conn.Close()
-		s.conn = nil
+		s.dropConn()
 	}
 	return resp, body, true
 }
@@ -247,7 +254,10 @@ func pairJobs(env *Env, jobs []Job) pairing {
 	}
 	var last []int
 	for i := range jobs {
-		if sent[i] {
+		if sent[i] || pg.publish[i] != nil {
+			// A paired HTTPS check goes right before its first port-80 check, wherever the
+			// plan put it: its kept connection and answer then live for a check's time, not
+			// until a plan that lists every 443 before every 80 reaches the port-80 half.
 			continue
 		}
 		if waits(jobs[i]) {
