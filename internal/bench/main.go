@@ -55,6 +55,7 @@ var processStart time.Duration
 
 var (
 	verbose = flag.Bool("v", false, "log what the lab does")
+	keep    = flag.String("keep", "", "write the 10,000-endpoint run's JSON report to this file")
 	only    = flag.String("only", "", "run only the scenarios whose name contains this text (e.g. 10,000)")
 	profile = flag.String("cpuprofile", "", "instead of the scenarios, run 6,000 checks in this process (checks.Runner, 20 ms round trips) and write a CPU profile here")
 )
@@ -739,6 +740,12 @@ func run(ctx context.Context, tb *benchTB) int {
 func policyFigures(ctx context.Context, tb *benchTB, o10k *outcome) {
 	data := o10k.lastDoc
 	o10k.lastDoc = nil
+	if *keep != "" {
+		// For reading what the document holds (e.g. jq '.checks[0]'), beside the figures.
+		if err := os.WriteFile(*keep, data, 0o644); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: -keep: %v\n", err)
+		}
+	}
 	base := liveHeap() - uint64(len(data))
 	var doc facts.Document
 	if err := json.Unmarshal(data, &doc); err != nil {
