@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode"
 
 	"github.com/cmpreflight/cmpreflight/facts"
 )
@@ -49,35 +48,9 @@ func azEscape(s string) string {
 	return strings.NewReplacer("%", "%AZP25", "\r", "%0D", "\n", "%0A", ";", "%3B", "]", "%5D").Replace(visibleControls(s))
 }
 
-// visibleControls shows control characters other than CR and LF (terminal escape sequences,
-// NUL, bidirectional overrides) as \xNN or \uNNNN, as the terminal summary does; CR and LF are
-// left to the platform's own escapes.
-func visibleControls(s string) string {
-	clean := true
-	for _, r := range s {
-		if r != '\r' && r != '\n' && (unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r)) {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\r' || r == '\n':
-			b.WriteRune(r)
-		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029':
-			fmt.Fprintf(&b, "\\x%02x", r)
-		case unicode.Is(unicode.Bidi_Control, r):
-			fmt.Fprintf(&b, "\\u%04x", r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
+// visibleControls shows control characters other than CR and LF as the terminal summary does;
+// CR and LF are left to the platform's own escapes.
+func visibleControls(s string) string { return showControls(s, "") }
 
 // annotation is one finding as both CI formats show it.
 type annotation struct {

@@ -128,15 +128,32 @@ func formatTime(t time.Time) string {
 // plain makes a string that came off the network safe for a terminal or a one-line cell:
 // control characters (escape sequences included) become visible placeholders and line
 // breaks become spaces.
-func plain(s string) string {
-	if s == "" {
+func plain(s string) string { return showControls(s, " ") }
+
+// showControls shows control characters (terminal escape sequences, NUL, line and paragraph
+// separators) as \xNN and bidirectional overrides as \uNNNN. CR, LF and tab become lineBreak,
+// or stay as they are when lineBreak is "" (for a format with escapes of its own for them:
+// a tab then shows as \x09).
+func showControls(s, lineBreak string) string {
+	clean := true
+	for _, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
 		return s
 	}
 	var b strings.Builder
 	for _, r := range s {
 		switch {
-		case r == '\n' || r == '\r' || r == '\t':
-			b.WriteByte(' ')
+		case r == '\r' || r == '\n' || (r == '\t' && lineBreak != ""):
+			if lineBreak == "" {
+				b.WriteRune(r)
+			} else {
+				b.WriteString(lineBreak)
+			}
 		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029':
 			fmt.Fprintf(&b, "\\x%02x", r)
 		case unicode.Is(unicode.Bidi_Control, r):
