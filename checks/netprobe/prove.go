@@ -255,8 +255,9 @@ func describe(a origin.Answer, prefix string) string {
 	return out
 }
 
-// proven records the proof on the check's origin evidence.
-func (pr *prober) proven(c *facts.Check, by, detail string) {
+// originOf is the check's origin evidence, made when missing, with the fingerprint of the
+// first answer read.
+func (pr *prober) originOf(c *facts.Check) *facts.OriginEvidence {
 	if c.Evidence.Origin == nil {
 		c.Evidence.Origin = &facts.OriginEvidence{}
 	}
@@ -265,6 +266,12 @@ func (pr *prober) proven(c *facts.Check, by, detail string) {
 		pg := origin.Fingerprint(*pr.first)
 		o.Page = &pg
 	}
+	return o
+}
+
+// proven records the proof on the check's origin evidence.
+func (pr *prober) proven(c *facts.Check, by, detail string) {
+	o := pr.originOf(c)
 	o.Origin, o.Means, o.Reason, o.By, o.Product, o.Source, o.LookAt = true, "", "", by, "", "", ""
 	o.Detail = detail
 }
@@ -272,14 +279,7 @@ func (pr *prober) proven(c *facts.Check, by, detail string) {
 // noProof is the warn of an answer nothing proves the origin wrote. What the first judgement
 // said about who answered (a relay, a page no canary showed) stays in the message.
 func (pr *prober) noProof(c *facts.Check, u *url.URL, by, detail string, prev *ProbeError) *ProbeError {
-	if c.Evidence.Origin == nil {
-		c.Evidence.Origin = &facts.OriginEvidence{}
-	}
-	o := c.Evidence.Origin
-	if o.Page == nil && pr.first != nil {
-		pg := origin.Fingerprint(*pr.first)
-		o.Page = &pg
-	}
+	o := pr.originOf(c)
 	if prev != nil {
 		detail += "; before that: " + strings.TrimPrefix(prev.Detail, u.Host+": ")
 	}
